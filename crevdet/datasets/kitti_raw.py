@@ -1,0 +1,91 @@
+"""KITTI raw video, laid out as KITTI distributes it.
+
+``<data_root>/<date>/<date>_drive_<dddd>_sync/<camera>/data/<10 digits>.png``
+(e.g. ``2011_09_26/2011_09_26_drive_0001_sync/image_02/data/0000000000.png``).
+Splits by drive follow PredNet (Lotter et al.): val ``2011_09_26_drive_0005_sync``, test drives
+0104/0079/0070 of 2011_09_26, train every other drive found.
+"""
+import glob
+import os.path as osp
+from collections import defaultdict
+from typing import Optional, Sequence
+
+from mmengine.logging import print_log
+
+from crevdet.registry import DATASETS
+from .base_video import BaseVideoDataset
+
+PREDNET_SPLITS = dict(
+    val=('2011_09_26_drive_0005_sync', ),
+    test=('2011_09_26_drive_0104_sync', '2011_09_26_drive_0079_sync',
+          '2011_09_26_drive_0070_sync'),
+)
+LAYOUT = '<data_root>/<date>/<date>_drive_<dddd>_sync/{camera}/data/<10 digits>.png'
+
+
+@DATASETS.register_module()
+class KittiRawVideoDataset(BaseVideoDataset):
+    """Clips of ``clip_len`` consecutive frames from KITTI raw drives.
+
+    Args:
+        data_root: folder holding the ``<date>`` folders.
+        split: ``'train' | 'val' | 'test' | 'all'`` (PredNet's drive split); ignored when
+            ``drives`` is given.
+        drives: explicit drive folder names (``<date>_drive_<dddd>_sync``) to use.
+        camera: ``'image_02'`` (left colour) or ``'image_03'`` (right colour).
+        clip_stride: frames between the starts of consecutive clips (``clip_len``: no overlap).
+        frame_size / flip_prob: see :class:`BaseVideoDataset`; default PredNet 128x160.
+    """
+
+    def __init__(self, data_root: str, clip_len: int = 11, split: str = 'train',
+                 drives: Optional[Sequence[str]] = None, camera: str = 'image_02',
+                 clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
+                 flip_prob: float = 0.0) -> None:
+        super().__init__(clip_len, frame_size, flip_prob, channels=3)
+        if camera not in ('image_02', 'image_03'):
+            raise ValueError(f"camera must be 'image_02' or 'image_03', got {camera!r}")
+        if split not in ('train', 'val', 'test', 'all'):
+            raise ValueError(f"split must be train/val/test/all, got {split!r}")
+        if clip_stride < 1:
+            raise ValueError(f'clip_stride must be >= 1, got {clip_stride}')
+        self.data_root = data_root
+        pattern = osp.join(data_root, '*', '*_drive_*_sync', camera, 'data', '*.png')
+        by_drive = defaultdict(list)
+        for path in glob.glob(pattern):
+            by_drive[path.split(osp.sep)[-4]].append(path)
+        if not by_drive:
+            raise FileNotFoundError(
+                f'no KITTI raw frames found under {data_root!r}; expected the raw layout '
+                f'{LAYOUT.format(camera=camera)}')
+        if drives is not None:
+            missing = sorted(set(drives) - set(by_drive))
+            if missing:
+                raise FileNotFoundError(f'drives {missing} not found under {data_root!r} '
+                                        f'(found {sorted(by_drive)})')
+            selected = list(drives)
+        elif split == 'all':
+            selected = sorted(by_drive)
+        elif split in PREDNET_SPLITS:
+            selected = [d for d in PREDNET_SPLITS[split] if d in by_drive]
+        else:
+            held_out = set(PREDNET_SPLITS['val'] + PREDNET_SPLITS['test'])
+            selected = [d for d in sorted(by_drive) if d not in held_out]
+        if not selected:
+            raise FileNotFoundError(f'split {split!r} selects no drive under {data_root!r}: '
+                                    f'found {sorted(by_drive)}, PredNet split drives are '
+                                    f'{PREDNET_SPLITS}; pass drives=[...] explicitly')
+        self.drives, skipped = [], []
+        for drive in selected:
+            frames = sorted(by_drive[drive])
+            if len(frames) < clip_len:
+                skipped.append(f'{drive} ({len(frames)} frames)')
+                continue
+            self.drives.append(drive)
+            for start in range(0, len(frames) - clip_len + 1, clip_stride):
+                self.clips.append(frames[start:start + clip_len])
+                self.clip_meta.append(dict(drive=drive, start_frame=start))
+        if skipped:
+            print_log(f'KittiRawVideoDataset: skipped {len(skipped)} drive(s) shorter than '
+                      f'clip_len={clip_len}: {", ".join(skipped)}', logger='current')
+        if not self.clips:
+            raise ValueError(f'no drive under {data_root!r} has {clip_len} frames for one clip')

@@ -1,0 +1,107 @@
+"""A user's own footage: a folder of video files and/or folders of frame images."""
+import os
+import os.path as osp
+from typing import Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from crevdet.registry import DATASETS
+from .base_video import BaseVideoDataset, resize_center_crop
+
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
+
+
+def video_frame_count(path: str) -> int:
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise OSError(f'cannot open video {path}: missing, unreadable or unsupported codec')
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    return n
+
+
+def read_video_frames(path: str, start: int, count: int, step: int = 1) -> np.ndarray:
+    """Frames ``start, start+step, ...`` (``count`` of them) as RGB uint8 ``(count, H, W, 3)``."""
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise OSError(f'cannot open video {path}')
+    cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+    frames, idx = [], start
+    while len(frames) < count:
+        ok, img = cap.read()
+        if not ok:
+            cap.release()
+            raise OSError(f'cannot decode frame {idx} of video {path} (corrupt or truncated)')
+        if (idx - start) % step == 0:
+            frames.append(img[:, :, ::-1])
+        idx += 1
+    cap.release()
+    return np.stack(frames)
+
+
+@DATASETS.register_module()
+class VideoFolderDataset(BaseVideoDataset):
+    """Clips from every video file (``.mp4/.avi/.mov/.mkv``) and every folder of frame images
+    (sorted by name) found at ``data_root`` (searched recursively); ``data_root`` may also be a
+    single video file.
+
+    Args:
+        frame_step: keep every n-th frame (e.g. 3 turns 30 fps footage into 10 fps).
+        clip_stride: source frames (after ``frame_step``) between the starts of clips.
+    """
+
+    def __init__(self, data_root: str, clip_len: int = 11, frame_step: int = 1,
+                 clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
+                 flip_prob: float = 0.0) -> None:
+        super().__init__(clip_len, frame_size, flip_prob, channels=3)
+        if frame_step < 1 or clip_stride < 1:
+            raise ValueError(f'frame_step and clip_stride must be >= 1, got {frame_step}, '
+                             f'{clip_stride}')
+        self.frame_step = frame_step
+        sources = self._find_sources(data_root)
+        if not sources:
+            raise FileNotFoundError(
+                f'no video files ({"/".join(VIDEO_EXTS)}) or folders of frame images '
+                f'({"/".join(IMAGE_EXTS)}) found under {data_root!r}')
+        span = (clip_len - 1) * frame_step + 1  # source frames covered by one clip
+        for kind, src, n in sources:
+            for start in range(0, n - span + 1, clip_stride * frame_step):
+                if kind == 'video':
+                    self.clips.append([(src, start)])
+                else:
+                    self.clips.append(src[start:start + span:frame_step])
+                self.clip_meta.append(dict(source=src if kind == 'video' else osp.dirname(src[0]),
+                                           start_frame=start))
+        if not self.clips:
+            raise ValueError(f'no source under {data_root!r} is long enough for one clip of '
+                             f'{clip_len} frames with frame_step={frame_step}')
+
+    @staticmethod
+    def _find_sources(root: str):
+        if osp.isfile(root):
+            if not root.lower().endswith(VIDEO_EXTS):
+                raise ValueError(f'{root!r} is not a video file ({"/".join(VIDEO_EXTS)})')
+            return [('video', root, video_frame_count(root))]
+        if not osp.isdir(root):
+            raise FileNotFoundError(f'video data_root {root!r} does not exist')
+        sources = []
+        for dirpath, _, files in sorted(os.walk(root)):
+            files = sorted(files)
+            for f in files:
+                if f.lower().endswith(VIDEO_EXTS):
+                    p = osp.join(dirpath, f)
+                    sources.append(('video', p, video_frame_count(p)))
+            images = [osp.join(dirpath, f) for f in files if f.lower().endswith(IMAGE_EXTS)]
+            if images:
+                sources.append(('frames', images, len(images)))
+        return sources
+
+    def get_clip(self, idx: int) -> np.ndarray:
+        refs = self.clips[idx]
+        if isinstance(refs[0], tuple):  # (video, start): decode the clip sequentially
+            path, start = refs[0]
+            raw = read_video_frames(path, start, self.clip_len, self.frame_step)
+            return np.stack([resize_center_crop(f, self.frame_size) for f in raw])
+        return super().get_clip(idx)

@@ -1,0 +1,115 @@
+"""Evaluate the video predictor inside any training run (pretraining or detection fine-tuning)."""
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+import torch
+from mmengine.dataset import pseudo_collate
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from torch.utils.data import DataLoader, Subset
+
+from crevdet.registry import DATASETS, HOOKS, METRICS, build_crevdet
+from crevdet.visualization import save_prediction_visuals
+
+
+def find_video_predictor(model):
+    """The model itself if it predicts video, else its backbone's predictor (CrevNetBackbone)."""
+    if is_model_wrapper(model):
+        model = model.module
+    if hasattr(model, 'rollout'):
+        return model
+    net = getattr(getattr(model, 'backbone', None), 'net', None)
+    if net is not None and hasattr(net, 'rollout'):
+        return net
+    raise TypeError(f'{type(model).__name__} has no video predictor (expected a model with '
+                    '`rollout`, or a backbone exposing one as `.net`)')
+
+
+@HOOKS.register_module()
+class VideoPredictionBenchmarkHook(Hook):
+    """Every ``interval`` epochs (or iterations) evaluate the predictor on benchmark datasets.
+
+    Args:
+        datasets: dataset configs (or ``dict(name=..., dataset=cfg)``) yielding clips of at least
+            ``n_past + n_future`` frames.
+        n_past / n_future: default: the model's.
+        interval / by_epoch: when to run.
+        max_clips: evaluate at most this many clips per dataset (first ones, deterministic).
+        num_vis: clips drawn in the PNG grid / GIF under ``<work_dir>/vis_benchmark/``.
+        metric: the metric config (default ``VideoPredictionMetric``).
+    """
+    priority = 'LOW'
+
+    def __init__(self, datasets: Sequence[dict], n_past: Optional[int] = None,
+                 n_future: Optional[int] = None, interval: int = 1, by_epoch: bool = True,
+                 max_clips: Optional[int] = 64, batch_size: int = 4, num_vis: int = 2,
+                 metric: Optional[dict] = None) -> None:
+        if not datasets:
+            raise ValueError('VideoPredictionBenchmarkHook needs at least one dataset')
+        self.dataset_cfgs = [d if 'dataset' in d else dict(name=d['type'], dataset=d)
+                             for d in datasets]
+        self.n_past, self.n_future = n_past, n_future
+        self.interval, self.by_epoch = interval, by_epoch
+        self.max_clips, self.batch_size, self.num_vis = max_clips, batch_size, num_vis
+        self.metric_cfg = metric or dict(type='VideoPredictionMetric', per_step=False)
+        self._datasets: Optional[List] = None
+
+    def _build(self):
+        if self._datasets is None:
+            self._datasets = []
+            for d in self.dataset_cfgs:
+                ds = build_crevdet(DATASETS, d['dataset'])
+                if self.max_clips is not None and len(ds) > self.max_clips:
+                    ds = Subset(ds, range(self.max_clips))
+                self._datasets.append((d['name'], ds))
+        return self._datasets
+
+    def after_train_epoch(self, runner) -> None:
+        if self.by_epoch and self.every_n_epochs(runner, self.interval):
+            self.evaluate(runner)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not self.by_epoch and self.every_n_train_iters(runner, self.interval):
+            self.evaluate(runner)
+
+    @torch.no_grad()
+    def evaluate(self, runner) -> dict:
+        net = find_video_predictor(runner.model)
+        n_past = self.n_past or net.n_past
+        n_future = self.n_future or net.n_future
+        was_training = net.training
+        net.eval()
+        # called from after_train_*: the loop's counter is incremented right after the hooks
+        step = (runner.epoch if self.by_epoch else runner.iter) + 1
+        all_metrics = {}
+        try:
+            for name, ds in self._build():
+                metric = build_crevdet(METRICS, self.metric_cfg)
+                vis = None
+                loader = DataLoader(ds, batch_size=self.batch_size, collate_fn=pseudo_collate)
+                for batch in loader:
+                    frames = net.data_preprocessor(batch)['inputs']
+                    pred, _ = net.rollout(frames, n_past, n_future)
+                    pred = pred.clamp(0, 1)
+                    samples = [dict(pred_frames=p, gt_frames=f[n_past:n_past + n_future],
+                                    last_observed=f[n_past - 1]) for p, f in zip(pred, frames)]
+                    metric.process(batch, samples)
+                    if vis is None:
+                        k = min(self.num_vis, len(frames))
+                        vis = (frames[:k, :n_past], frames[:k, n_past:n_past + n_future], pred[:k])
+                res = metric.evaluate(len(ds))
+                res = {f'benchmark/{name}/{k.split("/", 1)[1]}': v for k, v in res.items()}
+                runner.visualizer.add_scalars(res, step=runner.iter)
+                for k, v in res.items():
+                    runner.message_hub.update_scalar(k, v)
+                runner.logger.info(f'benchmark {name} ({"epoch" if self.by_epoch else "iter"} '
+                                   f'{step}): ' + ', '.join(f'{k.rsplit("/", 1)[1]}={v:.4f}'
+                                                            for k, v in res.items()
+                                                            if '/copy_last/' not in k))
+                prefix = osp.join(runner.work_dir, 'vis_benchmark',
+                                  f'{name}_{"epoch" if self.by_epoch else "iter"}{step}')
+                save_prediction_visuals(prefix, *vis)
+                all_metrics.update(res)
+        finally:
+            net.train(was_training)
+        return all_metrics

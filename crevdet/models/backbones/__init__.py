@@ -1,0 +1,3 @@
+from .crevnet_backbone import CrevNetBackbone
+
+__all__ = ['CrevNetBackbone']

@@ -1,0 +1,88 @@
+"""Additive coupling block (i-RevNet / RevNet style), 2D or 3D convolutions.
+
+Split channels into halves ``x1, x2`` and compute::
+
+    y2 = x2 + F1(x1)
+    y1 = x1 + F2(y2)          -> output cat(y1, y2)
+
+Inverse: ``x1 = y1 - F2(y2)``, ``x2 = y2 - F1(x1)``. Exact up to floating point rounding of one
+add/subtract pair per half, whatever F is, so F can be any conv-norm-ReLU stack.
+"""
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+def conv_nd(conv_dim: int):
+    if conv_dim not in (2, 3):
+        raise ValueError(f'conv_dim must be 2 or 3, got {conv_dim}')
+    return nn.Conv2d if conv_dim == 2 else nn.Conv3d
+
+
+def make_norm(norm: str, channels: int, conv_dim: int) -> nn.Module:
+    """``'gn'`` (default: no running statistics, safe for reversible backprop), ``'bn'`` or
+    ``'none'``."""
+    if norm == 'gn':
+        # largest group count <= 8 dividing the channels (channels can be tiny: 2 for MNIST)
+        groups = max(g for g in range(1, 9) if channels % g == 0)
+        return nn.GroupNorm(groups, channels)
+    if norm == 'bn':
+        return (nn.BatchNorm2d if conv_dim == 2 else nn.BatchNorm3d)(channels)
+    if norm == 'none':
+        return nn.Identity()
+    raise ValueError(f"norm must be 'gn', 'bn' or 'none', got {norm!r}")
+
+
+class ResidualFunction(nn.Sequential):
+    """``F``: three pre-activation convolutions, ``in -> mid -> mid -> in`` (the i-RevNet
+    bottleneck). 3D mode uses 3x3x3 kernels over a ``(B, C, T, H, W)`` clip."""
+
+    def __init__(self, channels: int, mid_channels: int, conv_dim: int = 2,
+                 norm: str = 'gn', first: bool = False) -> None:
+        conv = conv_nd(conv_dim)
+        layers = []
+        if not first:  # i-RevNet: the very first block sees raw pixels, no pre-activation
+            layers += [make_norm(norm, channels, conv_dim), nn.ReLU(inplace=False)]
+        layers += [conv(channels, mid_channels, 3, padding=1, bias=False),
+                   make_norm(norm, mid_channels, conv_dim), nn.ReLU(inplace=False),
+                   conv(mid_channels, mid_channels, 3, padding=1, bias=False),
+                   make_norm(norm, mid_channels, conv_dim), nn.ReLU(inplace=False),
+                   conv(mid_channels, channels, 3, padding=1, bias=False)]
+        super().__init__(*layers)
+
+
+class AdditiveCoupling(nn.Module):
+    """One invertible block on ``(B, C, H, W)`` (2D) or ``(B, C, T, H, W)`` (3D), ``C`` even.
+
+    Args:
+        channels: total channels C (each half has C/2).
+        mid_channels: bottleneck width of F1/F2; default ``max(8, C/2)`` so that tiny inputs
+            (2 channels per half for a squeezed 1-channel frame) still get some capacity.
+        conv_dim: 2 or 3.
+        norm: ``'gn'`` | ``'bn'`` | ``'none'``.
+        first: the first block of the network skips the leading pre-activation.
+    """
+
+    def __init__(self, channels: int, mid_channels: Optional[int] = None, conv_dim: int = 2,
+                 norm: str = 'gn', first: bool = False) -> None:
+        super().__init__()
+        if channels % 2:
+            raise ValueError(f'AdditiveCoupling needs an even channel count, got {channels}')
+        half = channels // 2
+        mid = mid_channels or max(8, half)
+        self.channels = channels
+        self.f1 = ResidualFunction(half, mid, conv_dim, norm, first)
+        self.f2 = ResidualFunction(half, mid, conv_dim, norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1, x2 = x.chunk(2, dim=1)
+        y2 = x2 + self.f1(x1)
+        y1 = x1 + self.f2(y2)
+        return torch.cat([y1, y2], dim=1)
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        y1, y2 = y.chunk(2, dim=1)
+        x1 = y1 - self.f2(y2)
+        x2 = y2 - self.f1(x1)
+        return torch.cat([x1, x2], dim=1)

@@ -1,0 +1,3 @@
+from .crevnet import CrevNet
+
+__all__ = ['CrevNet']

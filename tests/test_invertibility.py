@@ -1,0 +1,95 @@
+"""Exact inverses of the two-way autoencoder and conditional reversibility of the predictor."""
+import pytest
+import torch
+
+from crevdet.models import CrevNet
+from crevdet.models.layers import (AdditiveCoupling, RPMPredictor, TwoWayAutoencoder, squeeze,
+                                   unsqueeze)
+
+
+@pytest.mark.parametrize('shape', [(2, 3, 8, 12), (2, 4, 3, 8, 12)])
+def test_squeeze_is_a_permutation(shape):
+    x = torch.randn(shape)
+    y = squeeze(x, 2)
+    assert y.shape[1] == shape[1] * 4 and y.shape[-2:] == (shape[-2] // 2, shape[-1] // 2)
+    if len(shape) == 5:
+        assert y.shape[2] == shape[2]  # time untouched
+        # each time slice squeezes on its own: no mixing across time
+        assert torch.equal(y[:, :, 1], squeeze(x[:, :, 1], 2))
+    assert torch.equal(unsqueeze(y, 2), x)
+    assert torch.equal(y.flatten().sort().values, x.flatten().sort().values)
+
+
+def test_squeeze_rejects_bad_sizes():
+    with pytest.raises(ValueError, match='divisible by 2'):
+        squeeze(torch.zeros(1, 1, 7, 8), 2)
+
+
+def test_coupling_inverse_and_is_not_identity():
+    blk = AdditiveCoupling(8).double()
+    x = torch.randn(2, 8, 6, 6, dtype=torch.float64)
+    y = blk(x)
+    assert (y - x).abs().max() > 1e-3
+    assert (blk.inverse(y) - x).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize('conv_dim', [2, 3])
+@pytest.mark.parametrize('chw', [(1, 64, 64), (3, 128, 160), (3, 128, 416)])
+def test_autoencoder_exact_inverse(conv_dim, chw):
+    torch.manual_seed(0)
+    c, h, w = chw
+    ae = TwoWayAutoencoder(in_channels=c, conv_dim=conv_dim)  # default depth: 12 blocks
+    assert len([m for m in ae.steps if isinstance(m, AdditiveCoupling)]) == 12
+    shape = (1, c, h, w) if conv_dim == 2 else (1, c, 3, h, w)
+    for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-10)):
+        ae = ae.to(dtype)
+        x = torch.rand(shape, dtype=dtype)
+        with torch.no_grad():
+            z = ae.encode(x)
+            assert z.shape[1] == c * 64 and z.shape[-2:] == (h // 8, w // 8)
+            assert (ae.decode(z) - x).abs().max().item() < tol
+            z2 = torch.randn_like(z)
+            assert (ae.encode(ae.decode(z2)) - z2).abs().max().item() < tol
+
+
+def test_autoencoder_input_checks():
+    ae = TwoWayAutoencoder(in_channels=3)
+    with pytest.raises(ValueError, match='divisible by the total squeeze factor 8'):
+        ae.encode(torch.zeros(1, 3, 60, 64))
+    with pytest.raises(ValueError, match=r'C=3'):
+        ae.encode(torch.zeros(1, 1, 64, 64))
+    with pytest.raises(ValueError, match='BatchNorm'):
+        TwoWayAutoencoder(norm='bn', reversible_backprop=True)
+
+
+@pytest.mark.parametrize('cell', ['convlstm', 'stlstm'])
+def test_predictor_conditional_reversibility(cell):
+    torch.manual_seed(0)
+    p = RPMPredictor(16, num_layers=4, hidden_channels=8, cell=cell).double()
+    z0 = torch.randn(2, 16, 6, 6, dtype=torch.float64)
+    z1 = torch.randn(2, 16, 6, 6, dtype=torch.float64)
+    _, s1, _ = p(z0)
+    z2, s2, gates = p(z1, s1)
+    assert len(gates) == 4 and all(g.shape == (2, 8, 6, 6) for g in gates)
+    assert all(((g >= 0) & (g <= 1)).all() for g in gates)
+    assert (p.inverse(z2, s1, s2['m_in']) - z1).abs().max() < 1e-10
+    if cell == 'stlstm':
+        with pytest.raises(ValueError, match='m_in'):
+            p.inverse(z2, s1)
+
+
+@pytest.mark.parametrize('conv_dim,clip_len', [(2, 1), (3, 3)])
+def test_crevnet_reconstructs_previous_frame(conv_dim, clip_len):
+    """Paper eq. 5: from the prediction of x_t and the state before the step, recover x_{t-1}."""
+    torch.manual_seed(0)
+    net = CrevNet(in_channels=1, n_past=4, n_future=1, conv_dim=conv_dim, clip_len=clip_len,
+                  autoencoder=dict(blocks=(1, 1), strides=(1, 2)),
+                  predictor=dict(num_layers=2, hidden_channels=8)).double()
+    frames = torch.rand(2, 4, 1, 16, 16, dtype=torch.float64)
+    clips = net._clips(frames, [clip_len - 1, clip_len])
+    z_a, z_b = net.autoencoder.encode(clips).split(2)
+    _, state, _ = net.predictor(z_a)
+    z_pred, new_state, _ = net.predictor(z_b, state)
+    x_prev = net.reconstruct_previous(z_pred, state, new_state['m_in'])
+    assert x_prev.shape == (2, 1, 16, 16)
+    assert (x_prev - frames[:, clip_len]).abs().max().item() < 1e-6

@@ -1,0 +1,158 @@
+"""Video datasets on tiny synthetic layouts built in a temp dir."""
+import gzip
+import os
+import os.path as osp
+import struct
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from crevdet.datasets import (KittiRawVideoDataset, MovingMNISTDataset, VideoFolderDataset,
+                              resize_center_crop)
+from conftest import shared
+
+
+def make_kitti_raw(root, drives, size=(40, 132)):
+    """drives: {drive_name: n_frames}; frame value encodes (drive index, frame index)."""
+    for d, (name, n) in enumerate(drives.items()):
+        date = name[:10]
+        folder = osp.join(root, date, name, 'image_02', 'data')
+        os.makedirs(folder)
+        for i in range(n):
+            img = np.full(size + (3,), 0, np.uint8)
+            img[..., 0] = d * 20
+            img[..., 1] = i
+            img[:, : size[1] // 2, 2] = 200  # left half marked: lets tests see flips
+            cv2.imwrite(osp.join(folder, f'{i:010d}.png'), img)
+    return root
+
+
+DRIVES = {'2011_09_26_drive_0001_sync': 14, '2011_09_26_drive_0005_sync': 12,
+          '2011_09_26_drive_0070_sync': 12, '2011_09_26_drive_0002_sync': 3}
+
+
+def test_kitti_raw_splits_counts_and_shapes(tmp_path):
+    root = make_kitti_raw(str(tmp_path), DRIVES)
+    train = KittiRawVideoDataset(root, clip_len=5, split='train', frame_size=(32, 48))
+    # drive 0002 (3 frames) is skipped; only 0001 is a training drive: 14 - 5 + 1 clips
+    assert train.drives == ['2011_09_26_drive_0001_sync'] and len(train) == 10
+    item = train[3]
+    assert item['inputs'].shape == (5, 3, 32, 48) and item['inputs'].dtype == torch.uint8
+    # green channel holds the frame index: consecutive frames 3..7 (resizing keeps flat values)
+    assert item['inputs'][:, 1, 5, 5].tolist() == [3, 4, 5, 6, 7]
+    val = KittiRawVideoDataset(root, clip_len=5, split='val', clip_stride=5, frame_size=(32, 48))
+    assert val.drives == ['2011_09_26_drive_0005_sync'] and len(val) == 2
+    test = KittiRawVideoDataset(root, clip_len=5, split='test', clip_stride=5)
+    assert test.drives == ['2011_09_26_drive_0070_sync']
+    explicit = KittiRawVideoDataset(root, clip_len=3, drives=['2011_09_26_drive_0002_sync'])
+    assert len(explicit) == 1
+
+
+def test_kitti_raw_flip_is_consistent_across_clip(tmp_path):
+    root = make_kitti_raw(str(tmp_path), {'2011_09_26_drive_0001_sync': 6})
+    ds = KittiRawVideoDataset(root, clip_len=4, split='all', frame_size=(32, 48), flip_prob=1.0)
+    x = ds[0]['inputs']
+    # red (written as BGR channel 2, read back as RGB channel 0) marks the left half
+    assert (x[:, 0, :, -1] == 200).all() and (x[:, 0, :, 0] == 0).all()
+    assert ds[0]['data_samples'].flip is True
+
+
+def test_kitti_raw_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='drive_<dddd>_sync/image_02/data'):
+        KittiRawVideoDataset(str(tmp_path), clip_len=5)
+    root = make_kitti_raw(str(tmp_path), {'2011_09_26_drive_0001_sync': 6})
+    with pytest.raises(FileNotFoundError, match='selects no drive'):
+        KittiRawVideoDataset(root, clip_len=5, split='val')
+    bad = osp.join(root, '2011_09_26', '2011_09_26_drive_0001_sync', 'image_02', 'data',
+                   '0000000002.png')
+    with open(bad, 'wb') as f:
+        f.write(b'not a png')
+    ds = KittiRawVideoDataset(root, clip_len=5, split='all')
+    with pytest.raises(OSError, match='0000000002.png'):
+        ds[0]
+
+
+def test_prednet_resize_crop():
+    img = np.zeros((375, 1242, 3), np.uint8)
+    img[:, 620:622] = 255  # centre column survives the centre crop
+    out = resize_center_crop(img, (128, 160))
+    assert out.shape == (128, 160, 3)
+    assert out[:, 78:82].max() > 0 and out[:, :60].max() == 0
+    assert resize_center_crop(img, (128, 416)).shape == (128, 416, 3)
+
+
+def test_video_folder_from_mp4_and_frames(tmp_path):
+    video = str(tmp_path / 'clips' / 'drive.mp4')
+    os.makedirs(osp.dirname(video))
+    vw = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 10, (64, 48))
+    for i in range(12):
+        vw.write(np.full((48, 64, 3), i * 20, np.uint8))
+    vw.release()
+    frames_dir = tmp_path / 'clips' / 'seq'
+    frames_dir.mkdir()
+    for i in range(6):
+        cv2.imwrite(str(frames_dir / f'{i:04d}.png'), np.full((48, 64, 3), i * 40, np.uint8))
+    ds = VideoFolderDataset(str(tmp_path / 'clips'), clip_len=4, frame_step=2, clip_stride=1,
+                            frame_size=(32, 32))
+    # mp4: 12 frames, span 7 -> starts 0,2,4 ; frames: 6 frames, span 7 -> none
+    assert len(ds) == 3
+    x = ds[1]['inputs']
+    assert x.shape == (4, 3, 32, 32)
+    levels = x[:, 0, 16, 16].float().tolist()  # frames 2,4,6,8 -> 40,80,120,160 (+codec noise)
+    assert np.allclose(levels, [40, 80, 120, 160], atol=8)
+    ds2 = VideoFolderDataset(str(frames_dir), clip_len=3, frame_size=None)
+    assert len(ds2) == 4 and ds2[0]['inputs'][:, 0, 0, 0].tolist() == [0, 40, 80]
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='no video files'):
+        VideoFolderDataset(str(tmp_path / 'empty'))
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        VideoFolderDataset(str(tmp_path / 'nothing'))
+
+
+def write_idx(path, images):
+    with gzip.open(path, 'wb') as f:
+        f.write(struct.pack('>IIII', 2051, len(images), 28, 28))
+        f.write(images.astype(np.uint8).tobytes())
+
+
+def test_moving_mnist_generation(tmp_path):
+    rng = np.random.default_rng(0)
+    digits = np.zeros((20, 28, 28), np.uint8)
+    digits[:, 8:20, 10:18] = rng.integers(100, 256, (20, 12, 8))
+    path = str(tmp_path / 'digits-idx3-ubyte.gz')
+    write_idx(path, digits)
+    test = MovingMNISTDataset(path, test_mode=True, num_sequences=7, seed=3)
+    a, b = test[5]['inputs'], test[5]['inputs']
+    assert a.shape == (20, 1, 64, 64) and a.dtype == torch.uint8
+    assert torch.equal(a, b) and not torch.equal(a, test[4]['inputs'])
+    again = MovingMNISTDataset(path, test_mode=True, num_sequences=7, seed=3)
+    assert torch.equal(again[5]['inputs'], a)  # reproducible across instances
+    # digits move: consecutive frames differ, but every frame keeps digit pixels
+    assert (a[1:] != a[:-1]).any(dim=(1, 2, 3)).all()
+    assert (a.flatten(1).max(1).values > 0).all()
+    train = MovingMNISTDataset(path, num_sequences=4)
+    assert np.array_equal(train.digits, digits[:10]) and np.array_equal(test.digits, digits[10:])
+    with pytest.raises(ValueError, match='not an MNIST idx3'):
+        bad = str(tmp_path / 'bad.gz')
+        with gzip.open(bad, 'wb') as f:
+            f.write(b'\x00' * 40)
+        MovingMNISTDataset(bad)
+    seq = np.zeros((20, 3, 64, 64), np.uint8)
+    seq[:, 1] = 7
+    np.save(tmp_path / 'mnist_test_seq.npy', seq)
+    npy = MovingMNISTDataset(npy_file=str(tmp_path / 'mnist_test_seq.npy'))
+    assert len(npy) == 3 and int(npy[1]['inputs'].max()) == 7
+
+
+def test_real_mnist_digits():
+    path = shared('mnist', 't10k-images-idx3-ubyte.gz')
+    ds = MovingMNISTDataset(path, test_mode=True, num_sequences=2)
+    assert len(ds.digits) == 5000 and ds[0]['inputs'].shape == (20, 1, 64, 64)
+
+
+def test_real_highway_clip():
+    path = shared('driving_video', 'highway_clip.mp4')
+    ds = VideoFolderDataset(path, clip_len=11, frame_step=2, clip_stride=5)
+    assert len(ds) >= 2 and ds[0]['inputs'].shape == (11, 3, 128, 160)

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+import torch
+
+from crevdet.evaluation import VideoPredictionMetric, mae, mse, psnr, ssim
+
+
+def test_mse_mae_psnr_values():
+    gt = torch.zeros(2, 1, 4, 4)
+    pred = torch.full((2, 1, 4, 4), 0.5)
+    assert mse(pred, gt).tolist() == [4.0, 4.0]  # 16 pixels * 0.25: sum per frame
+    assert mae(pred, gt).tolist() == [8.0, 8.0]
+    assert torch.allclose(psnr(pred, gt), torch.full((2,), 10 * np.log10(4), dtype=torch.float64))
+    with pytest.raises(ValueError, match='share'):
+        mse(pred, gt[:1])
+
+
+@pytest.mark.parametrize('channels', [1, 3])
+def test_ssim_matches_scikit_image(channels):
+    from skimage.metrics import structural_similarity
+    rng = np.random.default_rng(0)
+    a = rng.random((channels, 40, 52))
+    b = np.clip(a + 0.2 * rng.standard_normal(a.shape), 0, 1)
+    ours = ssim(torch.from_numpy(b)[None], torch.from_numpy(a)[None]).item()
+    ref = structural_similarity(a, b, gaussian_weights=True, sigma=1.5,
+                                use_sample_covariance=False, data_range=1, channel_axis=0)
+    assert abs(ours - ref) < 1e-4
+    assert ssim(torch.from_numpy(a)[None], torch.from_numpy(a)[None]).item() == pytest.approx(1)
+
+
+def test_metric_reports_steps_and_copy_last():
+    metric = VideoPredictionMetric()
+    gt = torch.rand(3, 1, 16, 16)
+    perfect = dict(pred_frames=gt.clone(), gt_frames=gt, last_observed=torch.zeros(1, 16, 16))
+    metric.process(None, [perfect, perfect])
+    res = metric.evaluate(2)
+    assert res['video/mse'] == 0 and res['video/ssim'] == pytest.approx(1)
+    assert res['video/copy_last/mse'] == pytest.approx(float((gt ** 2).sum(dim=(1, 2, 3)).mean()))
+    assert {'video/mse_t1', 'video/mse_t3', 'video/copy_last/psnr_t2'} <= set(res)
+    with pytest.raises(ValueError, match='unknown video metrics'):
+        VideoPredictionMetric(metrics=('lpips', ))

@@ -1,0 +1,123 @@
+"""Training memory of CrevNet with/without reversible backprop and with a 2x deeper autoencoder.
+
+    python tools/analysis_tools/crevnet_memory.py [--batch 4] [--device cpu|cuda] [--out FILE.json]
+
+For 64x64 (1 channel, 10 -> 10) and 128x160 (RGB, 10 -> 1) it runs one training step of each
+variant in a fresh subprocess and reports, per sample:
+  * params           parameter count
+  * act_total_MB     bytes autograd saved for backward during the step (all activations)
+  * act_ae_MB        the part saved inside the autoencoder (encode/decode)
+  * peak_MB          CPU: peak RSS growth of the subprocess over the step; CUDA: max allocated
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+SETTINGS = {
+    '64x64_10to10': dict(in_channels=1, size=(64, 64), n_past=10, n_future=10, hidden=32),
+    '128x160_10to1': dict(in_channels=3, size=(128, 160), n_past=10, n_future=1, hidden=64),
+}
+VARIANTS = {
+    'default': dict(blocks=(4, 5, 3), reversible=False),
+    'default+revbp': dict(blocks=(4, 5, 3), reversible=True),
+    '2x_deep': dict(blocks=(8, 10, 6), reversible=False),
+    '2x_deep+revbp': dict(blocks=(8, 10, 6), reversible=True),
+}
+
+
+def measure(setting: str, variant: str, batch: int, device: str) -> dict:
+    import torch
+    from crevdet.models import CrevNet
+    s, v = SETTINGS[setting], VARIANTS[variant]
+    torch.manual_seed(0)
+    net = CrevNet(in_channels=s['in_channels'], n_past=s['n_past'], n_future=s['n_future'],
+                  autoencoder=dict(blocks=v['blocks']), reversible_backprop=v['reversible'],
+                  predictor=dict(num_layers=8, hidden_channels=s['hidden'])).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    frames = torch.rand((batch, s['n_past'] + s['n_future'], s['in_channels']) + s['size'],
+                        device=device)
+    counters = dict(total=0, ae=0)
+    in_ae = [False]
+
+    def pack(t):
+        counters['total'] += t.numel() * t.element_size()
+        if in_ae[0]:
+            counters['ae'] += t.numel() * t.element_size()
+        return t
+
+    ae = net.autoencoder
+    for name in ('encode', 'decode'):
+        fn = getattr(ae, name)
+
+        def wrapped(x, _fn=fn):
+            in_ae[0] = True
+            try:
+                return _fn(x)
+            finally:
+                in_ae[0] = False
+        setattr(ae, name, wrapped)
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = net.loss(frames)['loss_mse']
+    loss.backward()
+    opt.step()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() - base
+    else:
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+    mb = 1024 ** 2
+    return dict(setting=setting, variant=variant, batch=batch, device=device,
+                params=sum(p.numel() for p in net.parameters()),
+                act_total_MB=counters['total'] / batch / mb, act_ae_MB=counters['ae'] / batch / mb,
+                peak_MB=peak / batch / mb)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--batch', type=int, default=4)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--settings', nargs='+', default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument('--out', help='also write the rows as JSON here')
+    parser.add_argument('--_one', nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._one:  # child process: one measurement, JSON on stdout
+        print(json.dumps(measure(args._one[0], args._one[1], args.batch, args.device)))
+        return
+    rows = []
+    total = len(args.settings) * len(VARIANTS)
+    for setting in args.settings:
+        for variant in VARIANTS:
+            print(f'[{len(rows) + 1}/{total}] {setting} {variant} ...', file=sys.stderr, flush=True)
+            out = subprocess.run([sys.executable, __file__, '--_one', setting, variant,
+                                  '--batch', str(args.batch), '--device', args.device],
+                                 capture_output=True, text=True)
+            if out.returncode:
+                raise SystemExit(f'measurement {setting}/{variant} failed:\n{out.stderr[-3000:]}')
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    head = '| setting | variant | params | act. total MB/sample | act. autoencoder MB/sample | peak MB/sample |'
+    print(head + '\n|' + '---|' * 6)
+    for r in rows:
+        print(f"| {r['setting']} | {r['variant']} | {r['params'] / 1e6:.2f}M | "
+              f"{r['act_total_MB']:.1f} | {r['act_ae_MB']:.1f} | {r['peak_MB']:.1f} |")
+    for setting in args.settings:
+        by = {r['variant']: r for r in rows if r['setting'] == setting}
+        ratio = by['2x_deep+revbp']['act_ae_MB'] / by['default+revbp']['act_ae_MB']
+        print(f'{setting}: reversible autoencoder activations, 2x deep / default = {ratio:.2f}x')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,82 @@
+"""Test a trained crevdet model; print its metrics and write <work-dir>/metrics.json.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show-dir DIR]
+        [--cfg-options k=v ...] [--launcher ...]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a crevdet model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where metrics.json and logs go '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--out', help='dump raw predictions to this pickle file')
+    parser.add_argument('--show-dir', help='save visualisations to this folder (inside the '
+                        'work dir timestamp folder, as mmdetection does)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise SystemExit(f'error: {what} file {path!r} does not exist')
+    from crevdet.engine import CrevdetRunner
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        hooks = cfg.default_hooks
+        if 'visualization' not in hooks:
+            raise SystemExit('--show-dir needs a visualization hook in default_hooks')
+        hooks.visualization.draw = True
+        hooks.visualization.test_out_dir = args.show_dir
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise SystemExit('--out must be a .pkl or .pickle file')
+        if osp.exists(args.out):
+            raise SystemExit(f'--out {args.out!r} exists already; refusing to overwrite it')
+    runner = CrevdetRunner.from_cfg(cfg)
+    if args.out is not None:
+        from mmengine.evaluator import DumpResults
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+    metrics = runner.test()
+    flat = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    out = osp.join(cfg.work_dir, 'metrics.json')
+    with open(out, 'w') as f:
+        json.dump(flat, f, indent=2, sort_keys=True)
+    from crevdet.evaluation import format_video_table
+    if any(k.startswith('video/') for k in flat):
+        print(format_video_table({k.split('/', 1)[1]: v for k, v in flat.items()
+                                  if k.startswith('video/')}))
+    print(f'metrics written to {out}')
+
+
+if __name__ == '__main__':
+    main()
