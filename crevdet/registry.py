@@ -5,24 +5,37 @@ mmdet/mmengine ones (``type='SSDHead'``): lookups fall back to the parents. From
 add ``custom_imports=dict(imports=['crevdet'])`` and name crevdet types with their scope,
 ``type='crevdet.CrevNetBackbone'`` (the OpenMMLab cross-repo convention).
 """
-from mmdet.registry import DATASETS as MMDET_DATASETS
-from mmdet.registry import HOOKS as MMDET_HOOKS
-from mmdet.registry import METRICS as MMDET_METRICS
-from mmdet.registry import MODELS as MMDET_MODELS
-from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
-from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
+from mmdet import registry as mmdet_registry
 from mmengine.registry import Registry
 
-MODELS = Registry('model', parent=MMDET_MODELS, scope='crevdet', locations=['crevdet.models'])
-DATASETS = Registry('dataset', parent=MMDET_DATASETS, scope='crevdet',
-                    locations=['crevdet.datasets'])
-TRANSFORMS = Registry('transform', parent=MMDET_TRANSFORMS, scope='crevdet',
-                      locations=['crevdet.datasets.transforms'])
-METRICS = Registry('metric', parent=MMDET_METRICS, scope='crevdet',
-                   locations=['crevdet.evaluation'])
-HOOKS = Registry('hook', parent=MMDET_HOOKS, scope='crevdet', locations=['crevdet.engine'])
-VISUALIZERS = Registry('visualizer', parent=MMDET_VISUALIZERS, scope='crevdet',
-                       locations=['crevdet.visualization'])
+
+def _child(name: str, attr: str, locations=None) -> Registry:
+    return Registry(name, parent=getattr(mmdet_registry, attr), scope='crevdet',
+                    locations=locations or [])
+
+
+# the ones crevdet registers into
+MODELS = _child('model', 'MODELS', ['crevdet.models'])
+DATASETS = _child('dataset', 'DATASETS', ['crevdet.datasets'])
+TRANSFORMS = _child('transform', 'TRANSFORMS', ['crevdet.datasets.transforms'])
+METRICS = _child('metric', 'METRICS', ['crevdet.evaluation'])
+HOOKS = _child('hook', 'HOOKS', ['crevdet.engine'])
+VISUALIZERS = _child('visualizer', 'VISUALIZERS', ['crevdet.visualization'])
+# the rest mirror mmdet so that every build under the 'crevdet' scope resolves
+RUNNERS = _child('runner', 'RUNNERS')
+RUNNER_CONSTRUCTORS = _child('runner constructor', 'RUNNER_CONSTRUCTORS')
+LOOPS = _child('loop', 'LOOPS')
+DATA_SAMPLERS = _child('data sampler', 'DATA_SAMPLERS')
+MODEL_WRAPPERS = _child('model_wrapper', 'MODEL_WRAPPERS')
+WEIGHT_INITIALIZERS = _child('weight initializer', 'WEIGHT_INITIALIZERS')
+OPTIMIZERS = _child('optimizer', 'OPTIMIZERS')
+OPTIM_WRAPPERS = _child('optim_wrapper', 'OPTIM_WRAPPERS')
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor', 'OPTIM_WRAPPER_CONSTRUCTORS')
+PARAM_SCHEDULERS = _child('parameter scheduler', 'PARAM_SCHEDULERS')
+EVALUATOR = _child('evaluator', 'EVALUATOR')
+TASK_UTILS = _child('task util', 'TASK_UTILS')
+VISBACKENDS = _child('vis_backend', 'VISBACKENDS')
+LOG_PROCESSORS = _child('log_processor', 'LOG_PROCESSORS')
 
 
 def build_crevdet(registry: Registry, cfg: dict, **kwargs):

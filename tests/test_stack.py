@@ -84,6 +84,23 @@ def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, 
     metrics = json.load(open(osp.join(test_dir, 'metrics.json')))
     assert {'video/mse', 'video/psnr', 'video/ssim', 'video/copy_last/psnr'} <= set(metrics)
     assert 'copy_last/psnr' in out and 'metrics written to' in out
+    # predict on a video file with the config stored in the checkpoint
+    import cv2
+    import numpy as np
+    video = str(tmp_path / 'clip.mp4')
+    vw = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 10, (96, 64))
+    for i in range(8):
+        vw.write(np.full((64, 96, 3), 20 * i, np.uint8))
+    vw.release()
+    pred_dir = str(tmp_path / 'pred')
+    out = run_tool(['tools/predict.py', osp.join(work, 'iter_4.pth'), video, '--out-dir',
+                    pred_dir], env)
+    assert len(glob.glob(osp.join(pred_dir, 'frames', '*.png'))) == 8 - 3  # n_past = 3
+    for name in ('side_by_side.mp4', 'side_by_side.gif', 'grid.png'):
+        assert osp.getsize(osp.join(pred_dir, name)) > 0, name
+    proc = subprocess.run([sys.executable, 'tools/predict.py', osp.join(work, 'iter_4.pth'),
+                           video, '--out-dir', pred_dir], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0 and 'refusing to overwrite' in proc.stderr
 
 
 def test_train_rejects_missing_config():

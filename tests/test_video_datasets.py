@@ -156,3 +156,32 @@ def test_real_highway_clip():
     path = shared('driving_video', 'highway_clip.mp4')
     ds = VideoFolderDataset(path, clip_len=11, frame_step=2, clip_stride=5)
     assert len(ds) >= 2 and ds[0]['inputs'].shape == (11, 3, 128, 160)
+
+
+def write_seq(path, frames):
+    """A minimal Norpix .seq: 1024-byte header + JPEG frames."""
+    with open(path, 'wb') as f:
+        f.write(b'\xfe\x00\x00\x00Norpix seq  ' + b'\x00' * (1024 - 16))
+        for img in frames:
+            ok, buf = cv2.imencode('.jpg', img)
+            f.write(struct.pack('<I', len(buf)) + buf.tobytes() + b'\x00' * 12)
+
+
+def test_caltech_seq_and_frames(tmp_path):
+    from crevdet.datasets import CaltechPedestrianDataset
+    os.makedirs(tmp_path / 'set06')
+    write_seq(str(tmp_path / 'set06' / 'V000.seq'),
+              [np.full((48, 64, 3), i * 8, np.uint8) for i in range(30)])
+    os.makedirs(tmp_path / 'set07' / 'V001')
+    for i in range(9):
+        cv2.imwrite(str(tmp_path / 'set07' / 'V001' / f'I{i:05d}.png'),
+                    np.full((48, 64, 3), i, np.uint8))
+    ds = CaltechPedestrianDataset(str(tmp_path), clip_len=3, frame_size=(32, 32))
+    # .seq: 30 frames -> every 3rd = 10 -> 3 non-overlapping clips; folder: 9 -> 3 -> 1 clip
+    assert len(ds) == 4
+    x = ds[1]['inputs']
+    assert x.shape == (3, 3, 32, 32)
+    # clip 1 holds source frames 9, 12, 15 -> levels 72, 96, 120 (JPEG: approximately)
+    assert np.allclose(x[:, 0, 16, 16].float().numpy(), [72, 96, 120], atol=4)
+    with pytest.raises(FileNotFoundError, match='setXX/VYYY.seq'):
+        CaltechPedestrianDataset(str(tmp_path), sets=('set10', ))

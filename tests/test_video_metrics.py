@@ -39,3 +39,19 @@ def test_metric_reports_steps_and_copy_last():
     assert {'video/mse_t1', 'video/mse_t3', 'video/copy_last/psnr_t2'} <= set(res)
     with pytest.raises(ValueError, match='unknown video metrics'):
         VideoPredictionMetric(metrics=('lpips', ))
+
+
+def test_prediction_grid_layout(tmp_path):
+    from crevdet.visualization import prediction_grid, save_prediction_visuals
+    step = torch.arange(3.).view(3, 1, 1, 1) * 0.1  # distinct frames (GIF merges repeats)
+    obs = torch.zeros(3, 1, 8, 10) + step
+    gt, pred = torch.full((2, 1, 8, 10), .25) + step[:2], torch.full((2, 1, 8, 10), .5) + step[:2]
+    g = prediction_grid(obs, gt, pred, pad=2)
+    assert g.shape == (3 * 10 + 2, 5 * 12 + 2, 3)
+    assert (g[2:10, 2:12] == 0).all()                       # observed t=1, row 1
+    assert (g[12:20, 38:48] == 64).all()                    # gt under the first future column
+    assert (g[22:30, 38:48] == 128).all()                   # prediction below it
+    assert (g[12:20, 2:12] == 255).all()                    # blank under observed frames
+    png, gif = save_prediction_visuals(str(tmp_path / 'v'), [obs], [gt], [pred])
+    from PIL import Image
+    assert Image.open(gif).n_frames == 5 and Image.open(png).size == (62, 32)

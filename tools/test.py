@@ -23,6 +23,10 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
     parser.add_argument('--show-dir', help='save visualisations to this folder (inside the '
                         'work dir timestamp folder, as mmdetection does)')
+    parser.add_argument('--format-only', action='store_true',
+                        help='only write KITTI submission files (<id>.txt) to --outfile-prefix')
+    parser.add_argument('--outfile-prefix', help='folder for --format-only output '
+                        '(default: <work-dir>/kitti_submission); must not hold files yet')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -50,6 +54,12 @@ def main(argv=None):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.format_only:
+        if cfg.test_evaluator.get('type') != 'KittiMetric':
+            raise SystemExit('--format-only needs test_evaluator of type KittiMetric')
+        cfg.test_evaluator.format_only = True
+        cfg.test_evaluator.outfile_prefix = args.outfile_prefix or osp.join(
+            cfg.work_dir, 'kitti_submission')
     if args.show_dir:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:
@@ -66,6 +76,9 @@ def main(argv=None):
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     metrics = runner.test()
+    if args.format_only:
+        print(f'KITTI submission files written to {cfg.test_evaluator.outfile_prefix}')
+        return
     flat = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
     os.makedirs(cfg.work_dir, exist_ok=True)
     out = osp.join(cfg.work_dir, 'metrics.json')

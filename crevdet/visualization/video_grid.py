@@ -17,15 +17,17 @@ def _to_uint8(frames: torch.Tensor) -> np.ndarray:
 
 def prediction_grid(observed: torch.Tensor, gt: Optional[torch.Tensor], pred: torch.Tensor,
                     pad: int = 2) -> np.ndarray:
-    """One clip as a 3-row grid: observed frames, then ground truth and prediction aligned under
-    the future steps. Returns uint8 ``(H', W', 3)``."""
+    """One clip as a 3-row grid: observed frames on the first row; ground truth (second row) and
+    prediction (third row) in the columns of the future steps, right of the observed ones.
+    Returns uint8 ``(H', W', 3)``."""
     obs, prd = _to_uint8(observed), _to_uint8(pred)
-    rows = [obs, _to_uint8(gt) if gt is not None else np.zeros_like(prd), prd]
+    rows = [(0, obs), (len(obs), _to_uint8(gt) if gt is not None else np.zeros_like(prd)),
+            (len(obs), prd)]
     h, w = obs.shape[1:3]
-    n_cols = max(len(obs), len(prd))
+    n_cols = len(obs) + len(prd)
     canvas = np.full((3 * (h + pad) + pad, n_cols * (w + pad) + pad, 3), 255, np.uint8)
-    for r, frames in enumerate(rows):
-        for c, f in enumerate(frames[:n_cols]):
+    for r, (first_col, frames) in enumerate(rows):
+        for c, f in enumerate(frames[:n_cols - first_col], first_col):
             y, x = pad + r * (h + pad), pad + c * (w + pad)
             canvas[y:y + h, x:x + w] = f
     return canvas

@@ -64,6 +64,9 @@ class VideoPredictionBenchmarkHook(Hook):
                 self._datasets.append((d['name'], ds))
         return self._datasets
 
+    def before_train(self, runner) -> None:
+        self._build()  # a wrong dataset path fails now, not after hours of training
+
     def after_train_epoch(self, runner) -> None:
         if self.by_epoch and self.every_n_epochs(runner, self.interval):
             self.evaluate(runner)

@@ -1,0 +1,18 @@
+# The README demo's detector: SSD on the small frozen CrevNet of pretrain_demo.py, trained on the
+# synthetic KITTI-object images written by tools/demo.py. tools/demo.py sets the checkpoint.
+_base_ = '../ssd_crevnet_kitti.py'
+data_root = 'work_dirs/demo_data/object/'
+crevnet = dict(in_channels=3, n_past=3, n_future=1,
+               autoencoder=dict(init_squeeze=2, blocks=(2, 2, 2), strides=(1, 2, 2)),
+               predictor=dict(num_layers=4, hidden_channels=32, cell='convlstm'))
+model = dict(backbone=dict(model=crevnet))
+_loader = dict(batch_size=8, num_workers=1, persistent_workers=False)
+train_dataloader = dict(**_loader, dataset=dict(data_root=data_root))
+val_dataloader = dict(**_loader, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=12, val_interval=12)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=40),
+    dict(type='MultiStepLR', by_epoch=True, milestones=[9], gamma=0.1),
+]
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=12, max_keep_ckpts=1))

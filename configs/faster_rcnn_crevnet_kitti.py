@@ -1,0 +1,23 @@
+# mmdet's own Faster R-CNN (inherited with mmdet::) on the frozen CrevNet backbone + FPN.
+_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', '_base_/datasets/kitti_det.py',
+          '_base_/schedules/det_adam.py', '_base_/det_runtime.py']
+default_scope = 'crevdet'
+num_frames = 4
+pretrained = 'work_dirs/pretrain_kitti_416x128/iter_20000.pth'
+model = dict(
+    _scope_='crevdet',
+    data_preprocessor=dict(type='MultiFrameDetDataPreprocessor', num_frames=num_frames,
+                           mean=[0, 0, 0], std=[255, 255, 255], bgr_to_rgb=True,
+                           pad_size_divisor=32),
+    backbone=dict(
+        _delete_=True, type='CrevNetBackbone', num_frames=num_frames, out_indices=(1, 2),
+        gates='mean', frozen=True,
+        model=dict(in_channels=3, n_past=3, n_future=1,
+                   autoencoder=dict(init_squeeze=2, blocks=(4, 5, 3), strides=(1, 2, 2)),
+                   predictor=dict(num_layers=8, hidden_channels=64, cell='convlstm')),
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    neck=dict(in_channels=[48, 288], num_outs=4),
+    rpn_head=dict(anchor_generator=dict(scales=[4], strides=[4, 8, 16, 32])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(featmap_strides=[4, 8, 16, 32]),
+        bbox_head=dict(num_classes=3)))

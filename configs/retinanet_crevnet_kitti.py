@@ -1,0 +1,21 @@
+# mmdet's own RetinaNet (inherited with mmdet::) on the frozen CrevNet backbone + FPN.
+_base_ = ['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', '_base_/datasets/kitti_det.py',
+          '_base_/schedules/det_adam.py', '_base_/det_runtime.py']
+default_scope = 'crevdet'
+num_frames = 4
+pretrained = 'work_dirs/pretrain_kitti_416x128/iter_20000.pth'
+model = dict(
+    _scope_='crevdet',  # mmdet:: inheritance sets 'mmdet'; crevdet falls back to mmdet anyway
+    data_preprocessor=dict(type='MultiFrameDetDataPreprocessor', num_frames=num_frames,
+                           mean=[0, 0, 0], std=[255, 255, 255], bgr_to_rgb=True,
+                           pad_size_divisor=32),
+    backbone=dict(
+        _delete_=True, type='CrevNetBackbone', num_frames=num_frames, out_indices=(1, 2),
+        gates='mean', frozen=True,
+        model=dict(in_channels=3, n_past=3, n_future=1,
+                   autoencoder=dict(init_squeeze=2, blocks=(4, 5, 3), strides=(1, 2, 2)),
+                   predictor=dict(num_layers=8, hidden_channels=64, cell='convlstm')),
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    neck=dict(in_channels=[48, 288], start_level=0, add_extra_convs='on_output', num_outs=5),
+    bbox_head=dict(num_classes=3,
+                   anchor_generator=dict(octave_base_scale=2, strides=[4, 8, 16, 32, 64])))

@@ -1,0 +1,211 @@
+"""A small, deterministic synthetic driving world written in *both* KITTI layouts.
+
+Road scenes (sky, roadside buildings, asphalt texture, lane dashes scrolling with ego-motion) with
+moving cars, vans, pedestrians and cyclists of varied size; objects can leave the image (truncation)
+and hide each other (occlusion); far-away clutter is labelled DontCare. Used by the README's demo
+and by tests; every output is a pure function of the seed.
+
+* raw video:  ``<out>/raw/2011_09_26/2011_09_26_drive_<dddd>_sync/image_02/data/<10 digits>.png``
+* objects:    ``<out>/object/training/{image_2,label_2,prev_2}`` + ``<out>/object/ImageSets``
+  (``prev_2/<id>_01.png`` oldest ... ``_03`` the frame right before the target).
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+# class -> (height at the bottom of the image as a fraction of H, width/height range)
+SHAPES = {'Car': (0.55, (1.5, 2.3)), 'Van': (0.72, (1.3, 1.8)), 'Pedestrian': (0.62, (0.3, 0.42)),
+          'Cyclist': (0.58, (0.55, 0.8))}
+CLASS_P = (('Car', 0.45), ('Pedestrian', 0.25), ('Cyclist', 0.2), ('Van', 0.1))
+
+
+class Scene:
+    """One drive: a static background, lane dashes and a set of moving objects."""
+
+    def __init__(self, rng: np.random.Generator, size: Tuple[int, int], n_objects: int) -> None:
+        self.h, self.w = size
+        self.rng = rng
+        self.horizon = int(self.h * rng.uniform(0.36, 0.46))
+        self.ego_speed = rng.uniform(3, 9)
+        self.background = self._background()
+        self.objects = [self._new_object() for _ in range(n_objects)]
+        self.clutter = [(rng.uniform(0.1, 0.9) * self.w, rng.uniform(0.5, 1.5))
+                        for _ in range(rng.integers(0, 3))]
+
+    def _background(self) -> np.ndarray:
+        h, w, hz, rng = self.h, self.w, self.horizon, self.rng
+        img = np.zeros((h, w, 3), np.float32)
+        sky_top, sky_bot = rng.uniform(150, 230, 3), rng.uniform(180, 250, 3)
+        for y in range(hz):
+            img[y] = sky_top + (sky_bot - sky_top) * y / max(hz, 1)
+        x = 0
+        while x < w:  # roadside buildings / trees along the horizon
+            bw, bh = int(rng.integers(15, 60)), int(rng.integers(10, hz))
+            img[max(0, hz - bh):hz + 6, x:x + bw] = rng.uniform(40, 200, 3)
+            x += bw + int(rng.integers(0, 10))
+        img[hz:] = rng.uniform(70, 110)  # ground
+        road = np.array([[w * 0.46, hz], [w * 0.54, hz], [w * 1.25, h], [-w * 0.25, h]], np.int32)
+        cv2.fillPoly(img, [road], (95, 95, 100))
+        noise = cv2.resize(rng.normal(0, 14, (h // 4, w // 4)).astype(np.float32), (w, h))
+        img += noise[..., None]
+        return img
+
+    def _new_object(self) -> dict:
+        rng = self.rng
+        names, probs = zip(*CLASS_P)
+        cls = str(rng.choice(names, p=probs))
+        depth = rng.uniform(0.15, 1.05)  # 1 = bottom of the image
+        rel, (ar_lo, ar_hi) = SHAPES[cls]
+        return dict(cls=cls, depth=depth, x=rng.uniform(-0.1, 1.1) * self.w,
+                    vx=rng.uniform(-6, 6) * (1.5 if cls in ('Car', 'Van') else 0.5),
+                    vdepth=rng.uniform(-0.01, 0.01), aspect=rng.uniform(ar_lo, ar_hi), rel=rel,
+                    color=rng.uniform(20, 235, 3), color2=rng.uniform(20, 235, 3))
+
+    def box(self, o: dict, t: int) -> Tuple[float, float, float, float]:
+        depth = o['depth'] + o['vdepth'] * t
+        bottom = self.horizon + depth * (self.h - self.horizon)
+        height = max(2.0, depth * o['rel'] * self.h)
+        width = height * o['aspect']
+        cx = o['x'] + o['vx'] * t
+        return cx - width / 2, bottom - height, cx + width / 2, bottom
+
+    def render(self, t: int, noise_rng: np.random.Generator):
+        img = self.background.copy()
+        h, w, hz = self.h, self.w, self.horizon
+        for k in range(12):  # lane dashes move towards the camera with the ego speed
+            d = ((k / 12) + t * self.ego_speed / 400) % 1.0
+            y0, y1 = hz + d ** 2 * (h - hz), hz + min(1, (d + 0.03)) ** 2 * (h - hz)
+            half0, half1 = 1 + d * 6, 1 + (d + 0.03) * 6
+            pts = np.array([[w / 2 - half0, y0], [w / 2 + half0, y0], [w / 2 + half1, y1],
+                            [w / 2 - half1, y1]], np.int32)
+            cv2.fillPoly(img, [pts], (235, 235, 235))
+        labels = []
+        for cx, s in self.clutter:  # far, tiny, unlabelled traffic -> a DontCare region
+            y = hz + 4 * s
+            cv2.rectangle(img, (int(cx - 6 * s), int(y - 5 * s)), (int(cx + 6 * s), int(y)),
+                          (60, 60, 160), -1)
+            labels.append(dict(type='DontCare', truncated=-1.0, occluded=-1,
+                               bbox=[cx - 9 * s, y - 8 * s, cx + 9 * s, y + 2]))
+        drawn = []  # (box, mask) of objects already drawn, nearest last
+        order = sorted(self.objects, key=lambda o: o['depth'] + o['vdepth'] * t)
+        for o in order:
+            x1, y1, x2, y2 = self.box(o, t)
+            if x2 < 0 or x1 >= w or y2 <= hz or y1 >= h:
+                continue
+            self._draw(img, o, (x1, y1, x2, y2))
+            mask = np.zeros((h, w), bool)
+            mask[max(0, int(y1)):min(h, int(y2)), max(0, int(x1)):min(w, int(x2))] = True
+            drawn.append((o, (x1, y1, x2, y2), mask))
+        for i, (o, (x1, y1, x2, y2), mask) in enumerate(drawn):
+            area_full = max(1.0, (x2 - x1) * (y2 - y1))
+            cx1, cy1, cx2, cy2 = max(0, x1), max(0, y1), min(w - 1, x2), min(h - 1, y2)
+            if cx2 - cx1 < 2 or cy2 - cy1 < 2:
+                continue  # a sliver at the image border: not labelled
+            truncated = float(np.clip(1 - (cx2 - cx1) * (cy2 - cy1) / area_full, 0, 1))
+            visible = mask.sum()
+            hidden = np.zeros_like(mask)
+            for _, _, m in drawn[i + 1:]:
+                hidden |= m
+            frac = (mask & hidden).sum() / max(visible, 1)
+            occluded = 0 if frac < 0.1 else (1 if frac < 0.5 else 2)
+            if frac > 0.9:
+                continue  # invisible behind others: not labelled (as in KITTI)
+            labels.append(dict(type=o['cls'], truncated=round(truncated, 2), occluded=occluded,
+                               bbox=[round(float(v), 2) for v in (cx1, cy1, cx2, cy2)]))
+        img += noise_rng.normal(0, 3, img.shape).astype(np.float32)
+        return np.clip(img, 0, 255).astype(np.uint8), labels
+
+    @staticmethod
+    def _draw(img, o, box):
+        x1, y1, x2, y2 = box
+        hgt, wid = y2 - y1, x2 - x1
+        p = lambda x, y: (int(round(x)), int(round(y)))  # noqa: E731
+        c1, c2 = tuple(float(v) for v in o['color']), tuple(float(v) for v in o['color2'])
+        if o['cls'] in ('Car', 'Van'):
+            roof = 0.45 if o['cls'] == 'Car' else 0.2
+            cv2.rectangle(img, p(x1, y1 + hgt * roof), p(x2, y2 - hgt * 0.12), c1, -1)
+            cv2.rectangle(img, p(x1 + wid * 0.15, y1), p(x2 - wid * 0.15, y1 + hgt * roof + 1),
+                          c1, -1)
+            cv2.rectangle(img, p(x1 + wid * 0.2, y1 + hgt * 0.08),
+                          p(x2 - wid * 0.2, y1 + hgt * roof), (40, 50, 60), -1)  # windows
+            for wx in (x1 + wid * 0.2, x2 - wid * 0.2):
+                cv2.circle(img, p(wx, y2 - hgt * 0.12), max(1, int(hgt * 0.12)), (15, 15, 15), -1)
+        else:
+            head = max(1, int(hgt * 0.08))
+            cx = (x1 + x2) / 2
+            cv2.circle(img, p(cx, y1 + head), head, (170, 140, 120), -1)
+            body_w = wid * (0.8 if o['cls'] == 'Pedestrian' else 0.35)
+            leg = 0.45 if o['cls'] == 'Pedestrian' else 0.35
+            cv2.rectangle(img, p(cx - body_w / 2, y1 + 2 * head), p(cx + body_w / 2,
+                          y2 - hgt * leg), c1, -1)
+            cv2.rectangle(img, p(cx - body_w / 2, y2 - hgt * leg), p(cx + body_w / 2, y2), c2, -1)
+            if o['cls'] == 'Cyclist':
+                r = max(1, int(hgt * 0.17))
+                for wx in (x1 + r, x2 - r):
+                    cv2.circle(img, p(wx, y2 - r), r, (20, 20, 20), max(1, r // 4))
+
+
+def _label_line(o: dict) -> str:
+    x1, y1, x2, y2 = o['bbox']
+    return (f"{o['type']} {o['truncated']:.2f} {o['occluded']} -10 {x1:.2f} {y1:.2f} {x2:.2f} "
+            f"{y2:.2f} -1 -1 -1 -1000 -1000 -1000 -10\n")
+
+
+def _write(path: str, img: np.ndarray) -> None:
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    cv2.imwrite(path, img[:, :, ::-1])
+
+
+def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (188, 621),
+                         raw_drives: int = 6, raw_frames: int = 40, det_train: int = 160,
+                         det_val: int = 60, progress=None) -> Dict[str, str]:
+    """Write both layouts under ``out_dir`` (must not exist or be empty); returns their roots.
+
+    ``size`` is (H, W) of the generated frames (default: half of KITTI's 375x1242).
+    """
+    if osp.isdir(out_dir) and os.listdir(out_dir):
+        raise FileExistsError(f'{out_dir} is not empty; refusing to overwrite it')
+    rng = np.random.default_rng(seed)
+    raw_root = osp.join(out_dir, 'raw')
+    # drive 0005 is PredNet's validation drive; the others are training drives
+    drive_ids = [5] + [i for i in range(1, 200) if i != 5][:raw_drives - 1]
+    total = raw_drives * raw_frames + (det_train + det_val) * 4
+    done = 0
+    for d in drive_ids:
+        scene = Scene(rng, size, n_objects=int(rng.integers(3, 8)))
+        noise = np.random.default_rng(seed * 1000 + d)
+        folder = osp.join(raw_root, '2011_09_26', f'2011_09_26_drive_{d:04d}_sync', 'image_02',
+                          'data')
+        for t in range(raw_frames):
+            _write(osp.join(folder, f'{t:010d}.png'), scene.render(t, noise)[0])
+            done += 1
+            if progress:
+                progress(done, total)
+    obj_root = osp.join(out_dir, 'object')
+    ids = {'train': [], 'val': []}
+    for k in range(det_train + det_val):
+        split = 'train' if k < det_train else 'val'
+        img_id = f'{k:06d}'
+        ids[split].append(img_id)
+        scene = Scene(rng, size, n_objects=int(rng.integers(2, 7)))
+        noise = np.random.default_rng(seed * 1000 + 500 + k)
+        t0 = int(rng.integers(0, 20))
+        frames = [scene.render(t0 + t, noise) for t in range(4)]
+        for j, (img, _) in enumerate(frames[:3]):  # _01 oldest .. _03 right before the target
+            _write(osp.join(obj_root, 'training', 'prev_2', f'{img_id}_{j + 1:02d}.png'), img)
+        img, labels = frames[3]
+        _write(osp.join(obj_root, 'training', 'image_2', f'{img_id}.png'), img)
+        os.makedirs(osp.join(obj_root, 'training', 'label_2'), exist_ok=True)
+        with open(osp.join(obj_root, 'training', 'label_2', f'{img_id}.txt'), 'w') as f:
+            f.writelines(_label_line(o) for o in labels)
+        done += 4
+        if progress:
+            progress(done, total)
+    os.makedirs(osp.join(obj_root, 'ImageSets'), exist_ok=True)
+    for split, lst in ids.items():
+        with open(osp.join(obj_root, 'ImageSets', f'{split}.txt'), 'w') as f:
+            f.write('\n'.join(lst) + '\n')
+    return dict(raw=raw_root, object=obj_root)

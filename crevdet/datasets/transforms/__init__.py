@@ -1,0 +1,3 @@
+from .loading import LoadMultiFrameImages, MultiFramePhotoMetricDistortion
+
+__all__ = ['LoadMultiFrameImages', 'MultiFramePhotoMetricDistortion']

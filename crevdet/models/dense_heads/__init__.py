@@ -1,0 +1,3 @@
+from .kitti_ssd_head import KittiSSDHead
+
+__all__ = ['KittiSSDHead']

@@ -1,0 +1,129 @@
+"""Predict future frames of a video (or frame folder) with a trained video predictor.
+
+    python tools/predict.py CKPT INPUT [--config CFG] [--out-dir DIR] [--frame-step N]
+
+The model and the frame size come from the config stored in the checkpoint (or ``--config``).
+Every window of ``n_past`` frames predicts the next ``n_future``; outputs under ``--out-dir``
+(default ``work_dirs/predict/<input name>_<time>/``):
+  * ``frames/<index>.png``     the one-step-ahead prediction of every frame that has n_past before it
+  * ``side_by_side.mp4/.gif``  ground truth | prediction, frame by frame
+  * ``grid.png``               the first window: observed | ground truth | prediction rows
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_frames(path: str, frame_size, frame_step: int):
+    """All frames of a video file or image folder, resized/cropped like the training data."""
+    import cv2
+    from crevdet.datasets.base_video import read_image, resize_center_crop
+    from crevdet.datasets.video_folder import IMAGE_EXTS, VIDEO_EXTS
+    if osp.isfile(path):
+        if not path.lower().endswith(VIDEO_EXTS):
+            raise SystemExit(f'error: {path} is not a video file ({"/".join(VIDEO_EXTS)})')
+        cap = cv2.VideoCapture(path)
+        if not cap.isOpened():
+            raise SystemExit(f'error: cannot open video {path}')
+        frames, i = [], 0
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            if i % frame_step == 0:
+                frames.append(resize_center_crop(img[:, :, ::-1], frame_size))
+            i += 1
+        fps = cap.get(cv2.CAP_PROP_FPS) or 10
+        cap.release()
+        return frames, fps / frame_step
+    if osp.isdir(path):
+        files = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
+        if not files:
+            raise SystemExit(f'error: no images ({"/".join(IMAGE_EXTS)}) in {path}')
+        return [resize_center_crop(read_image(osp.join(path, f)), frame_size)
+                for f in files[::frame_step]], 10.0
+    raise SystemExit(f'error: input {path} does not exist')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('checkpoint', help='checkpoint of a video-prediction run')
+    parser.add_argument('input', help='video file (.mp4/.avi/...) or folder of frames')
+    parser.add_argument('--config', help='config (default: the one stored in the checkpoint)')
+    parser.add_argument('--out-dir', help='output folder (must not exist)')
+    parser.add_argument('--frame-step', type=int, default=1, help='use every n-th input frame')
+    parser.add_argument('--device', default='cuda' if __import__('torch').cuda.is_available()
+                        else 'cpu')
+    args = parser.parse_args(argv)
+    import torch
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    from tqdm import tqdm
+
+    from crevdet.engine import install_checkpoint_loader, load_local_checkpoint
+    from crevdet.registry import MODELS
+    from crevdet.utils import register_all_modules
+    from crevdet.visualization import save_prediction_visuals
+    register_all_modules()
+    install_checkpoint_loader()
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'error: checkpoint {args.checkpoint} does not exist')
+    if args.config:
+        cfg = Config.fromfile(args.config)
+    else:
+        meta = load_local_checkpoint(args.checkpoint, 'cpu').get('meta', {})
+        if 'cfg' not in meta:
+            raise SystemExit(f'error: {args.checkpoint} stores no config; pass --config')
+        cfg = Config.fromstring(meta['cfg'], '.py')
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    model.to(args.device).eval()
+    frame_size = cfg.test_dataloader.dataset.get('frame_size', None)
+    frames, fps = load_frames(args.input, frame_size, args.frame_step)
+    n_past, n_future = model.n_past, model.n_future
+    if len(frames) <= n_past:
+        raise SystemExit(f'error: {args.input} gives {len(frames)} frames; the model observes '
+                         f'{n_past} before predicting')
+    name = osp.splitext(osp.basename(osp.normpath(args.input)))[0]
+    out = args.out_dir or osp.join('work_dirs', 'predict', f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
+    if osp.exists(out):
+        raise SystemExit(f'error: {out} exists; refusing to overwrite it')
+    os.makedirs(osp.join(out, 'frames'))
+    video = torch.from_numpy(np.stack(frames).transpose(0, 3, 1, 2).copy()).float() / 255
+    import cv2
+    side = []
+    first = None
+    with torch.no_grad():
+        for t in tqdm(range(n_past, len(frames)), desc='predicting', unit='frame'):
+            clip = video[t - n_past:t + n_future].unsqueeze(0).to(args.device)
+            pred, _ = model.rollout(clip, n_past, 1 if t + n_future > len(frames) else n_future)
+            pred = pred.clamp(0, 1)[0].cpu()
+            img = (pred[0].numpy().transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
+            cv2.imwrite(osp.join(out, 'frames', f'{t:06d}.png'), img[:, :, ::-1])
+            side.append(np.concatenate([frames[t], img], 1))
+            if first is None:
+                first = (clip[0, :n_past].cpu(), clip[0, n_past:].cpu(), pred)
+    h, w = side[0].shape[:2]
+    vw = cv2.VideoWriter(osp.join(out, 'side_by_side.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
+                         fps, (w, h))
+    for f in side:
+        vw.write(f[:, :, ::-1])
+    vw.release()
+    from PIL import Image
+    imgs = [Image.fromarray(f) for f in side]
+    imgs[0].save(osp.join(out, 'side_by_side.gif'), save_all=True, append_images=imgs[1:],
+                 duration=int(1000 / fps), loop=0)
+    gt = first[1][:first[2].shape[0]] if len(first[1]) else None
+    png, _ = save_prediction_visuals(osp.join(out, 'grid'), [first[0]], [gt], [first[2]])
+    print(f'wrote {len(side)} predicted frames, side_by_side.mp4/.gif and {osp.basename(png)} '
+          f'to {out}')
+
+
+if __name__ == '__main__':
+    main()
