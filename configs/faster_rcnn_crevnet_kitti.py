@@ -1,5 +1,5 @@
-# mmdet's own Faster R-CNN (inherited with mmdet::) on the frozen CrevNet backbone + FPN.
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', '_base_/datasets/kitti_det.py',
+# mmdet's own Faster R-CNN model (inherited with mmdet::) on the frozen CrevNet backbone + FPN.
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50_fpn.py', '_base_/datasets/kitti_det.py',
           '_base_/schedules/det_adam.py', '_base_/det_runtime.py']
 default_scope = 'crevdet'
 num_frames = 4

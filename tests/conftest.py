@@ -15,7 +15,8 @@ torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 @pytest.fixture(scope='session', autouse=True)
 def _register():
     from crevdet.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
+    # as users do in Python: crevdet types resolve without a config's default_scope
+    register_all_modules(init_default_scope=True)
 
 
 def shared(*parts):

@@ -102,6 +102,9 @@ def test_video_folder_from_mp4_and_frames(tmp_path):
     assert x.shape == (4, 3, 32, 32)
     levels = x[:, 0, 16, 16].float().tolist()  # frames 2,4,6,8 -> 40,80,120,160 (+codec noise)
     assert np.allclose(levels, [40, 80, 120, 160], atol=8)
+    held_out = VideoFolderDataset(video, clip_len=2, frame_step=2, frame_range=(6, 12),
+                                  frame_size=(32, 32))
+    assert [c[0][1] for c in held_out.clips] == [6, 8]  # clips start inside the range only
     ds2 = VideoFolderDataset(str(frames_dir), clip_len=3, frame_size=None)
     assert len(ds2) == 4 and ds2[0]['inputs'][:, 0, 0, 0].tolist() == [0, 40, 80]
     (tmp_path / 'empty').mkdir()

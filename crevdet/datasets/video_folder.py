@@ -50,11 +50,13 @@ class VideoFolderDataset(BaseVideoDataset):
     Args:
         frame_step: keep every n-th frame (e.g. 3 turns 30 fps footage into 10 fps).
         clip_stride: source frames (after ``frame_step``) between the starts of clips.
+        frame_range: ``(start, stop)`` source-frame indices of every video/folder to use, e.g.
+            the first 80% for training and the rest for validation.
     """
 
     def __init__(self, data_root: str, clip_len: int = 11, frame_step: int = 1,
                  clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
-                 flip_prob: float = 0.0) -> None:
+                 flip_prob: float = 0.0, frame_range: Optional[Sequence[int]] = None) -> None:
         super().__init__(clip_len, frame_size, flip_prob, channels=3)
         if frame_step < 1 or clip_stride < 1:
             raise ValueError(f'frame_step and clip_stride must be >= 1, got {frame_step}, '
@@ -67,7 +69,8 @@ class VideoFolderDataset(BaseVideoDataset):
                 f'({"/".join(IMAGE_EXTS)}) found under {data_root!r}')
         span = (clip_len - 1) * frame_step + 1  # source frames covered by one clip
         for kind, src, n in sources:
-            for start in range(0, n - span + 1, clip_stride * frame_step):
+            first, stop = (0, n) if frame_range is None else (frame_range[0], min(n, frame_range[1]))
+            for start in range(first, stop - span + 1, clip_stride * frame_step):
                 if kind == 'video':
                     self.clips.append([(src, start)])
                 else:

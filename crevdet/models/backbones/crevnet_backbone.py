@@ -52,6 +52,7 @@ class CrevNetBackbone(BaseModule):
         if frozen:
             for p in self.parameters():
                 p.requires_grad_(False)
+            self.train()  # frozen: eval mode from the start (see train())
 
     @property
     def net(self) -> CrevNet:
