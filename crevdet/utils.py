@@ -26,3 +26,22 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         else:
             name = 'crevdet'
         DefaultScope.get_instance(name, scope_name='crevdet')
+
+
+def load_tool_config(args):
+    """The config step shared by tools/train.py and tools/test.py: read ``args.config``, apply
+    ``--launcher``, ``--cfg-options`` and ``--work-dir`` (default ``./work_dirs/<config name>``)."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    if not osp.isfile(args.config):
+        raise SystemExit(f'error: config file {args.config!r} does not exist')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -39,20 +39,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise SystemExit(f'error: {what} file {path!r} does not exist')
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'error: checkpoint file {args.checkpoint!r} does not exist')
     from crevdet.engine import CrevdetRunner
-    from crevdet.utils import register_all_modules
+    from crevdet.utils import load_tool_config, register_all_modules
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
     if args.format_only:
         if cfg.test_evaluator.get('type') != 'KittiMetric':

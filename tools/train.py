@@ -39,16 +39,8 @@ def parse_args(argv=None):
 
 
 def build_cfg(args) -> Config:
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    from crevdet.utils import load_tool_config
+    cfg = load_tool_config(args)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper == 'AmpOptimWrapper':

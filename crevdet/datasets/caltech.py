@@ -12,7 +12,7 @@ import glob
 import os
 import os.path as osp
 from functools import lru_cache
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np

@@ -15,7 +15,7 @@ target last.
 """
 import os.path as osp
 import struct
-from typing import List, Optional, Sequence
+from typing import List
 
 from mmdet.datasets import BaseDetDataset
 from mmengine.logging import print_log

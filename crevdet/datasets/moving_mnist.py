@@ -9,7 +9,7 @@ worker). Train and test use disjoint digit index ranges. ``npy_file`` reads the 
 import gzip
 import os.path as osp
 import struct
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch

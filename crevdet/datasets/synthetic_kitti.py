@@ -11,7 +11,7 @@ and by tests; every output is a pure function of the seed.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np

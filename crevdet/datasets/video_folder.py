@@ -1,7 +1,7 @@
 """A user's own footage: a folder of video files and/or folders of frame images."""
 import os
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np

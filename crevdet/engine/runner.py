@@ -1,5 +1,4 @@
 """Runner with crevdet's checkpoint policy and CPU multi-process support."""
-import os
 
 import torch
 import torch.distributed as dist

@@ -11,7 +11,6 @@ variant in a fresh subprocess and reports, per sample:
 """
 import argparse
 import json
-import os
 import os.path as osp
 import resource
 import subprocess

@@ -1,6 +1,6 @@
 """Evaluate the video predictor inside any training run (pretraining or detection fine-tuning)."""
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.dataset import pseudo_collate

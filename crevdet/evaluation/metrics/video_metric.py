@@ -2,7 +2,6 @@
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 

@@ -11,7 +11,7 @@ Shapes (2D, defaults ``init_squeeze=2, blocks=(4, 5, 3), strides=(1, 2, 2)``)::
 
 3D mode keeps a temporal axis: ``(B, C, T, H, W) -> (B, 64C, T, H/8, W/8)`` with 3x3x3 kernels.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 from torch import nn
