@@ -15,6 +15,7 @@ import os.path as osp
 import sys
 import time
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -22,7 +23,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def load_frames(path: str, frame_size, frame_step: int):
     """All frames of a video file or image folder, resized/cropped like the training data."""
-    import cv2
     from crevdet.datasets.base_video import read_image, resize_center_crop
     from crevdet.datasets.video_folder import IMAGE_EXTS, VIDEO_EXTS
     if osp.isfile(path):
@@ -58,10 +58,10 @@ def main(argv=None):
     parser.add_argument('--config', help='config (default: the one stored in the checkpoint)')
     parser.add_argument('--out-dir', help='output folder (must not exist)')
     parser.add_argument('--frame-step', type=int, default=1, help='use every n-th input frame')
-    parser.add_argument('--device', default='cuda' if __import__('torch').cuda.is_available()
-                        else 'cpu')
+    parser.add_argument('--device', help='cuda or cpu (default: cuda when available)')
     args = parser.parse_args(argv)
     import torch
+    args.device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     from mmengine.config import Config
     from mmengine.runner import load_checkpoint
     from tqdm import tqdm
@@ -96,7 +96,6 @@ def main(argv=None):
         raise SystemExit(f'error: {out} exists; refusing to overwrite it')
     os.makedirs(osp.join(out, 'frames'))
     video = torch.from_numpy(np.stack(frames).transpose(0, 3, 1, 2).copy()).float() / 255
-    import cv2
     side = []
     first = None
     with torch.no_grad():

@@ -13,6 +13,7 @@ checks it on real data (the closest frame differs least from the target); set
 ``prev_order='01_closest'`` if your copy says otherwise. ``frame_paths`` is always oldest first,
 target last.
 """
+import os
 import os.path as osp
 import struct
 from typing import List
@@ -75,7 +76,6 @@ class KittiDetDataset(BaseDetDataset):
         if not osp.isdir(img_dir):
             raise FileNotFoundError(f'KITTI image folder {img_dir} not found; expected the object '
                                     'layout <data_root>/training/{image_2,label_2,prev_2}')
-        import os
         ids = sorted(osp.splitext(f)[0] for f in os.listdir(img_dir) if f.endswith('.png'))
         if not ids:
             raise FileNotFoundError(f'no .png images in {img_dir}')
