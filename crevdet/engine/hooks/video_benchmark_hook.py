@@ -13,7 +13,7 @@ from crevdet.visualization import save_prediction_visuals
 
 
 def find_video_predictor(model):
-    """The model itself if it predicts video, else its backbone's predictor (CrevNetBackbone)."""
+    """The model itself if it predicts video, else its backbone's predictor (``.net``)."""
     if is_model_wrapper(model):
         model = model.module
     if hasattr(model, 'rollout'):

@@ -1,3 +1,3 @@
-from .crevnet_backbone import CrevNetBackbone
+from .video_predictor_backbone import CrevNetBackbone, VideoPredictorBackbone
 
-__all__ = ['CrevNetBackbone']
+__all__ = ['CrevNetBackbone', 'VideoPredictorBackbone']

@@ -4,6 +4,9 @@ from .coupling import AdditiveCoupling
 from .reversible import reversible_chain
 from .rpm import RPM, RPMPredictor
 from .squeeze import Squeeze, squeeze, unsqueeze
+from .stacked_rnn import ConvRNNStack, StackedRNNPredictor
+from .unet import UNetDecoder, UNetEncoder
 
 __all__ = ['TwoWayAutoencoder', 'ConvLSTMCell', 'STLSTMCell', 'build_cell', 'AdditiveCoupling',
-           'reversible_chain', 'RPM', 'RPMPredictor', 'Squeeze', 'squeeze', 'unsqueeze']
+           'reversible_chain', 'RPM', 'RPMPredictor', 'Squeeze', 'squeeze', 'unsqueeze',
+           'ConvRNNStack', 'StackedRNNPredictor', 'UNetDecoder', 'UNetEncoder']

@@ -13,17 +13,15 @@ Time steps. With ``clip_len = k`` frames per step, step ``t`` (``t >= k-1``) con
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
-from mmengine.model import BaseModel
-from mmengine.structures import BaseDataElement
 
 from crevdet.models.layers import RPMPredictor, TwoWayAutoencoder
-from crevdet.registry import MODELS, build_crevdet
+from crevdet.registry import MODELS
+from .base_predictor import BaseVideoPredictor
 
 
 @MODELS.register_module()
-class CrevNet(BaseModel):
-    """CrevNet pretraining model (mmengine ``BaseModel``).
+class CrevNet(BaseVideoPredictor):
+    """CrevNet pretraining model (mmengine ``BaseModel``, see :class:`BaseVideoPredictor`).
 
     Args:
         in_channels: channels per frame (1 for Moving MNIST, 3 for RGB).
@@ -48,28 +46,20 @@ class CrevNet(BaseModel):
                  teacher_forcing: bool = True, reversible_backprop: bool = False,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='VideoDataPreprocessor')
-        if isinstance(data_preprocessor, dict):  # build from crevdet's registry, not mmengine's
-            data_preprocessor = build_crevdet(MODELS, data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if conv_dim not in (2, 3):
             raise ValueError(f'conv_dim must be 2 or 3, got {conv_dim}')
-        self.clip_len = clip_len or (3 if conv_dim == 3 else 1)
-        if n_past < self.clip_len:
-            raise ValueError(f'n_past={n_past} must be >= clip_len={self.clip_len}')
-        if n_future < 1:
-            raise ValueError(f'n_future must be >= 1, got {n_future}')
-        self.in_channels, self.n_past, self.n_future = in_channels, n_past, n_future
+        super().__init__(in_channels, n_past, n_future, clip_len or (3 if conv_dim == 3 else 1),
+                         teacher_forcing, loss_weight, data_preprocessor, init_cfg)
         self.conv_dim = conv_dim
-        self.teacher_forcing = teacher_forcing
-        self.loss_weight = loss_weight
         ae_cfg = dict(autoencoder or {})
         ae_in = in_channels * self.clip_len if conv_dim == 2 else in_channels
         self.autoencoder = TwoWayAutoencoder(in_channels=ae_in, conv_dim=conv_dim,
                                              reversible_backprop=reversible_backprop, **ae_cfg)
         self.predictor = RPMPredictor(self.autoencoder.out_channels, conv_dim=conv_dim,
                                       **dict(predictor or {}))
+        self.feat_channels = self.autoencoder.stage_channels
+        self.feat_strides = self.autoencoder.stage_strides
+        self.gate_channels = tuple(m.att2.out_channels for m in self.predictor.layers)
 
     # ------------------------------------------------------------------ clips <-> frames
     def _clips(self, frames: torch.Tensor, ts: Sequence[int]) -> torch.Tensor:
@@ -85,14 +75,6 @@ class CrevNet(BaseModel):
     def _last_frame(self, clip: torch.Tensor) -> torch.Tensor:
         """Newest frame ``(N, C, H, W)`` of a decoded clip."""
         return clip[:, -self.in_channels:] if self.conv_dim == 2 else clip[:, :, -1]
-
-    def _check_frames(self, frames: torch.Tensor, min_len: int) -> None:
-        if frames.dim() != 5 or frames.shape[2] != self.in_channels:
-            raise ValueError(f'CrevNet expects frames (B, T, C={self.in_channels}, H, W), got '
-                             f'shape {tuple(frames.shape)}')
-        if frames.shape[1] < min_len:
-            raise ValueError(f'CrevNet needs at least {min_len} frames per clip, got '
-                             f'{frames.shape[1]}')
 
     # ------------------------------------------------------------------ core recurrence
     def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
@@ -129,48 +111,6 @@ class CrevNet(BaseModel):
         pred = self._last_frame(self.autoencoder.decode(torch.cat(outs)))
         pred = pred.reshape((len(outs), b) + pred.shape[1:]).transpose(0, 1)
         return pred, gates
-
-    # ------------------------------------------------------------------ mmengine API
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[list] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.rollout(inputs, self.n_past, self.n_future)[0]
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
-
-    def loss(self, inputs: torch.Tensor, data_samples: Optional[list] = None
-             ) -> Dict[str, torch.Tensor]:
-        """MSE over every predicted frame (frames ``clip_len .. n_past + n_future - 1``)."""
-        n_total = self.n_past + self.n_future
-        self._check_frames(inputs, n_total)
-        first = self.clip_len - 1  # decode every step: the authors' all-steps objective
-        pred, _ = self.rollout(inputs, self.n_past, self.n_future, self.teacher_forcing,
-                               decode_from=first)
-        target = inputs[:, first + 1:n_total]
-        return dict(loss_mse=self.loss_weight * F.mse_loss(pred, target))
-
-    @torch.no_grad()
-    def predict(self, inputs: torch.Tensor, data_samples: Optional[list] = None
-                ) -> List[BaseDataElement]:
-        """Observe ``n_past`` frames, predict ``n_future``. Each returned sample carries
-        ``pred_frames`` ``(n_future, C, H, W)`` in [0, 1], ``last_observed`` ``(C, H, W)`` (the
-        copy-last-frame baseline) and, when the clip holds them, ``gt_frames``."""
-        pred, _ = self.rollout(inputs, self.n_past, self.n_future)
-        pred = pred.clamp(0, 1)
-        n_total = self.n_past + self.n_future
-        has_gt = inputs.shape[1] >= n_total
-        samples = []
-        for i in range(inputs.shape[0]):
-            ds = data_samples[i] if data_samples else BaseDataElement()
-            ds.pred_frames = pred[i]
-            ds.last_observed = inputs[i, self.n_past - 1]
-            if has_gt:
-                ds.gt_frames = inputs[i, self.n_past:n_total]
-            samples.append(ds)
-        return samples
 
     # ------------------------------------------------------------------ downstream use
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:

@@ -1,0 +1,42 @@
+"""Stop training after a wall-clock budget (equal-time comparisons, e.g. the ablation tool)."""
+import os.path as osp
+import time
+
+from mmengine.hooks import Hook
+
+from crevdet.registry import HOOKS
+
+
+@HOOKS.register_module()
+class TrainTimeBudgetHook(Hook):
+    """End training at the first iteration boundary after ``minutes`` of training time.
+
+    The loop stops through its ``stop_training`` flag (as mmengine's EarlyStoppingHook does);
+    ``runner.iter`` then tells how many iterations fitted in the budget. mmengine's
+    CheckpointHook only saves the "last" checkpoint at ``max_iters``, so with ``save_last`` this
+    hook saves ``iter_<n>.pth`` (and the ``last_checkpoint`` marker ``--resume`` reads) itself.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, minutes: float, save_last: bool = True) -> None:
+        if minutes <= 0:
+            raise ValueError(f'TrainTimeBudgetHook: minutes must be > 0, got {minutes}')
+        self.budget_s = minutes * 60.0
+        self.save_last = save_last
+        self._start = None
+
+    def before_train(self, runner) -> None:
+        self._start = time.perf_counter()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        elapsed = time.perf_counter() - self._start
+        if elapsed >= self.budget_s and not runner.train_loop.stop_training:
+            runner.logger.info(f'time budget of {self.budget_s / 60:.1f} min reached after '
+                               f'{runner.iter + 1} iterations: stopping training')
+            runner.train_loop.stop_training = True
+            name = f'iter_{runner.iter + 1}.pth'
+            if self.save_last and not osp.isfile(osp.join(runner.work_dir, name)):
+                runner.save_checkpoint(runner.work_dir, name, by_epoch=False)
+                with open(osp.join(runner.work_dir, 'last_checkpoint'), 'w') as f:
+                    f.write(osp.join(runner.work_dir, name))

@@ -1,0 +1,109 @@
+"""A pretrained video predictor as an mmdet backbone: pixel-aligned features of the target frame
+plus the predictor's attention masks (RPM gates) when it has them.
+
+Input: the detector's ``(B, 3*T, H, W)`` tensor — T frames stacked on channels, oldest first,
+target last (what crevdet's multi-frame packing produces, so stock mmdet data preprocessors and
+batch padding work). Frames must be in [0, 1]: configure the detector's data preprocessor with
+``mean=[0]*3T, std=[255]*3T`` (no channel swap across frames).
+
+Any predictor with ``extract_feat`` and ``feat_channels`` / ``feat_strides`` / ``gate_channels``
+works: :class:`CrevNet` and :class:`UNetVideoPredictor` (UNet + RPM, UNet + stacked RNN).
+"""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+
+from crevdet.registry import MODELS, build_crevdet
+from ..predictors.base_predictor import BaseVideoPredictor
+
+
+@MODELS.register_module()
+class VideoPredictorBackbone(BaseModule):
+    """Args:
+        model: the pretraining config's ``model`` (``type`` defaults to ``default_type``;
+            ``data_preprocessor`` is dropped).
+        num_frames: T, frames per detection sample (target + T-1 previous ones).
+        out_indices: feature stages returned (strides ``model.feat_strides``).
+        gates: how the attention masks join the last returned stage: ``'mean'`` (average over
+            RPMs), ``'concat'`` (all RPMs) or ``'none'``. Models without masks need ``'none'``.
+        frozen: eval mode and no gradients (the paper's setting); ``False`` fine-tunes.
+        init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
+            pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
+            load as they are, because the backbone owns the model's submodules under their names.
+    """
+
+    default_type = 'CrevNet'
+
+    def __init__(self, model: dict, num_frames: int = 4, out_indices: Sequence[int] = (0, 1, 2),
+                 gates: str = 'mean', frozen: bool = True, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if gates not in ('mean', 'concat', 'none'):
+            raise ValueError(f"gates must be 'mean', 'concat' or 'none', got {gates!r}")
+        model = {k: v for k, v in model.items() if k != 'data_preprocessor'}
+        model.setdefault('type', self.default_type)
+        net = build_crevdet(MODELS, model)
+        if not isinstance(net, BaseVideoPredictor) or not net.feat_channels:
+            raise TypeError(f"{model['type']} cannot be a detection backbone: it has no "
+                            'extract_feat features (use CrevNet or UNetVideoPredictor)')
+        if gates != 'none' and not net.gate_channels:
+            raise ValueError(f"{model['type']} has no attention masks; set gates='none'")
+        # own the submodules under the pretraining model's names so checkpoints load unchanged
+        for name, child in net.named_children():
+            if name != 'data_preprocessor':
+                self.add_module(name, child)
+        self._net = [net]  # a list: not registered twice as a submodule
+        self.num_frames, self.gates, self.frozen = num_frames, gates, frozen
+        n_stages = len(net.feat_channels)
+        if not out_indices or any(not 0 <= i < n_stages for i in out_indices):
+            raise ValueError(f'out_indices {tuple(out_indices)} must index the {n_stages} '
+                             f'feature stages of {type(net).__name__}')
+        self.out_indices = tuple(out_indices)
+        n_gate = 0
+        if gates == 'mean':
+            n_gate = net.gate_channels[0]
+        elif gates == 'concat':
+            n_gate = sum(net.gate_channels)
+        self.out_channels = tuple(net.feat_channels[i] + (n_gate if i == self.out_indices[-1]
+                                                          else 0) for i in self.out_indices)
+        self.strides = tuple(net.feat_strides[i] for i in self.out_indices)
+        if frozen:
+            for p in self.parameters():
+                p.requires_grad_(False)
+            self.train()  # frozen: eval mode from the start (see train())
+
+    @property
+    def net(self) -> BaseVideoPredictor:
+        return self._net[0]
+
+    def train(self, mode: bool = True):
+        super().train(mode and not self.frozen)
+        return self
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        b, ct, h, w = x.shape
+        c = self.net.in_channels
+        if ct != c * self.num_frames:
+            raise ValueError(f'{type(self).__name__} expects {self.num_frames} stacked frames of '
+                             f'{c} channels ({c * self.num_frames}), got {ct} channels')
+        frames = x.view(b, self.num_frames, c, h, w)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            feats = self.net.extract_feat(frames)
+        # 3D mode: keep the newest time slice of each (B, C, k, h, w) clip feature
+        newest = lambda t: t[:, :, -1] if t.dim() == 5 else t  # noqa: E731
+        outs = [newest(feats['stages'][i]) for i in self.out_indices]
+        if self.gates != 'none':
+            gs = [newest(g) for g in feats['gates']]
+            g = torch.stack(gs).mean(0) if self.gates == 'mean' else torch.cat(gs, 1)
+            last = outs[-1]
+            g = torch.nn.functional.interpolate(g, size=last.shape[-2:], mode='nearest') \
+                if g.shape[-2:] != last.shape[-2:] else g
+            outs[-1] = torch.cat([last, g], 1)
+        return tuple(outs)
+
+
+@MODELS.register_module()
+class CrevNetBackbone(VideoPredictorBackbone):
+    """:class:`VideoPredictorBackbone` whose ``model`` is a :class:`CrevNet` (its kwargs)."""
+
+    default_type = 'CrevNet'

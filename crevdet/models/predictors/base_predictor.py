@@ -1,0 +1,139 @@
+"""What every crevdet video predictor shares: the mmengine modes, the loss and ``predict``.
+
+A subclass implements one method, :meth:`BaseVideoPredictor.rollout`; training, testing, the
+benchmark hook, ``tools/predict.py``, the benchmark and the ablation tools only use that and the
+attributes set here (``in_channels``, ``n_past``, ``n_future``, ``clip_len``, ``teacher_forcing``).
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+
+from crevdet.registry import MODELS, build_crevdet
+
+
+class BaseVideoPredictor(BaseModel):
+    """Base of the deterministic next-frame predictors.
+
+    Args:
+        in_channels: channels per frame (1 for Moving MNIST, 3 for RGB).
+        n_past / n_future: observed and predicted frames of a training clip.
+        clip_len: frames consumed per recurrent step (the first prediction is frame ``clip_len``).
+        teacher_forcing: during training, feed ground truth at every step (loss over every
+            predicted frame). ``False`` feeds predictions back after ``n_past`` frames, as at
+            test time.
+        loss_weight: scale of the MSE loss.
+
+    Inputs are ``(B, T, C, H, W)`` floats in ``[0, 1]`` (see ``VideoDataPreprocessor``).
+    """
+
+    #: first step whose prediction enters the loss; ``None``: every step (``clip_len - 1``).
+    #: Sequence-to-sequence models that only predict after observing ``n_past`` frames set it
+    #: to ``'future'``.
+    loss_from: Optional[str] = None
+
+    def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
+                 clip_len: int = 1, teacher_forcing: bool = True, loss_weight: float = 1.0,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
+                 ) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='VideoDataPreprocessor')
+        if isinstance(data_preprocessor, dict):  # build from crevdet's registry, not mmengine's
+            data_preprocessor = build_crevdet(MODELS, data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if clip_len < 1:
+            raise ValueError(f'clip_len must be >= 1, got {clip_len}')
+        if n_past < clip_len:
+            raise ValueError(f'n_past={n_past} must be >= clip_len={clip_len}')
+        if n_future < 1:
+            raise ValueError(f'n_future must be >= 1, got {n_future}')
+        self.in_channels, self.n_past, self.n_future = in_channels, n_past, n_future
+        self.clip_len = clip_len
+        self.teacher_forcing = teacher_forcing
+        self.loss_weight = loss_weight
+
+    def _check_frames(self, frames: torch.Tensor, min_len: int) -> None:
+        name = type(self).__name__
+        if frames.dim() != 5 or frames.shape[2] != self.in_channels:
+            raise ValueError(f'{name} expects frames (B, T, C={self.in_channels}, H, W), got '
+                             f'shape {tuple(frames.shape)}')
+        if frames.shape[1] < min_len:
+            raise ValueError(f'{name} needs at least {min_len} frames per clip, got '
+                             f'{frames.shape[1]}')
+
+    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
+                teacher_forcing: bool = False, decode_from: Optional[int] = None
+                ) -> Tuple[torch.Tensor, list]:
+        """Run the model over a sequence.
+
+        Args:
+            frames: ``(B, T, C, H, W)``; T >= ``n_past`` (>= ``n_past + n_future - 1`` with
+                teacher forcing, whose inputs are ground truth at every step).
+            decode_from: first step whose prediction is returned (default ``n_past - 1``: the
+                ``n_future`` future frames only). Step ``t`` predicts frame ``t + 1``.
+
+        Returns:
+            predicted frames ``(B, S, C, H, W)`` for frames ``decode_from + 1 ..
+            n_past + n_future - 1``, and a per-step list of auxiliary outputs (the RPM attention
+            masks for RPM predictors, empty lists otherwise).
+        """
+        raise NotImplementedError(f'{type(self).__name__} must implement rollout()')
+
+    # ------------------------------------------------------------------ mmengine API
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.rollout(inputs, self.n_past, self.n_future)[0]
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+
+    def loss(self, inputs: torch.Tensor, data_samples: Optional[list] = None
+             ) -> Dict[str, torch.Tensor]:
+        """MSE over every predicted frame: frames ``clip_len .. n_past + n_future - 1`` (the
+        CrevNet authors' all-steps objective), or the ``n_future`` future frames only for
+        ``loss_from = 'future'`` models."""
+        n_total = self.n_past + self.n_future
+        self._check_frames(inputs, n_total)
+        first = self.n_past - 1 if self.loss_from == 'future' else self.clip_len - 1
+        pred, _ = self.rollout(inputs, self.n_past, self.n_future, self.teacher_forcing,
+                               decode_from=first)
+        target = inputs[:, first + 1:n_total]
+        return dict(loss_mse=self.loss_weight * F.mse_loss(pred, target))
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[list] = None
+                ) -> List[BaseDataElement]:
+        """Observe ``n_past`` frames, predict ``n_future``. Each returned sample carries
+        ``pred_frames`` ``(n_future, C, H, W)`` in [0, 1], ``last_observed`` ``(C, H, W)`` (the
+        copy-last-frame baseline) and, when the clip holds them, ``gt_frames``."""
+        pred, _ = self.rollout(inputs, self.n_past, self.n_future)
+        pred = pred.clamp(0, 1)
+        n_total = self.n_past + self.n_future
+        has_gt = inputs.shape[1] >= n_total
+        samples = []
+        for i in range(inputs.shape[0]):
+            ds = data_samples[i] if data_samples else BaseDataElement()
+            ds.pred_frames = pred[i]
+            ds.last_observed = inputs[i, self.n_past - 1]
+            if has_gt:
+                ds.gt_frames = inputs[i, self.n_past:n_total]
+            samples.append(ds)
+        return samples
+
+    # ------------------------------------------------------------------ downstream use
+    #: per feature stage of :meth:`extract_feat`: channels and stride; per attention mask:
+    #: channels (empty for models without one). Set by models usable as detection backbones.
+    feat_channels: Tuple[int, ...] = ()
+    feat_strides: Tuple[int, ...] = ()
+    gate_channels: Tuple[int, ...] = ()
+
+    def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
+        """Features of the *last* frame of ``(B, T, C, H, W)`` after warming the recurrence up
+        on the frames before it: ``dict(stages=(...), gates=[...])`` (see ``VideoPredictorBackbone``)."""
+        raise TypeError(f'{type(self).__name__} has no detection features (extract_feat); '
+                        'use CrevNet or a UNet video predictor as a detection backbone')

@@ -1,0 +1,104 @@
+"""UNet video predictors: the paper's Table 2 ablations "UNet + RPM" and "UNet + stacked RNN".
+
+The two-way autoencoder of CrevNet is replaced by a conventional UNet (``UNetEncoder`` /
+``UNetDecoder``); the latent predictor is either CrevNet's RPM stack or a plain stacked RNN::
+
+    clip_t (B, k*C, H, W) -> encoder -> skips s_0 .. s_{n-2}, latent z_t (B, C_z, H/f, W/f)
+    z_{t+1} = predictor(z_t, state)
+    x_{t+1} = decoder(z_{t+1}, skips of step t)        (B, C, H, W)
+
+With ``k = clip_len`` frames stacked on channels per step. The decoder cannot invert the encoder,
+so closed-loop prediction decodes each predicted latent to a frame and re-encodes it.
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+
+from crevdet.models.layers import RPMPredictor, StackedRNNPredictor, UNetDecoder, UNetEncoder
+from crevdet.registry import MODELS
+from .base_predictor import BaseVideoPredictor
+
+PREDICTORS = {'rpm': RPMPredictor, 'stacked': StackedRNNPredictor}
+
+
+@MODELS.register_module()
+class UNetVideoPredictor(BaseVideoPredictor):
+    """Args (besides :class:`BaseVideoPredictor`'s):
+        encoder: kwargs of :class:`UNetEncoder` / :class:`UNetDecoder` (``channels``, ``norm``).
+        predictor: ``dict(type='rpm' | 'stacked', **kwargs)`` for :class:`RPMPredictor` or
+            :class:`StackedRNNPredictor` (``num_layers``, ``hidden_channels``, ``cell``).
+    """
+
+    def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
+                 clip_len: int = 1, encoder: Optional[dict] = None,
+                 predictor: Optional[dict] = None, teacher_forcing: bool = True,
+                 loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(in_channels, n_past, n_future, clip_len, teacher_forcing, loss_weight,
+                         data_preprocessor, init_cfg)
+        enc_cfg = dict(encoder or {})
+        self.encoder = UNetEncoder(in_channels * clip_len, **enc_cfg)
+        self.decoder = UNetDecoder(in_channels, **enc_cfg)
+        pred_cfg = dict(predictor or dict(type='rpm'))
+        kind = pred_cfg.pop('type', 'rpm')
+        if kind not in PREDICTORS:
+            raise ValueError(f"predictor type must be one of {sorted(PREDICTORS)}, got {kind!r}")
+        self.predictor = PREDICTORS[kind](self.encoder.stage_channels[-1], **pred_cfg)
+        self.feat_channels = self.encoder.stage_channels
+        self.feat_strides = self.encoder.stage_strides
+        self.gate_channels = tuple(m.att2.out_channels for m in self.predictor.layers) \
+            if kind == 'rpm' else ()
+
+    def _clip(self, seq: List[torch.Tensor], t: int) -> torch.Tensor:
+        """Frames ``t-k+1 .. t`` of ``seq`` stacked on channels: ``(B, k*C, H, W)``."""
+        return torch.cat(seq[t - self.clip_len + 1:t + 1], 1)
+
+    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
+                teacher_forcing: bool = False, decode_from: Optional[int] = None
+                ) -> Tuple[torch.Tensor, list]:
+        k, b = self.clip_len, frames.shape[0]
+        last = n_past + n_future - 2
+        self._check_frames(frames, last + 1 if teacher_forcing else n_past)
+        decode_from = n_past - 1 if decode_from is None else decode_from
+        steps = list(range(k - 1, last + 1))
+        observed = [t for t in steps if teacher_forcing or t < n_past]
+        seq = list(frames[:, :last + 1].unbind(1)) if teacher_forcing else \
+            list(frames[:, :n_past].unbind(1))
+        # ground-truth inputs in one batched encode; per step a tuple of stage features
+        feats = self.encoder(torch.cat([self._clip(seq, t) for t in observed]))
+        enc: Dict[int, Tuple[torch.Tensor, ...]] = {
+            t: tuple(f[i * b:(i + 1) * b] for f in feats) for i, t in enumerate(observed)}
+        state, results, gates = None, [], []
+        for t in steps:
+            if t not in enc:  # closed loop: re-encode the clip ending in the predicted frame
+                enc[t] = self.encoder(self._clip(seq, t))
+            z, state, g = self.predictor(enc[t][-1], state)
+            gates.append(g)
+            if t < last and t + 1 not in enc:  # the next input is this prediction: decode now
+                x_next = self.decoder(z, enc[t][:-1])
+                seq.append(x_next)
+                if t >= decode_from:
+                    results.append(x_next)
+            elif t >= decode_from:  # decode later, batched with the others
+                results.append((z, enc[t][:-1]))
+        todo = [r for r in results if isinstance(r, tuple)]
+        if todo:
+            skips = [torch.cat([r[1][i] for r in todo]) for i in range(len(todo[0][1]))]
+            decoded = iter(self.decoder(torch.cat([r[0] for r in todo]), skips).split(b))
+            results = [next(decoded) if isinstance(r, tuple) else r for r in results]
+        return torch.stack(results, 1), gates
+
+    def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
+        """Encoder stages of the last frame's clip (strides ``feat_strides``) after warming the
+        predictor up on the clips before it; RPM gates of the target step (empty for the
+        stacked-RNN predictor)."""
+        self._check_frames(frames, self.clip_len)
+        seq = list(frames.unbind(1))
+        steps = list(range(self.clip_len - 1, len(seq)))
+        b = frames.shape[0]
+        feats = self.encoder(torch.cat([self._clip(seq, t) for t in steps]))
+        state = None
+        for i in range(len(steps)):
+            z_next, state, gates = self.predictor(feats[-1][i * b:(i + 1) * b], state)
+        stages = tuple(f[-b:] for f in feats)
+        return dict(stages=stages, gates=gates, latent=z_next)

@@ -1,0 +1,218 @@
+"""Baseline video predictors (ConvLSTM seq2seq, stacked ConvLSTM, PredRNN, UNet + RPM / stacked
+RNN), the generic detection backbone, and the benchmark / ablation tools' outputs."""
+import glob
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT
+from crevdet.registry import MODELS
+from test_video_datasets import write_idx
+
+TINY = {
+    'ConvLSTMSeq2Seq': dict(hidden_channels=8),
+    'StackedConvLSTM': dict(num_layers=2, hidden_channels=8),
+    'PredRNN': dict(num_layers=2, hidden_channels=8),
+    'UNetVideoPredictor': dict(encoder=dict(channels=(8, 16, 16)),
+                               predictor=dict(type='rpm', num_layers=2, hidden_channels=8)),
+    'UNetStacked': dict(type='UNetVideoPredictor', encoder=dict(channels=(8, 16, 16)),
+                        predictor=dict(type='stacked', num_layers=2, hidden_channels=8)),
+    'CrevNet': dict(autoencoder=dict(blocks=(1, 1, 1)),
+                    predictor=dict(num_layers=2, hidden_channels=8)),
+}
+
+
+def build(name, **kw):
+    cfg = dict(type=name, in_channels=1, n_past=4, n_future=3)
+    cfg.update(TINY[name])
+    cfg.update(kw)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def moving_square(b=4, t=7, size=32, seed=0):
+    """``(B, T, 1, H, W)``: a bright 8x8 square moving 2 px per frame (learnable motion)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((b, t, 1, size, size), np.float32)
+    for i in range(b):
+        y, x = rng.integers(0, size - 8 - 2 * t, 2)
+        for k in range(t):
+            out[i, k, 0, y + 2 * k:y + 2 * k + 8, x + 2 * k:x + 2 * k + 8] = 1.0
+    return torch.from_numpy(out)
+
+
+@pytest.mark.parametrize('name', list(TINY))
+def test_baseline_shapes_modes_and_teacher_forcing(name):
+    model = build(name)
+    x = moving_square()
+    assert model(x).shape == (4, 3, 1, 32, 32)  # tensor mode: the n_future frames
+    closed = model.rollout(x, 4, 3)[0]
+    # the observed frames alone give the same prediction: nothing from the future leaks in
+    assert torch.allclose(model.rollout(x[:, :4], 4, 3)[0], closed, atol=1e-6)
+    out = model.predict(x)
+    assert out[0].pred_frames.shape == (3, 1, 32, 32)
+    assert float(out[0].pred_frames.min()) >= 0 and float(out[0].pred_frames.max()) <= 1
+    assert torch.equal(out[1].gt_frames, x[1, 4:]) and torch.equal(out[1].last_observed, x[1, 3])
+    loss = model.loss(x)['loss_mse']
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    if name != 'ConvLSTMSeq2Seq':  # every step predicted; teacher forcing sees the truth
+        first = model.clip_len - 1
+        tf = model.rollout(x, 4, 3, teacher_forcing=True, decode_from=first)[0]
+        assert tf.shape == (4, 6 - first, 1, 32, 32)
+        # up to the last observed frame both modes see the same inputs
+        n_same = 4 - first
+        assert torch.allclose(tf[:, :n_same], model.rollout(x, 4, 3, decode_from=first)[0][:, :n_same],
+                              atol=1e-6)
+    with pytest.raises(ValueError, match='expects frames'):
+        model.loss(torch.rand(2, 7, 3, 32, 32))
+    with pytest.raises(ValueError, match='at least 7 frames'):
+        model.loss(x[:, :5])
+
+
+def test_seq2seq_rejects_steps_before_the_future():
+    model = build('ConvLSTMSeq2Seq')
+    with pytest.raises(ValueError, match='decode_from=1'):
+        model.rollout(moving_square(), 4, 3, decode_from=1)
+
+
+@pytest.mark.parametrize('name', list(TINY))
+def test_baseline_loss_decreases_in_a_few_steps(name):
+    model = build(name)
+    x = moving_square(seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(25):
+        loss = model.loss(x)['loss_mse']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert min(losses[-3:]) < 0.6 * losses[0], (name, losses[0], losses[-3:])
+
+
+def test_stacked_rnn_patch_size_and_predrnn_memory():
+    model = build('PredRNN', patch_size=4)
+    assert model.stack.cells[0].conv_x.in_channels == 16  # 1 channel * 4 * 4
+    assert model(moving_square()).shape == (4, 3, 1, 32, 32)
+    # ST-LSTM memory zig-zags: the step's state carries the top layer's m
+    _, state = model.stack(torch.rand(2, 16, 8, 8))
+    assert state['m'] is not None and state['m'].shape == (2, 8, 8, 8)
+    with pytest.raises(ValueError, match='patch_size'):
+        build('StackedConvLSTM', patch_size=0)
+
+
+def test_unet_clip_len_and_unknown_predictor():
+    model = build('UNetStacked', clip_len=2)
+    assert model.encoder.in_channels == 2
+    assert model(moving_square()).shape == (4, 3, 1, 32, 32)
+    with pytest.raises(ValueError, match="predictor type must be one of"):
+        build('UNetVideoPredictor', predictor=dict(type='lstm'))
+
+
+@pytest.mark.parametrize('name,gates,channels', [('UNetVideoPredictor', 'mean', (16, 16 + 8)),
+                                                 ('UNetStacked', 'none', (16, 16))])
+def test_unet_detection_backbone_loads_pretraining_checkpoint(tmp_path, name, gates, channels):
+    from crevdet.models import VideoPredictorBackbone
+    net = build(name, in_channels=3)
+    path = str(tmp_path / 'pre.pth')
+    torch.save({'state_dict': net.state_dict(), 'meta': {'iter': 1}}, path)
+    cfg = dict(type='UNetVideoPredictor', in_channels=3, n_past=3, n_future=1)
+    cfg.update({k: v for k, v in TINY[name].items() if k != 'type'})
+    bb = VideoPredictorBackbone(model=cfg, num_frames=3, out_indices=(1, 2), gates=gates,
+                                init_cfg=dict(type='Pretrained', checkpoint=path))
+    bb.init_weights()
+    for k, v in net.state_dict().items():
+        assert torch.equal(bb.state_dict()[k], v), k
+    feats = bb(torch.rand(2, 9, 32, 64))
+    assert tuple(f.shape[1] for f in feats) == bb.out_channels == channels
+    assert [64 // f.shape[-1] for f in feats] == list(bb.strides) == [4, 8]
+    assert not bb.training and all(not p.requires_grad for p in bb.parameters())
+
+
+def test_backbone_rejects_models_without_features_or_gates():
+    from crevdet.models import VideoPredictorBackbone
+    with pytest.raises(TypeError, match='StackedConvLSTM cannot be a detection backbone'):
+        VideoPredictorBackbone(model=dict(type='StackedConvLSTM', n_past=3, n_future=1))
+    with pytest.raises(ValueError, match="has no attention masks; set gates='none'"):
+        VideoPredictorBackbone(model=dict(type='UNetVideoPredictor', n_past=3, n_future=1,
+                                          predictor=dict(type='stacked')))
+
+
+def run_tool(args, timeout=300):
+    return subprocess.run([sys.executable] + args, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def tiny_configs(tmp_path):
+    """Two tiny baseline configs inheriting the real ones."""
+    base = osp.join(ROOT, 'configs', 'baselines')
+    paths = []
+    for name, body in [('stacked_convlstm', 'model = dict(num_layers=1, hidden_channels=4)'),
+                       ('crevnet_2d', 'model = dict(autoencoder=dict(blocks=(1, 1, 1)), '
+                                      'predictor=dict(num_layers=2, hidden_channels=4))')]:
+        p = tmp_path / f'tiny_{name}.py'
+        p.write_text(f"_base_ = '{osp.join(base, name + '_mmnist.py')}'\n{body}\n")
+        paths.append(str(p))
+    return paths
+
+
+def test_benchmark_tool_writes_table_and_json(tmp_path):
+    configs = tiny_configs(tmp_path)
+    out = run_tool(['tools/analysis_tools/benchmark.py', *configs, '--settings', '16x16_3to2_c1',
+                    '--batch', '2', '--iters', '1', '--work-dir', str(tmp_path / 'bm')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = glob.glob(str(tmp_path / 'bm' / '*'))
+    data = json.load(open(osp.join(run_dir, 'benchmark.json')))
+    assert data['reference'] == 'tiny_stacked_convlstm'
+    rows = {r['model']: r for r in data['rows']}
+    assert set(rows) == {'tiny_stacked_convlstm', 'tiny_crevnet_2d'}
+    for r in rows.values():
+        assert r['setting'] == '16x16_3to2_c1' and r['batch'] == 2
+        for key in ('params', 'gflops', 'act_mb', 'train_sps', 'infer_fps'):
+            assert r[key] > 0, (r['model'], key)
+        assert r['peak_mb'] >= 0
+    # 1-layer ConvLSTM, 1 -> 4 channels, 3x3: 4 gates * 4 * (1 + 4) * 9 + 16 + 3 peepholes * 4,
+    # plus the 1x1 head 4 -> 1
+    assert rows['tiny_stacked_convlstm']['params'] == 4 * 4 * 5 * 9 + 16 + 12 + 5
+    md = open(osp.join(run_dir, 'benchmark.md')).read()
+    assert '| model | params | GFLOPs/sample | act. MB/sample | peak MB/sample | ' \
+           'train samples/s | infer frames/s |' in md
+    ref_line = next(line for line in md.splitlines() if line.startswith('| tiny_stacked'))
+    assert ref_line.count('(1.00x)') == 6  # the reference against itself
+    assert 'ratio to tiny_stacked_convlstm' in md
+
+
+def test_benchmark_tool_rejects_bad_setting_and_config(tmp_path):
+    out = run_tool(['tools/analysis_tools/benchmark.py', '--settings', '64by64'])
+    assert out.returncode and "setting '64by64' is neither a preset" in out.stderr
+    out = run_tool(['tools/analysis_tools/benchmark.py', str(tmp_path / 'nope.py')])
+    assert out.returncode and 'config file(s) not found' in out.stderr
+
+
+def test_ablation_tool_equal_budget_table(tmp_path):
+    rng = np.random.default_rng(0)
+    digits = np.zeros((10000, 28, 28), np.uint8)
+    digits[:, 8:20, 10:18] = rng.integers(100, 256, (10000, 12, 8))
+    write_idx(str(tmp_path / 't10k-images-idx3-ubyte.gz'), digits)
+    configs = tiny_configs(tmp_path)
+    out = run_tool(['tools/analysis_tools/ablation.py', *configs, '--data-root', str(tmp_path),
+                    '--minutes', '0.0001', '--batch', '2', '--test-clips', '3', '--workers', '0',
+                    '--work-dir', str(tmp_path / 'abl')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'training on t10k digits 0-7999, testing on 8000-9999' in out.stderr
+    (run_dir,) = glob.glob(str(tmp_path / 'abl' / '*'))
+    data = json.load(open(osp.join(run_dir, 'ablation.json')))
+    assert [r['model'] for r in data['rows']] == ['tiny_stacked_convlstm', 'tiny_crevnet_2d']
+    for r in data['rows']:
+        assert r['iters'] == 1  # the time budget stopped training after the first iteration
+        assert r['mse'] > 0 and 0 < r['psnr'] < 100 and -1 <= r['ssim'] <= 1
+        assert r['copy_last'] == data['rows'][0]['copy_last']  # one shared test set
+    md = open(osp.join(run_dir, 'ablation.md')).read()
+    assert '| model | iterations | train min | MSE / frame | SSIM | PSNR |' in md
+    assert '| copy last frame | - | - |' in md and 'same budget per model: 0.0001 min' in md
+    assert osp.isfile(osp.join(run_dir, 'tiny_crevnet_2d', 'iter_1.pth'))

@@ -1,0 +1,195 @@
+"""Train every selected video predictor for the same budget and print the quality table
+(the paper's Table 2 layout: MSE / SSIM / PSNR per model plus the copy-last-frame row).
+
+    python tools/analysis_tools/ablation.py [CONFIG ...] --data mmnist|kitti [--data-root DIR]
+        (--iters N | --minutes M) [--batch B] [--test-clips N] [--work-dir work_dirs/ablation]
+
+CONFIG: pretraining configs (default: every ``configs/baselines/*.py``); only their ``model``
+(and optimiser) is used: the data, the budget and the test set are the same for all of them.
+* ``--data mmnist``: 2-digit Moving MNIST, 10 -> 10, 64x64. ``--data-root`` holds
+  ``train-images-idx3-ubyte(.gz)`` and ``t10k-images-idx3-ubyte(.gz)``; with only the t10k file
+  the digits are split 0-7999 (training) / 8000-9999 (test), so no test digit is ever trained on.
+* ``--data kitti``: KITTI raw, PredNet protocol (10 -> 1, 128x160), splits train / test.
+``--minutes`` gives each model the same wall-clock training time (what the efficiency claims are
+about); ``--iters`` the same number of steps. Each model's run (logs, last checkpoint) lands in
+``<work-dir>/<timestamp>/<model>/``; the table in ``<work-dir>/<timestamp>/ablation.{md,json}``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+DATA = {
+    'mmnist': dict(base='configs/_base_/datasets/moving_mnist.py', in_channels=1, n_past=10,
+                   n_future=10, data_root='data/mnist/'),
+    'kitti': dict(base='configs/_base_/datasets/kitti_raw.py', in_channels=3, n_past=10,
+                  n_future=1, data_root='data/kitti_raw/'),
+}
+
+
+def find_file(root: str, stem: str):
+    for name in (stem, stem + '.gz'):
+        if osp.isfile(osp.join(root, name)):
+            return osp.join(root, name)
+    return None
+
+
+def data_config(args):
+    """Train / test dataloader configs of the chosen data, pointed at ``--data-root``."""
+    from mmengine.config import Config
+    spec = DATA[args.data]
+    root = args.data_root or spec['data_root']
+    if not osp.isdir(root):
+        raise SystemExit(f'error: --data-root {root!r} is not a directory')
+    dcfg = Config.fromfile(osp.join(ROOT, spec['base']))
+    train, test = dcfg.train_dataloader, dcfg.test_dataloader
+    for loader in (train, test):
+        loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)
+    if args.batch:
+        train.batch_size = args.batch
+    note = ''
+    if args.data == 'mmnist':
+        test_file = find_file(root, 't10k-images-idx3-ubyte')
+        if test_file is None:
+            raise SystemExit(f'error: no t10k-images-idx3-ubyte(.gz) in {root}')
+        train_file = find_file(root, 'train-images-idx3-ubyte')
+        if train_file:
+            train.dataset.update(mnist_file=train_file, digit_range=(0, 60000))
+            test.dataset.update(mnist_file=test_file, digit_range=(0, 10000))
+        else:
+            note = ('no MNIST training digits in the data root: training on t10k digits '
+                    '0-7999, testing on 8000-9999')
+            train.dataset.update(mnist_file=test_file, digit_range=(0, 8000))
+            test.dataset.update(mnist_file=test_file, digit_range=(8000, 10000))
+        test.dataset.num_sequences = args.test_clips
+        return train, test, None, note
+    for loader in (train, test):
+        loader.dataset.data_root = root
+    return train, test, args.test_clips, note
+
+
+def subset(dataset_cfg, n):
+    """At most ``n`` clips spread evenly over the built test set (deterministic)."""
+    from torch.utils.data import Subset
+
+    from crevdet.registry import DATASETS, build_crevdet
+    ds = build_crevdet(DATASETS, dataset_cfg)
+    if len(ds) <= n:
+        return ds
+    step = len(ds) / n
+    return Subset(ds, [int(i * step) for i in range(n)])
+
+
+def run_one(config, args, train, test, limit, out_dir):
+    """Train one model for the budget, test it; returns its result row."""
+    from mmengine.config import Config
+
+    from crevdet.engine import CrevdetRunner
+    cfg = Config.fromfile(config)
+    name = osp.splitext(osp.basename(config))[0]
+    spec = DATA[args.data]
+    cfg.model.update(in_channels=spec['in_channels'], n_past=spec['n_past'],
+                     n_future=spec['n_future'])
+    cfg.train_dataloader = train
+    cfg.test_dataloader = test.copy()
+    if limit:
+        cfg.test_dataloader.dataset = subset(test.dataset, limit)
+    cfg.test_evaluator = dict(type='VideoPredictionMetric', per_step=False)
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    max_iters = args.iters or 10 ** 9
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 9)
+    cfg.param_scheduler = []  # constant lr: a short budget never reaches a decay milestone
+    cfg.custom_hooks = [dict(type='TrainTimeBudgetHook', minutes=args.minutes)] \
+        if args.minutes else []
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=args.log_interval)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=max_iters,
+                                        by_epoch=False, save_last=True)
+    cfg.log_processor = dict(type='LogProcessor', window_size=args.log_interval, by_epoch=False)
+    cfg.work_dir = osp.join(out_dir, name)
+    cfg.experiment_name = f'ablation_{name}_{time.strftime("%Y%m%d_%H%M%S")}'
+    cfg.randomness = dict(seed=args.seed)
+    runner = CrevdetRunner.from_cfg(cfg)
+    t0 = time.perf_counter()
+    runner.train()
+    train_s = time.perf_counter() - t0
+    metrics = runner.test()
+    return dict(model=name, config=config, type=cfg.model.type, iters=runner.iter,
+                train_minutes=train_s / 60,
+                params=sum(p.numel() for p in runner.model.parameters()),
+                mse=metrics['video/mse'], ssim=metrics['video/ssim'], psnr=metrics['video/psnr'],
+                copy_last=dict(mse=metrics['video/copy_last/mse'],
+                               ssim=metrics['video/copy_last/ssim'],
+                               psnr=metrics['video/copy_last/psnr']))
+
+
+def format_table(rows, header: str) -> str:
+    lines = [header, '', '| model | iterations | train min | MSE / frame | SSIM | PSNR |',
+             '|---|---:|---:|---:|---:|---:|']
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['iters']} | {r['train_minutes']:.1f} | "
+                     f"{r['mse']:.2f} | {r['ssim']:.4f} | {r['psnr']:.2f} |")
+    c = rows[0]['copy_last']
+    lines.append(f"| copy last frame | - | - | {c['mse']:.2f} | {c['ssim']:.4f} | "
+                 f"{c['psnr']:.2f} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('configs', nargs='*', help='default: configs/baselines/*.py')
+    parser.add_argument('--data', choices=list(DATA), default='mmnist')
+    parser.add_argument('--data-root', help='default: data/mnist/ or data/kitti_raw/')
+    budget = parser.add_mutually_exclusive_group(required=True)
+    budget.add_argument('--iters', type=int, help='training iterations per model')
+    budget.add_argument('--minutes', type=float, help='training wall-clock minutes per model')
+    parser.add_argument('--batch', type=int, help='training batch size (default: the data '
+                        "config's: 16 for Moving MNIST, 8 for KITTI)")
+    parser.add_argument('--test-clips', type=int, default=256, help='test sequences')
+    parser.add_argument('--workers', type=int, default=1, help='dataloader workers')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--log-interval', type=int, default=20)
+    parser.add_argument('--work-dir', default=osp.join('work_dirs', 'ablation'))
+    args = parser.parse_args(argv)
+    if (args.iters is not None and args.iters < 1) or (args.minutes is not None
+                                                       and args.minutes <= 0):
+        raise SystemExit('error: the budget (--iters / --minutes) must be positive')
+    configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
+    missing = [c for c in configs if not osp.isfile(c)]
+    if missing:
+        raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    train, test, limit, note = data_config(args)
+    out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))
+    os.makedirs(out_dir, exist_ok=False)
+    if note:
+        print(note, file=sys.stderr)
+    rows = []
+    for i, config in enumerate(configs):
+        print(f'[{i + 1}/{len(configs)}] training {config}', file=sys.stderr, flush=True)
+        rows.append(run_one(config, args, train.copy(), test, limit, out_dir))
+    spec = DATA[args.data]
+    budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
+    header = (f"**{args.data}** {spec['n_past']} -> {spec['n_future']}, same budget per model: "
+              f"{budget}, batch {train.batch_size}, {args.test_clips} test clips" +
+              (f' ({note})' if note else ''))
+    table = format_table(rows, header)
+    cmd = 'python tools/analysis_tools/ablation.py ' + ' '.join(
+        argv if argv is not None else sys.argv[1:])
+    with open(osp.join(out_dir, 'ablation.md'), 'w') as f:
+        f.write(f'`{cmd.strip()}`\n\n{table}\n')
+    with open(osp.join(out_dir, 'ablation.json'), 'w') as f:
+        json.dump(dict(command=cmd.strip(), data=args.data, budget=budget, note=note,
+                       rows=rows), f, indent=2)
+    print(table)
+    print(f'written: {out_dir}/ablation.md, ablation.json')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,248 @@
+"""Side-by-side speed / memory benchmark of video predictors, all measured in one run.
+
+    python tools/analysis_tools/benchmark.py [CONFIG ...] [--settings 64x64_10to10 128x160_10to1]
+        [--batch 4 [2]] [--iters 3] [--device cpu|cuda] [--work-dir work_dirs/benchmark]
+
+CONFIG: pretraining configs whose ``model`` is measured (default: every ``configs/baselines/*.py``;
+a model is named after its config file). Each setting overrides the model's ``in_channels``,
+``n_past`` and ``n_future``: ``64x64_10to10`` is Moving MNIST (1 channel, 10 -> 10),
+``128x160_10to1`` is KITTI/Caltech (RGB, 10 -> 1); ``HxW_PtoF[_cC]`` names any other.
+
+For every (model, setting), in a fresh subprocess (so no model's allocations leak into another's
+peak), it reports per sample:
+  * params           parameter count (not per sample)
+  * GFLOPs           one inference pass (observe n_past, predict n_future; multiply-add = 2)
+  * act MB           bytes autograd saves for backward in one training step (exact, any device)
+  * peak MB          one training step: CPU peak RSS growth of the subprocess; CUDA
+                     ``torch.cuda.max_memory_allocated`` growth
+  * train samples/s  forward + backward + Adam step, averaged over ``--iters`` steps
+  * infer frames/s   predicted frames per second in ``predict`` mode
+and the ratio of each figure to the reference model (default: the stacked ConvLSTM) of the same
+run. The Markdown table and the JSON rows go to ``<work-dir>/<timestamp>/benchmark.{md,json}``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+PRESETS = {'64x64_10to10': '64x64_10to10_c1', '128x160_10to1': '128x160_10to1_c3'}
+FIGURES = [  # key, column title, format
+    ('params', 'params', lambda v: f'{v / 1e6:.2f}M'),
+    ('gflops', 'GFLOPs/sample', lambda v: f'{v:.2f}'),
+    ('act_mb', 'act. MB/sample', lambda v: f'{v:.1f}'),
+    ('peak_mb', 'peak MB/sample', lambda v: f'{v:.1f}'),
+    ('train_sps', 'train samples/s', lambda v: f'{v:.2f}'),
+    ('infer_fps', 'infer frames/s', lambda v: f'{v:.1f}'),
+]
+
+
+def parse_setting(name: str) -> dict:
+    spec = PRESETS.get(name, name)
+    m = re.fullmatch(r'(\d+)x(\d+)_(\d+)to(\d+)(?:_c(\d+))?', spec)
+    if not m:
+        raise SystemExit(f'error: setting {name!r} is neither a preset ({", ".join(PRESETS)}) '
+                         'nor of the form HxW_PtoF[_cC], e.g. 32x32_4to2_c1')
+    h, w, p, f, c = m.groups()
+    return dict(name=name, size=(int(h), int(w)), n_past=int(p), n_future=int(f),
+                in_channels=int(c or 3))
+
+
+def build_model(config: str, setting: dict):
+    from mmengine.config import Config
+
+    from crevdet.registry import MODELS, build_crevdet
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(config)
+    if 'model' not in cfg:
+        raise SystemExit(f'error: config {config} has no `model`')
+    model_cfg = cfg.model.to_dict()
+    model_cfg.update(in_channels=setting['in_channels'], n_past=setting['n_past'],
+                     n_future=setting['n_future'])
+    return build_crevdet(MODELS, model_cfg)
+
+
+def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> dict:
+    """One (model, setting) in this (fresh) process."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    torch.manual_seed(0)
+    model = build_model(config, setting).to(device)
+    n_total = setting['n_past'] + setting['n_future']
+    shape = (batch, n_total, setting['in_channels']) + setting['size']
+    frames = torch.rand(shape, device=device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+
+    def train_step():
+        loss = model.loss(frames)['loss_mse']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    # 1) memory of the first training step (ru_maxrss is a high-water mark: measure it first)
+    saved = [0]
+
+    def pack(t):
+        saved[0] += t.numel() * t.element_size()
+        return t
+    model.train()
+    sync()
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = model.loss(frames)['loss_mse']
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sync()
+    if device == 'cuda':
+        peak = torch.cuda.max_memory_allocated() - base
+    else:  # ru_maxrss is in KiB on Linux
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+    del loss
+    # 2) training throughput (the step above was the warm-up)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        train_step()
+    sync()
+    train_time = time.perf_counter() - t0
+    # 3) inference throughput and FLOPs
+    model.eval()
+    with torch.no_grad():
+        model.predict(frames)  # warm-up
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            model.predict(frames)
+        sync()
+        infer_time = time.perf_counter() - t0
+        counter = FlopCounterMode(display=False)
+        with counter:
+            model.predict(frames[:1])
+    mb = 1024 ** 2
+    return dict(model=osp.splitext(osp.basename(config))[0], config=config,
+                type=type(model).__name__, setting=setting['name'], batch=batch, iters=iters,
+                device=device, params=sum(p.numel() for p in model.parameters()),
+                gflops=counter.get_total_flops() / 1e9, act_mb=saved[0] / batch / mb,
+                peak_mb=peak / batch / mb, train_sps=batch * iters / train_time,
+                infer_fps=batch * setting['n_future'] * iters / infer_time)
+
+
+def pick_reference(rows, name):
+    if name:
+        if not any(r['model'] == name for r in rows):
+            raise SystemExit(f'error: --reference {name!r} is not among the measured models '
+                             f'{sorted({r["model"] for r in rows})}')
+        return name
+    for r in rows:
+        if r['type'] == 'StackedConvLSTM':
+            return r['model']
+    return rows[0]['model']
+
+
+def format_table(rows, reference: str) -> str:
+    """Markdown: one table per setting; every figure with its ratio to the reference model."""
+    out = []
+    for setting in dict.fromkeys(r['setting'] for r in rows):
+        srows = [r for r in rows if r['setting'] == setting]
+        ref = next((r for r in srows if r['model'] == reference and 'error' not in r), None)
+        b = srows[0]['batch']
+        out.append(f'**{setting}** (batch {b}, {srows[0]["device"]}; ratio to {reference} in '
+                   'parentheses)\n')
+        out.append('| model | ' + ' | '.join(t for _, t, _ in FIGURES) + ' |')
+        out.append('|---|' + '---:|' * len(FIGURES))
+        for r in srows:
+            if 'error' in r:
+                out.append(f"| {r['model']} | failed: {r['error']} |" + ' |' * (len(FIGURES) - 1))
+                continue
+            cells = []
+            for key, _, fmt in FIGURES:
+                cell = fmt(r[key])
+                if ref is not None and ref[key]:
+                    cell += f' ({r[key] / ref[key]:.2f}x)'
+                cells.append(cell)
+            out.append(f"| {r['model']} | " + ' | '.join(cells) + ' |')
+        out.append('')
+    return '\n'.join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('configs', nargs='*', help='pretraining configs (default: '
+                        'configs/baselines/*.py)')
+    parser.add_argument('--settings', nargs='+', default=list(PRESETS))
+    parser.add_argument('--batch', type=int, nargs='+', default=[4],
+                        help='batch size: one value, or one per setting')
+    parser.add_argument('--iters', type=int, default=3, help='timed steps per measurement')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--reference', help='model the ratios refer to (default: the '
+                        'StackedConvLSTM model, else the first)')
+    parser.add_argument('--work-dir', default=osp.join('work_dirs', 'benchmark'))
+    parser.add_argument('--_one', nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._one:  # child process: one measurement, JSON on the last stdout line
+        row = measure(args._one[0], parse_setting(args._one[1]), args.batch[0], args.iters,
+                      args.device)
+        print(json.dumps(row))
+        return
+    configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
+    missing = [c for c in configs if not osp.isfile(c)]
+    if missing:
+        raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')
+    settings = [parse_setting(s)['name'] for s in args.settings]  # validate before running
+    if len(args.batch) not in (1, len(settings)):
+        raise SystemExit(f'error: --batch takes one value or one per setting ({len(settings)}), '
+                         f'got {len(args.batch)}')
+    batches = dict(zip(settings, args.batch * len(settings) if len(args.batch) == 1
+                       else args.batch))
+    if min(args.batch) < 1 or args.iters < 1:
+        raise SystemExit('error: --batch and --iters must be >= 1')
+    out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))
+    os.makedirs(out_dir, exist_ok=False)
+    rows, total = [], len(configs) * len(settings)
+    for setting in settings:
+        for config in configs:
+            name = osp.splitext(osp.basename(config))[0]
+            print(f'[{len(rows) + 1}/{total}] {setting} {name} ...', file=sys.stderr, flush=True)
+            proc = subprocess.run(
+                [sys.executable, osp.abspath(__file__), '--_one', config, setting,
+                 '--batch', str(batches[setting]), '--iters', str(args.iters), '--device',
+                 args.device], capture_output=True, text=True)
+            if proc.returncode:
+                err = (proc.stderr.strip().splitlines() or ['exit code %d' % proc.returncode])[-1]
+                print(f'  failed: {err}\n{proc.stderr[-2000:]}', file=sys.stderr)
+                rows.append(dict(model=name, config=config, setting=setting,
+                                 batch=batches[setting],
+                                 device=args.device, type='?', error=err))
+                continue
+            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    ok = [r for r in rows if 'error' not in r]
+    reference = pick_reference(ok, args.reference) if ok else None
+    table = format_table(rows, reference)
+    cmd = 'python tools/analysis_tools/benchmark.py ' + ' '.join(argv if argv is not None
+                                                                  else sys.argv[1:])
+    with open(osp.join(out_dir, 'benchmark.md'), 'w') as f:
+        f.write(f'`{cmd.strip()}`\n\n{table}\n')
+    with open(osp.join(out_dir, 'benchmark.json'), 'w') as f:
+        json.dump(dict(reference=reference, command=cmd.strip(), rows=rows), f, indent=2)
+    print(table)
+    print(f'written: {out_dir}/benchmark.md, benchmark.json')
+    if len(ok) < len(rows):
+        raise SystemExit(f'{len(rows) - len(ok)} measurement(s) failed (see the table)')
+
+
+if __name__ == '__main__':
+    main()
