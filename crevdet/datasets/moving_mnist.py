@@ -40,8 +40,13 @@ def read_idx_images(path: str) -> np.ndarray:
 
 
 def bouncing_sequence(digits: np.ndarray, rng: np.random.Generator, seq_len: int,
-                      image_size: int, step_length: float = 0.1) -> np.ndarray:
-    """One sequence ``(seq_len, S, S)`` uint8 of the given digits ``(K, 28, 28)``."""
+                      image_size: int, step_length: float = 0.1,
+                      stochastic: bool = False) -> np.ndarray:
+    """One sequence ``(seq_len, S, S)`` uint8 of the given digits ``(K, 28, 28)``.
+
+    ``stochastic`` (SVG's stochastic Moving MNIST): a digit hitting a wall leaves it in a new
+    uniformly random direction (pointing away from that wall) instead of reflecting, so the
+    future after a bounce cannot be predicted from the past."""
     d = digits.shape[-1]
     lim = image_size - d
     out = np.zeros((seq_len, image_size, image_size), np.uint8)
@@ -54,10 +59,16 @@ def bouncing_sequence(digits: np.ndarray, rng: np.random.Generator, seq_len: int
             np.maximum(out[t, y:y + d, x:x + d], digit, out=out[t, y:y + d, x:x + d])
             pos = pos + vel * step_length
             for a in range(2):  # reflect off the walls
-                if pos[a] < 0:
-                    pos[a], vel[a] = -pos[a], -vel[a]
-                elif pos[a] > 1:
-                    pos[a], vel[a] = 2 - pos[a], -vel[a]
+                hit = -1 if pos[a] < 0 else (1 if pos[a] > 1 else 0)
+                if not hit:
+                    continue
+                pos[a] = -pos[a] if hit < 0 else 2 - pos[a]
+                if stochastic:  # new random direction, away from the wall just hit
+                    theta = rng.random() * 2 * np.pi
+                    vel = np.array([np.sin(theta), np.cos(theta)])
+                    vel[a] = -hit * abs(vel[a])
+                else:
+                    vel[a] = -vel[a]
     return out
 
 
@@ -72,13 +83,16 @@ class MovingMNISTDataset(Dataset):
         num_sequences: length of the dataset (test: the fixed set, default 5,000).
         test_mode: fixed, reproducible sequences; otherwise random ones at each access.
         npy_file: read sequences from a ``(T, N, H, W)`` npy file (``mnist_test_seq.npy``).
+        stochastic: digits leave a wall in a random new direction (stochastic Moving MNIST, the
+            SVG / SRVP benchmark); see :func:`bouncing_sequence`.
     """
 
     def __init__(self, mnist_file: Optional[str] = None, num_digits: int = 2, seq_len: int = 20,
                  image_size: int = 64, digit_range: Optional[Tuple[int, int]] = None,
                  num_sequences: Optional[int] = None, test_mode: bool = False, seed: int = 0,
-                 npy_file: Optional[str] = None) -> None:
+                 npy_file: Optional[str] = None, stochastic: bool = False) -> None:
         self.seq_len, self.image_size, self.num_digits = seq_len, image_size, num_digits
+        self.stochastic = stochastic
         self.test_mode, self.seed = test_mode, seed
         self.npy = None
         if npy_file is not None:
@@ -111,7 +125,8 @@ class MovingMNISTDataset(Dataset):
             return np.array(self.npy[:self.seq_len, idx])  # a writable copy of the mmap
         rng = np.random.default_rng(self.seed + idx if self.test_mode else None)
         pick = rng.choice(len(self.digits), self.num_digits, replace=False)
-        return bouncing_sequence(self.digits[pick], rng, self.seq_len, self.image_size)
+        return bouncing_sequence(self.digits[pick], rng, self.seq_len, self.image_size,
+                                 stochastic=self.stochastic)
 
     def __getitem__(self, idx: int) -> dict:
         seq = torch.from_numpy(self.sequence(idx)).unsqueeze(1)  # (T, 1, S, S)

@@ -83,8 +83,11 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
 
+    def total_loss():  # every loss term (SRVP's ELBO has three)
+        return sum(v for k, v in model.loss(frames).items() if 'loss' in k)
+
     def train_step():
-        loss = model.loss(frames)['loss_mse']
+        loss = total_loss()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -102,7 +105,7 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
         base = torch.cuda.memory_allocated()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = model.loss(frames)['loss_mse']
+        loss = total_loss()
     opt.zero_grad()
     loss.backward()
     opt.step()

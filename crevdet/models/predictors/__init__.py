@@ -1,8 +1,9 @@
 from .base_predictor import BaseVideoPredictor
 from .convlstm_seq2seq import ConvLSTMSeq2Seq
 from .crevnet import CrevNet
+from .srvp import SRVP
 from .stacked_rnn import PredRNN, StackedConvLSTM, StackedConvRNN
 from .unet_predictor import UNetVideoPredictor
 
-__all__ = ['BaseVideoPredictor', 'ConvLSTMSeq2Seq', 'CrevNet', 'PredRNN', 'StackedConvLSTM',
+__all__ = ['BaseVideoPredictor', 'ConvLSTMSeq2Seq', 'CrevNet', 'PredRNN', 'SRVP', 'StackedConvLSTM',
            'StackedConvRNN', 'UNetVideoPredictor']

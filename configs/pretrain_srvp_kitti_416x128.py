@@ -1,0 +1,18 @@
+# SRVP pretrained at detection resolution (128x416 KITTI raw, 3 -> 1) for configs/ssd_srvp_kitti.py.
+_base_ = './pretrain_kitti_416x128.py'
+model = dict(
+    _delete_=True,
+    type='SRVP',
+    in_channels=3,
+    n_past=3,
+    n_future=1,
+    frame_size=(128, 416),
+    nf=32,
+    nh=128,
+    ny=32,
+    nz=32,
+    n_inf=2,
+    n_content=2,
+    dt=0.5,
+    num_samples=1,
+    data_preprocessor=dict(type='VideoDataPreprocessor'))

@@ -1,0 +1,229 @@
+"""SRVP: Stochastic Latent Residual Video Prediction (Franceschi et al., ICML 2020).
+
+A state-space model on frame encodings ``x~_t = h(x_t)`` (DCGAN encoder, ``nh`` dims)::
+
+    content   w = c(mean_{i in C} x~_i)                C: ``n_content`` random observed frames
+                 (+ their encoder skip maps, averaged: static details for the decoder)
+    initial   y_1 ~ q(y_1 | x~_1..x~_k) = N(mu, sigma)     k = ``n_inf``, prior N(0, I)
+    per step  z_{t+1} ~ q(z | x~_1..x~_{t+1})  (LSTM over encodings; training / observed frames)
+              z_{t+1} ~ p(z | y_t) = N(mu(y_t), sigma(y_t))  (learned prior; future frames)
+    dynamics  y_{t+1} = y_t + dt * f(y_t, z_{t+1}), repeated 1/dt times per frame (Euler)
+    decoder   x_t ~ N(g(y_t, w), nu I)
+
+Trained by the ELBO: ``loss_rec`` (Gaussian NLL up to a constant, per frame), ``loss_kl_z``
+(KL of the posterior z against the learned prior, per frame) and ``loss_kl_y`` (KL of y_1 against
+N(0, I), per frame). With ``dt < 1`` :meth:`sample` can also decode the intermediate Euler states:
+a higher frame rate than the model was trained at.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import BaseDataElement
+from torch import nn
+
+from crevdet.models.layers.dcgan import DCGANDecoder, DCGANEncoder
+from crevdet.registry import MODELS
+from .base_predictor import BaseVideoPredictor
+
+
+def mlp(n_in: int, n_out: int, hidden: int, layers: int) -> nn.Sequential:
+    """``layers`` linear layers with ReLU between them (SRVP's default MLP: 4 x 512)."""
+    dims = [n_in] + [hidden] * (layers - 1) + [n_out]
+    mods: List[nn.Module] = []
+    for i in range(layers):
+        mods.append(nn.Linear(dims[i], dims[i + 1]))
+        if i < layers - 1:
+            mods.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*mods)
+
+
+def gaussian(params: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Split ``(..., 2n)`` into mean and a positive standard deviation (softplus)."""
+    mu, s = params.chunk(2, -1)
+    return mu, F.softplus(s) + 1e-4
+
+
+def kl_normal(mu_q, sd_q, mu_p, sd_p) -> torch.Tensor:
+    """KL(N(mu_q, sd_q) || N(mu_p, sd_p)), summed over the last axis."""
+    return (torch.log(sd_p / sd_q) + (sd_q ** 2 + (mu_q - mu_p) ** 2) / (2 * sd_p ** 2)
+            - 0.5).sum(-1)
+
+
+@MODELS.register_module()
+class SRVP(BaseVideoPredictor):
+    """Args (besides :class:`BaseVideoPredictor`'s; ``clip_len`` is 1):
+        frame_size: ``(H, W)`` of the training frames (divisible by 16; the encoder's last conv
+            and the decoder's first are sized for it).
+        nf / nh: DCGAN filters and encoding size. ny / nz: state and per-step noise sizes.
+        n_inf: frames y_1 is inferred from (<= ``n_past``). n_content: conditioning frames of w.
+        mlp_hidden / mlp_layers: the MLPs (dynamics f, prior, y_1 inference, content).
+        dt: Euler step (1/dt must be an integer: steps per frame).
+        nu: decoder variance. beta_z / beta_y: KL weights. skip: decoder skip connections.
+        num_samples: S, samples per input drawn by :meth:`predict`.
+        deterministic: :meth:`predict` uses the prior (and posterior) means instead (S = 1).
+    """
+
+    def __init__(self, in_channels: int = 1, n_past: int = 5, n_future: int = 10,
+                 frame_size: Sequence[int] = (64, 64), nf: int = 32, nh: int = 128,
+                 ny: int = 20, nz: int = 20, n_inf: int = 3, n_content: int = 3,
+                 mlp_hidden: int = 512, mlp_layers: int = 4, dt: float = 1.0, nu: float = 1.0,
+                 beta_z: float = 1.0, beta_y: float = 1.0, skip: bool = True,
+                 num_samples: int = 5, deterministic: bool = False, loss_weight: float = 1.0,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
+                 ) -> None:
+        super().__init__(in_channels, n_past, n_future, 1, True, loss_weight, data_preprocessor,
+                         init_cfg)
+        if not 1 <= n_inf <= n_past or not 1 <= n_content <= n_past:
+            raise ValueError(f'n_inf={n_inf} and n_content={n_content} must be in 1..n_past='
+                             f'{n_past}')
+        steps = 1.0 / dt
+        if dt <= 0 or dt > 1 or abs(steps - round(steps)) > 1e-6:
+            raise ValueError(f'dt must be 1/n for an integer n >= 1, got {dt}')
+        if num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+        self.frame_size = tuple(frame_size)
+        self.n_inf, self.n_content, self.ny, self.nz = n_inf, n_content, ny, nz
+        self.dt, self.substeps = dt, int(round(steps))
+        self.nu, self.beta_z, self.beta_y = nu, beta_z, beta_y
+        self.num_samples, self.deterministic = num_samples, deterministic
+        self.encoder = DCGANEncoder(in_channels, nh, nf, frame_size)
+        self.decoder = DCGANDecoder(in_channels, ny + nh, nf, frame_size, skip)
+        self.content = mlp(nh, nh, mlp_hidden, 2)
+        self.q_y = mlp(nh * n_inf, 2 * ny, mlp_hidden, 2)
+        self.q_z_rnn = nn.LSTM(nh, nh, batch_first=True)
+        self.q_z = nn.Linear(nh, 2 * nz)
+        self.p_z = mlp(ny, 2 * nz, mlp_hidden, mlp_layers)
+        self.dynamics = mlp(ny + nz, ny, mlp_hidden, mlp_layers)
+        self.feat_channels = self.encoder.stage_channels
+        self.feat_strides = self.encoder.stage_strides
+
+    # ------------------------------------------------------------------ pieces
+    def encode(self, frames: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """``(B, T, C, H, W)`` -> encodings ``(B, T, nh)`` and skips, each ``(B, T, c, h, w)``."""
+        b, t = frames.shape[:2]
+        if tuple(frames.shape[-2:]) != self.frame_size:
+            raise ValueError(f'SRVP was built for frame_size={self.frame_size}, got frames of '
+                             f'{tuple(frames.shape[-2:])}')
+        h, skips = self.encoder(frames.flatten(0, 1))
+        return h.view(b, t, -1), [s.view((b, t) + s.shape[1:]) for s in skips]
+
+    def content_of(self, h: torch.Tensor, skips: List[torch.Tensor], idx: Sequence[int]):
+        """Permutation-invariant content ``w (B, nh)`` and averaged skips of frames ``idx``."""
+        w = self.content(h[:, list(idx)].mean(1))
+        return w, [s[:, list(idx)].mean(1) for s in skips]
+
+    def step(self, y: torch.Tensor, z: torch.Tensor, keep: bool = False):
+        """One frame interval of residual dynamics; with ``keep`` also the intermediate states."""
+        mids = []
+        for _ in range(self.substeps):
+            y = y + self.dt * self.dynamics(torch.cat([y, z], 1))
+            mids.append(y)
+        return (y, mids) if keep else y
+
+    def decode(self, ys: torch.Tensor, w: torch.Tensor, skips: List[torch.Tensor]) -> torch.Tensor:
+        """States ``(B, S, ny)`` -> frames ``(B, S, C, H, W)`` (one batched decoder call)."""
+        b, s = ys.shape[:2]
+        rep = lambda t: t.unsqueeze(1).expand((b, s) + t.shape[1:]).flatten(0, 1)  # noqa: E731
+        x = self.decoder(torch.cat([ys.flatten(0, 1), rep(w)], 1), [rep(k) for k in skips])
+        return x.view((b, s) + x.shape[1:])
+
+    # ------------------------------------------------------------------ training
+    def loss(self, inputs: torch.Tensor, data_samples: Optional[list] = None
+             ) -> Dict[str, torch.Tensor]:
+        """Negative ELBO of the whole clip, per frame (see the module docstring)."""
+        n_total = self.n_past + self.n_future
+        self._check_frames(inputs, n_total)
+        x = inputs[:, :n_total]
+        b, t = x.shape[:2]
+        h, skips = self.encode(x)
+        idx = torch.randperm(self.n_past)[:self.n_content].tolist()
+        w, wskips = self.content_of(h, skips, idx)
+        mu_y, sd_y = gaussian(self.q_y(h[:, :self.n_inf].flatten(1)))
+        y = mu_y + sd_y * torch.randn_like(sd_y)
+        q_z = gaussian(self.q_z(self.q_z_rnn(h)[0]))  # (B, T, nz) each: q(z_t | x_1..t)
+        ys, kl_z = [y], 0.0
+        for k in range(1, t):
+            mu_q, sd_q = q_z[0][:, k], q_z[1][:, k]
+            z = mu_q + sd_q * torch.randn_like(sd_q)
+            mu_p, sd_p = gaussian(self.p_z(y))
+            kl_z = kl_z + kl_normal(mu_q, sd_q, mu_p, sd_p)
+            y = self.step(y, z)
+            ys.append(y)
+        rec = self.decode(torch.stack(ys, 1), w, wskips)
+        nll = ((rec - x) ** 2).flatten(2).sum(-1) / (2 * self.nu)  # (B, T)
+        kl_y = kl_normal(mu_y, sd_y, torch.zeros_like(mu_y), torch.ones_like(sd_y))
+        return dict(loss_rec=self.loss_weight * nll.mean(),
+                    loss_kl_z=self.beta_z * kl_z.mean() / t,
+                    loss_kl_y=self.beta_y * kl_y.mean() / t)
+
+    # ------------------------------------------------------------------ generation
+    def sample(self, frames: torch.Tensor, n_past: int, n_future: int, num_samples: int = 1,
+               deterministic: bool = False, every_substep: bool = False,
+               generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """Observe ``n_past`` frames and generate ``n_future``.
+
+        Returns ``(B, S, n_future, C, H, W)``; with ``every_substep`` the intermediate Euler
+        states are decoded too: ``n_future / dt`` frames (a higher frame rate). Observed steps
+        use the posterior, future steps the learned prior; ``deterministic`` takes means.
+        """
+        self._check_frames(frames, n_past)
+        b = frames.shape[0]
+        s = 1 if deterministic else num_samples
+        h, skips = self.encode(frames[:, :n_past])
+        w, wskips = self.content_of(h, skips, range(n_past - self.n_content, n_past))
+        rep = lambda t: t.repeat_interleave(s, 0)  # noqa: E731  (B*S, ...) sample-minor
+        h, w, wskips = rep(h), rep(w), [rep(k) for k in wskips]
+
+        def draw(mu, sd):
+            if deterministic:
+                return mu
+            return mu + sd * torch.randn(sd.shape, generator=generator, device=sd.device,
+                                         dtype=sd.dtype)
+        y = draw(*gaussian(self.q_y(h[:, :self.n_inf].flatten(1))))
+        q_z = gaussian(self.q_z(self.q_z_rnn(h)[0]))
+        outs = []
+        for k in range(1, n_past + n_future):
+            z = draw(q_z[0][:, k], q_z[1][:, k]) if k < n_past else draw(*gaussian(self.p_z(y)))
+            y, mids = self.step(y, z, keep=True)
+            if k >= n_past:
+                outs.extend(mids if every_substep else [y])
+        x = self.decode(torch.stack(outs, 1), w, wskips)  # (B*S, F, C, H, W)
+        return x.view((b, s) + x.shape[1:])
+
+    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
+                teacher_forcing: bool = False, decode_from: Optional[int] = None
+                ) -> Tuple[torch.Tensor, list]:
+        """The deterministic (mean) prediction of the ``n_future`` frames (``mode='tensor'``,
+        the benchmark hook, ``tools/predict.py``); ``decode_from`` must be ``n_past - 1``."""
+        if decode_from not in (None, n_past - 1):
+            raise ValueError('SRVP.rollout predicts the future frames only (decode_from='
+                             f'{decode_from} given, n_past={n_past})')
+        pred = self.sample(frames, n_past, n_future, deterministic=True)[:, 0]
+        return pred, [[] for _ in range(n_past + n_future - 1)]
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[list] = None
+                ) -> List[BaseDataElement]:
+        """Like :meth:`BaseVideoPredictor.predict`; ``pred_frames`` is the first sample (the
+        mean prediction when ``deterministic``) and ``pred_samples`` ``(S, n_future, C, H, W)``
+        holds all ``num_samples`` (what the best/mean/worst-of-S metric reads)."""
+        samples = self.sample(inputs, self.n_past, self.n_future, self.num_samples,
+                              self.deterministic)
+        n_total = self.n_past + self.n_future
+        has_gt = inputs.shape[1] >= n_total
+        out = []
+        for i in range(inputs.shape[0]):
+            ds = data_samples[i] if data_samples else BaseDataElement()
+            ds.pred_samples = samples[i]
+            ds.pred_frames = samples[i, 0]
+            ds.last_observed = inputs[i, self.n_past - 1]
+            if has_gt:
+                ds.gt_frames = inputs[i, self.n_past:n_total]
+            out.append(ds)
+        return out
+
+    def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
+        """Encoder conv stages of the last frame (strides 2..16; any size divisible by 16)."""
+        self._check_frames(frames, 1)
+        return dict(stages=self.encoder.forward_stages(frames[:, -1]), gates=[])
