@@ -78,8 +78,8 @@ def test_srvp_overfits_a_small_batch():
         opt.zero_grad()
         total.backward()
         opt.step()
-        first = first if first is not None else float(total)
-    assert float(total) < 0.3 * first, (first, float(total))
+        first = first if first is not None else total.item()
+    assert total.item() < 0.3 * first, (first, total.item())
     # its mean prediction beats predicting an empty frame
     pred = model.sample(x, 4, 3, deterministic=True)[:, 0]
     assert float(((pred - x[:, 4:]) ** 2).mean()) < 0.5 * float((x[:, 4:] ** 2).mean())
@@ -183,3 +183,148 @@ def test_srvp_config_trains_end_to_end(tmp_path):
     log = out.stdout + out.stderr
     assert 'loss_kl_z' in log and 'video/best/psnr' in log and 'video/worst/ssim' in log
     assert osp.isfile(str(tmp_path / 'wd' / 'iter_2.pth'))
+
+
+# ---------------------------------------------------------------- VQ-VAE + PixelCNN priors
+def test_vq_ema_update_commitment_and_straight_through_by_hand():
+    from crevdet.models.layers.vq import VectorQuantizerEMA
+    vq = VectorQuantizerEMA(num_codes=2, dim=1, decay=0.5, beta=0.25, eps=1e-9)
+    with torch.no_grad():
+        vq.embedding.copy_(torch.tensor([[0.0], [10.0]]))
+        vq.embed_sum.copy_(vq.embedding)
+    z = torch.tensor([[[1.0, 2.0, 9.0]]], requires_grad=True)  # (B=1, D=1, S=3)
+    out, loss, idx = vq(z)
+    assert idx.tolist() == [[0, 0, 1]]
+    assert out.tolist() == [[[0.0, 0.0, 10.0]]]  # quantised values in the forward pass
+    assert loss.item() == pytest.approx(0.25 * (1 + 4 + 1) / 3)
+    # N = 0.5 * 1 + 0.5 * (2, 1) = (1.5, 1); m = 0.5 * (0, 10) + 0.5 * (1 + 2, 9) = (1.5, 9.5)
+    assert vq.cluster_size.tolist() == pytest.approx([1.5, 1.0])
+    assert vq.embedding.flatten().tolist() == pytest.approx([1.0, 9.5], abs=1e-6)
+    # straight-through: d out / d z is the identity
+    (out * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert z.grad.flatten().tolist() == [1.0, 2.0, 3.0]
+    vq.eval()  # no codebook update outside training
+    before = vq.embedding.clone()
+    vq(z.detach() + 5)
+    assert torch.equal(vq.embedding, before)
+
+
+def test_pixelcnn_priors_are_causal_by_gradients():
+    from crevdet.models.layers.pixelcnn import ConditionalPixelCNN2d, PixelCNN3d
+    torch.manual_seed(0)
+    top = PixelCNN3d(num_codes=5, channels=8, num_layers=2, attn_every=1, num_heads=2)
+    t, h, w = 2, 3, 3
+    order = [(a, b, c) for a in range(t) for b in range(h) for c in range(w)]
+    for i, (a, b, c) in enumerate(order):
+        e = torch.randn(1, 8, t, h, w, requires_grad=True)
+        top.forward_embedded(e)[0, :, a, b, c].sum().backward()
+        g = e.grad.abs().sum(1)[0]  # (T, H, W)
+        later = [g[p] for p in order[i:]]  # the position itself and everything after it
+        assert all(float(v) == 0 for v in later), (a, b, c)
+        if i:
+            assert float(sum(g[p] for p in order[:i])) > 0  # it does see the past
+    bottom = ConditionalPixelCNN2d(num_codes=5, cond_channels=3, channels=8, num_layers=2)
+    cond = torch.randn(1, 3, h, w)
+    order2 = [(b, c) for b in range(h) for c in range(w)]
+    for i, (b, c) in enumerate(order2):
+        e = torch.randn(1, 8, h, w, requires_grad=True)
+        bottom.forward_embedded(e, cond)[0, :, b, c].sum().backward()
+        g = e.grad.abs().sum(1)[0]
+        assert all(float(g[p]) == 0 for p in order2[i:]), (b, c)
+
+
+def tiny_vqvae(**kw):
+    cfg = dict(type='VQVAEVideoPredictor', in_channels=1, n_past=4, n_future=4,
+               vqvae=dict(nh=16, code_dim=8, num_codes=16, num_res=1),
+               top_prior=dict(channels=16, num_layers=2, attn_every=1, num_heads=2),
+               bottom_prior=dict(channels=16, num_layers=2), num_samples=2)
+    cfg.update(kw)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def test_vqvae_two_stages_overfit_and_sample_reproducibly():
+    x = moving_square(b=4, t=8, size=32)
+    stage1 = tiny_vqvae()
+    opt = torch.optim.Adam(stage1.parameters(), lr=3e-3)
+    rec = []
+    for _ in range(30):
+        losses = stage1.loss(x)
+        assert set(losses) == {'loss_rec', 'loss_commit'}
+        opt.zero_grad()
+        sum(losses.values()).backward()
+        opt.step()
+        rec.append(losses['loss_rec'].item())
+    assert min(rec[-3:]) < 0.8 * rec[0]
+    stage2 = tiny_vqvae(stage='prior')
+    stage2.load_state_dict(stage1.state_dict())
+    stage2.train()
+    assert not any(p.requires_grad for p in stage2.vqvae.parameters())
+    codebook = stage2.vqvae.vq_b.embedding.clone()
+    opt = torch.optim.Adam([p for p in stage2.parameters() if p.requires_grad], lr=3e-3)
+    first = None
+    for _ in range(25):
+        losses = stage2.loss(x)
+        total = sum(losses.values())
+        first = first if first is not None else total.item()
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+    assert total.item() < 0.2 * first  # the priors memorise the codes of one batch
+    assert torch.equal(stage2.vqvae.vq_b.embedding, codebook)  # frozen codebook
+    stage2.eval()
+
+    def draw(seed):
+        return stage2.sample(x, 4, 4, 2, generator=torch.Generator().manual_seed(seed))
+    a = draw(3)
+    assert a.shape == (4, 2, 4, 1, 32, 32) and torch.equal(a, draw(3))
+    out = stage2.predict(x)
+    assert out[0].pred_samples.shape == (2, 4, 1, 32, 32)
+    assert stage2(x).shape == (4, 4, 1, 32, 32)  # greedy decoding
+    feats = stage2.extract_feat(x[:, :4])['stages']
+    assert [tuple(f.shape) for f in feats] == [(4, 16, 8, 8), (4, 16, 4, 4)]
+    with pytest.raises(ValueError, match='multiples of 4'):
+        tiny_vqvae(n_past=3)
+    with pytest.raises(ValueError, match="stage must be 'vqvae' or 'prior'"):
+        tiny_vqvae(stage='both')
+
+
+def test_vqvae_two_stage_configs_train_end_to_end(tmp_path):
+    rng = np.random.default_rng(0)
+    digits = np.zeros((40, 28, 28), np.uint8)
+    digits[:, 6:22, 9:19] = rng.integers(100, 256, (40, 16, 10))
+    mnist = str(tmp_path / 'digits.gz')
+    write_idx(mnist, digits)
+    tiny = ("model = dict(n_future=4, vqvae=dict(nh=16, code_dim=8, num_codes=16, num_res=1), "
+            "top_prior=dict(channels=8, num_layers=1, attn_every=1, num_heads=2), "
+            "bottom_prior=dict(channels=8, num_layers=1), num_samples=2)\n"
+            "_loader = dict(batch_size=2, num_workers=0, persistent_workers=False)\n"
+            f"train_dataloader = dict(**_loader, dataset=dict(mnist_file='{mnist}', "
+            "digit_range=(0, 20), num_sequences=4, seq_len=8))\n"
+            "default_hooks = dict(logger=dict(interval=1))\n")
+    stage1 = tmp_path / 'stage1.py'
+    stage1.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'vqvae_smmnist_stage1.py')}'\n" + tiny
+                      + "test_dataloader = None\ntest_evaluator = None\ntest_cfg = None\n"
+                      "train_cfg = dict(max_iters=2)\n")
+    out = run_tool(['tools/train.py', str(stage1), '--work-dir', str(tmp_path / 's1')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'loss_commit' in out.stdout + out.stderr
+    stage2 = tmp_path / 'stage2.py'
+    stage2.write_text(
+        f"_base_ = '{osp.join(ROOT, 'configs', 'vqvae_smmnist_stage2.py')}'\n" + tiny +
+        f"load_from = '{tmp_path / 's1' / 'iter_2.pth'}'\n"
+        f"val_dataloader = dict(**_loader, dataset=dict(mnist_file='{mnist}', "
+        "digit_range=(20, 40), num_sequences=2, seq_len=8))\n"
+        "test_dataloader = val_dataloader\n"
+        "train_cfg = dict(max_iters=2, val_interval=2)\n")
+    out = run_tool(['tools/train.py', str(stage2), '--work-dir', str(tmp_path / 's2')])
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'Load checkpoint from' in log and 'loss_top' in log and 'loss_bottom' in log
+    assert 'video/best/psnr' in log
+    # the frozen VQ-VAE of stage 2 is stage 1's
+    from crevdet.engine.checkpoint import load_local_checkpoint
+    s1 = load_local_checkpoint(str(tmp_path / 's1' / 'iter_2.pth'))['state_dict']
+    s2 = load_local_checkpoint(str(tmp_path / 's2' / 'iter_2.pth'))['state_dict']
+    assert torch.equal(s1['vqvae.vq_b.embedding'], s2['vqvae.vq_b.embedding'])
+    assert torch.equal(s1['vqvae.enc_b.0.weight'], s2['vqvae.enc_b.0.weight'])

@@ -4,6 +4,8 @@ from .crevnet import CrevNet
 from .srvp import SRVP
 from .stacked_rnn import PredRNN, StackedConvLSTM, StackedConvRNN
 from .unet_predictor import UNetVideoPredictor
+from .vqvae_video import VideoVQVAE, VQVAEVideoPredictor
 
 __all__ = ['BaseVideoPredictor', 'ConvLSTMSeq2Seq', 'CrevNet', 'PredRNN', 'SRVP', 'StackedConvLSTM',
-           'StackedConvRNN', 'UNetVideoPredictor']
+           'StackedConvRNN', 'UNetVideoPredictor', 'VideoVQVAE',
+           'VQVAEVideoPredictor']

@@ -112,18 +112,27 @@ class BaseVideoPredictor(BaseModel):
         ``pred_frames`` ``(n_future, C, H, W)`` in [0, 1], ``last_observed`` ``(C, H, W)`` (the
         copy-last-frame baseline) and, when the clip holds them, ``gt_frames``."""
         pred, _ = self.rollout(inputs, self.n_past, self.n_future)
-        pred = pred.clamp(0, 1)
+        return self.pack_predictions(inputs, pred.clamp(0, 1)[:, None], data_samples,
+                                     keep_samples=False)
+
+    def pack_predictions(self, inputs: torch.Tensor, samples: torch.Tensor,
+                         data_samples: Optional[list] = None, keep_samples: bool = True
+                         ) -> List[BaseDataElement]:
+        """One data sample per clip from ``samples (B, S, n_future, C, H, W)``: ``pred_frames``
+        (the first sample), ``pred_samples`` (all S, for stochastic models), ``last_observed``
+        and, when the clip holds them, ``gt_frames``."""
         n_total = self.n_past + self.n_future
-        has_gt = inputs.shape[1] >= n_total
-        samples = []
+        out = []
         for i in range(inputs.shape[0]):
             ds = data_samples[i] if data_samples else BaseDataElement()
-            ds.pred_frames = pred[i]
+            ds.pred_frames = samples[i, 0]
+            if keep_samples:
+                ds.pred_samples = samples[i]
             ds.last_observed = inputs[i, self.n_past - 1]
-            if has_gt:
+            if inputs.shape[1] >= n_total:
                 ds.gt_frames = inputs[i, self.n_past:n_total]
-            samples.append(ds)
-        return samples
+            out.append(ds)
+        return out
 
     # ------------------------------------------------------------------ downstream use
     #: per feature stage of :meth:`extract_feat`: channels and stride; per attention mask:

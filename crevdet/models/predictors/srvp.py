@@ -210,18 +210,7 @@ class SRVP(BaseVideoPredictor):
         holds all ``num_samples`` (what the best/mean/worst-of-S metric reads)."""
         samples = self.sample(inputs, self.n_past, self.n_future, self.num_samples,
                               self.deterministic)
-        n_total = self.n_past + self.n_future
-        has_gt = inputs.shape[1] >= n_total
-        out = []
-        for i in range(inputs.shape[0]):
-            ds = data_samples[i] if data_samples else BaseDataElement()
-            ds.pred_samples = samples[i]
-            ds.pred_frames = samples[i, 0]
-            ds.last_observed = inputs[i, self.n_past - 1]
-            if has_gt:
-                ds.gt_frames = inputs[i, self.n_past:n_total]
-            out.append(ds)
-        return out
+        return self.pack_predictions(inputs, samples, data_samples)
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
         """Encoder conv stages of the last frame (strides 2..16; any size divisible by 16)."""

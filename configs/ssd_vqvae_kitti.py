@@ -1,0 +1,14 @@
+# SSD on the frozen video VQ-VAE encoder: the 4 detection frames (target last) form one clip;
+# bottom features (stride 4) and top features (stride 8) of its newest temporal slice.
+# Pretrain first:  python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
+_base_ = './ssd_crevnet_kitti.py'
+pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/iter_20000.pth'
+vqvae = dict(type='VQVAEVideoPredictor', in_channels=3, n_past=4, n_future=4,
+             vqvae=dict(nh=64, code_dim=32, num_codes=512, num_res=2))
+feat_channels = (64, 64)
+model = dict(
+    backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,
+                  num_frames={{_base_.det_num_frames}}, out_indices=(0, 1), gates='none',
+                  frozen=True, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    neck=dict(in_channels=feat_channels, out_channels=feat_channels + (256, 256, 128)),
+    bbox_head=dict(in_channels=feat_channels + (256, 256, 128)))
