@@ -213,6 +213,42 @@ def test_ablation_tool_equal_budget_table(tmp_path):
         assert r['mse'] > 0 and 0 < r['psnr'] < 100 and -1 <= r['ssim'] <= 1
         assert r['copy_last'] == data['rows'][0]['copy_last']  # one shared test set
     md = open(osp.join(run_dir, 'ablation.md')).read()
-    assert '| model | iterations | train min | MSE / frame | SSIM | PSNR |' in md
-    assert '| copy last frame | - | - |' in md and 'same budget per model: 0.0001 min' in md
+    assert '| model | iterations | train min | S | MSE / frame | SSIM | PSNR | best-of-S SSIM' in md
+    assert '| copy last frame | - | - | - |' in md and 'same budget per model: 0.0001 min' in md
+    for r in data['rows']:  # deterministic: one sample, best = mean = the prediction
+        assert r['samples'] == 1 and r['best'] == r['mean'] == {k: r[k] for k in
+                                                               ('mse', 'ssim', 'psnr')}
     assert osp.isfile(osp.join(run_dir, 'tiny_crevnet_2d', 'iter_1.pth'))
+
+
+def test_ablation_tool_stochastic_and_two_stage_models(tmp_path):
+    rng = np.random.default_rng(0)
+    digits = np.zeros((200, 28, 28), np.uint8)
+    digits[:, 8:20, 10:18] = rng.integers(100, 256, (200, 12, 8))
+    write_idx(str(tmp_path / 'train-images-idx3-ubyte.gz'), digits[:100])
+    write_idx(str(tmp_path / 't10k-images-idx3-ubyte.gz'), digits[100:])
+    srvp = tmp_path / 'tiny_srvp.py'
+    srvp.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'srvp_smmnist.py')}'\n"
+                    "model = dict(nf=8, nh=16, ny=4, nz=4, n_inf=2, n_content=2, mlp_hidden=32, "
+                    "mlp_layers=2, num_samples=2)\n")
+    vq = tmp_path / 'tiny_vqvae.py'
+    vq.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'vqvae_smmnist_stage1.py')}'\n"
+                  "model = dict(vqvae=dict(nh=16, code_dim=8, num_codes=16, num_res=1), "
+                  "top_prior=dict(channels=8, num_layers=1, attn_every=1, num_heads=2), "
+                  "bottom_prior=dict(channels=8, num_layers=1), num_samples=2)\n")
+    out = run_tool(['tools/analysis_tools/ablation.py', str(srvp), str(vq), '--data', 'smmnist',
+                    '--n-past', '4', '--n-future', '4', '--data-root', str(tmp_path),
+                    '--iters', '2', '--batch', '2', '--test-clips', '2', '--workers', '0',
+                    '--work-dir', str(tmp_path / 'abl')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = glob.glob(str(tmp_path / 'abl' / '*'))
+    data = json.load(open(osp.join(run_dir, 'ablation.json')))
+    rows = {r['model']: r for r in data['rows']}
+    assert rows['tiny_srvp']['samples'] == 2 and rows['tiny_srvp']['iters'] == 2
+    assert rows['tiny_vqvae']['iters'] == '1+1'  # half the budget per stage
+    for r in rows.values():
+        assert r['best']['psnr'] >= r['mean']['psnr'] - 1e-9
+        assert r['best']['mse'] <= r['mean']['mse'] + 1e-9
+    assert osp.isfile(osp.join(run_dir, 'tiny_vqvae', 'stage1', 'iter_1.pth'))
+    md = open(osp.join(run_dir, 'ablation.md')).read()
+    assert '**smmnist** 4 -> 4' in md

@@ -1,20 +1,29 @@
 """Train every selected video predictor for the same budget and print the quality table
 (the paper's Table 2 layout: MSE / SSIM / PSNR per model plus the copy-last-frame row).
 
-    python tools/analysis_tools/ablation.py [CONFIG ...] --data mmnist|kitti [--data-root DIR]
-        (--iters N | --minutes M) [--batch B] [--test-clips N] [--work-dir work_dirs/ablation]
+    python tools/analysis_tools/ablation.py [CONFIG ...] --data mmnist|smmnist|kitti
+        [--data-root DIR] (--iters N | --minutes M) [--n-past P --n-future F] [--batch B]
+        [--test-clips N] [--work-dir work_dirs/ablation]
 
 CONFIG: pretraining configs (default: every ``configs/baselines/*.py``); only their ``model``
 (and optimiser) is used: the data, the budget and the test set are the same for all of them.
 * ``--data mmnist``: 2-digit Moving MNIST, 10 -> 10, 64x64. ``--data-root`` holds
   ``train-images-idx3-ubyte(.gz)`` and ``t10k-images-idx3-ubyte(.gz)``; with only the t10k file
   the digits are split 0-7999 (training) / 8000-9999 (test), so no test digit is ever trained on.
+* ``--data smmnist``: stochastic Moving MNIST (a digit leaves a wall in a random direction),
+  5 -> 10 like SVG / SRVP; same files and split as ``mmnist``.
 * ``--data kitti``: KITTI raw, PredNet protocol (10 -> 1, 128x160), splits train / test.
+``--n-past`` / ``--n-future`` change the protocol (the VQ-VAE needs multiples of 4, e.g. 4 -> 12).
+Stochastic models (SRVP, the VQ-VAE) draw S samples per test clip; their rows add best-of-S and
+mean-of-S SSIM / PSNR (deterministic models: S = 1, the same values). A two-stage model (a
+``VQVAEVideoPredictor`` config with ``stage='vqvae'``) spends half the budget on the VQ-VAE and
+half on its priors (stage 2 loads stage 1's checkpoint).
 ``--minutes`` gives each model the same wall-clock training time (what the efficiency claims are
 about); ``--iters`` the same number of steps. Each model's run (logs, last checkpoint) lands in
 ``<work-dir>/<timestamp>/<model>/``; the table in ``<work-dir>/<timestamp>/ablation.{md,json}``.
 """
 import argparse
+import copy
 import glob
 import json
 import os
@@ -28,9 +37,17 @@ sys.path.insert(0, ROOT)
 DATA = {
     'mmnist': dict(base='configs/_base_/datasets/moving_mnist.py', in_channels=1, n_past=10,
                    n_future=10, data_root='data/mnist/'),
+    'smmnist': dict(base='configs/_base_/datasets/stochastic_moving_mnist.py', in_channels=1,
+                    n_past=5, n_future=10, data_root='data/mnist/'),
     'kitti': dict(base='configs/_base_/datasets/kitti_raw.py', in_channels=3, n_past=10,
                   n_future=1, data_root='data/kitti_raw/'),
 }
+FRAME_SIZE = dict(mmnist=(64, 64), smmnist=(64, 64), kitti=(128, 160))
+
+
+def protocol(args):
+    spec = DATA[args.data]
+    return (args.n_past or spec['n_past'], args.n_future or spec['n_future'])
 
 
 def find_file(root: str, stem: str):
@@ -54,7 +71,10 @@ def data_config(args):
     if args.batch:
         train.batch_size = args.batch
     note = ''
-    if args.data == 'mmnist':
+    n_past, n_future = protocol(args)
+    for loader in (train, test):
+        loader.dataset['clip_len' if args.data == 'kitti' else 'seq_len'] = n_past + n_future
+    if args.data in ('mmnist', 'smmnist'):
         test_file = find_file(root, 't10k-images-idx3-ubyte')
         if test_file is None:
             raise SystemExit(f'error: no t10k-images-idx3-ubyte(.gz) in {root}')
@@ -86,57 +106,89 @@ def subset(dataset_cfg, n):
     return Subset(ds, [int(i * step) for i in range(n)])
 
 
-def run_one(config, args, train, test, limit, out_dir):
-    """Train one model for the budget, test it; returns its result row."""
-    from mmengine.config import Config
-
+def train_for_budget(cfg, args, work_dir, share: float = 1.0):
+    """Build a runner for ``cfg`` and train it for ``share`` of the budget; returns the runner
+    and the training time in seconds."""
     from crevdet.engine import CrevdetRunner
-    cfg = Config.fromfile(config)
-    name = osp.splitext(osp.basename(config))[0]
-    spec = DATA[args.data]
-    cfg.model.update(in_channels=spec['in_channels'], n_past=spec['n_past'],
-                     n_future=spec['n_future'])
-    cfg.train_dataloader = train
-    cfg.test_dataloader = test.copy()
-    if limit:
-        cfg.test_dataloader.dataset = subset(test.dataset, limit)
-    cfg.test_evaluator = dict(type='VideoPredictionMetric', per_step=False)
-    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
-    max_iters = args.iters or 10 ** 9
+    max_iters = max(1, int(args.iters * share)) if args.iters else 10 ** 9
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 9)
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
     cfg.param_scheduler = []  # constant lr: a short budget never reaches a decay milestone
-    cfg.custom_hooks = [dict(type='TrainTimeBudgetHook', minutes=args.minutes)] \
+    cfg.custom_hooks = [dict(type='TrainTimeBudgetHook', minutes=args.minutes * share)] \
         if args.minutes else []
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=args.log_interval)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=max_iters,
                                         by_epoch=False, save_last=True)
     cfg.log_processor = dict(type='LogProcessor', window_size=args.log_interval, by_epoch=False)
-    cfg.work_dir = osp.join(out_dir, name)
-    cfg.experiment_name = f'ablation_{name}_{time.strftime("%Y%m%d_%H%M%S")}'
+    cfg.work_dir = work_dir
+    cfg.experiment_name = f'ablation_{osp.basename(work_dir)}_{time.strftime("%Y%m%d_%H%M%S")}'
     cfg.randomness = dict(seed=args.seed)
     runner = CrevdetRunner.from_cfg(cfg)
     t0 = time.perf_counter()
     runner.train()
-    train_s = time.perf_counter() - t0
+    return runner, time.perf_counter() - t0
+
+
+def run_one(config, args, train, test, limit, out_dir):
+    """Train one model for the budget (two stages for a stage-1 VQ-VAE config), test it;
+    returns its result row."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    name = osp.splitext(osp.basename(config))[0]
+    spec = DATA[args.data]
+    n_past, n_future = protocol(args)
+    cfg.model.update(in_channels=spec['in_channels'], n_past=n_past, n_future=n_future)
+    if 'frame_size' in cfg.model:
+        cfg.model.frame_size = FRAME_SIZE[args.data]
+    cfg.load_from = None
+    cfg.train_dataloader = train
+    cfg.test_dataloader = test.copy()
+    if limit:
+        cfg.test_dataloader.dataset = subset(test.dataset, limit)
+    cfg.test_evaluator = dict(type='VideoPredictionMetric', per_step=False)
+    two_stage = cfg.model.get('type') == 'VQVAEVideoPredictor' and \
+        cfg.model.get('stage', 'vqvae') == 'vqvae'
+    if two_stage:
+        runner, t1 = train_for_budget(copy.deepcopy(cfg), args,
+                                      osp.join(out_dir, name, 'stage1'), 0.5)
+        iters1 = runner.iter
+        ckpt = osp.join(runner.work_dir, f'iter_{iters1}.pth')
+        cfg.model.stage = 'prior'
+        cfg.load_from = ckpt
+        runner, t2 = train_for_budget(cfg, args, osp.join(out_dir, name, 'stage2'), 0.5)
+        iters, train_s = f'{iters1}+{runner.iter}', t1 + t2
+    else:
+        runner, train_s = train_for_budget(cfg, args, osp.join(out_dir, name))
+        iters = runner.iter
     metrics = runner.test()
-    return dict(model=name, config=config, type=cfg.model.type, iters=runner.iter,
-                train_minutes=train_s / 60,
-                params=sum(p.numel() for p in runner.model.parameters()),
-                mse=metrics['video/mse'], ssim=metrics['video/ssim'], psnr=metrics['video/psnr'],
-                copy_last=dict(mse=metrics['video/copy_last/mse'],
-                               ssim=metrics['video/copy_last/ssim'],
-                               psnr=metrics['video/copy_last/psnr']))
+    model = getattr(runner.model, 'module', runner.model)
+    m = lambda key: metrics[f'video/{key}']  # noqa: E731
+    stochastic = 'video/best/psnr' in metrics
+    row = dict(model=name, config=config, type=cfg.model.type, iters=iters,
+               train_minutes=train_s / 60,
+               params=sum(p.numel() for p in model.parameters()),
+               samples=model.num_samples if stochastic else 1,
+               mse=m('mse'), ssim=m('ssim'), psnr=m('psnr'),
+               copy_last=dict(mse=m('copy_last/mse'), ssim=m('copy_last/ssim'),
+                              psnr=m('copy_last/psnr')))
+    for agg in ('best', 'mean'):
+        row[agg] = {k: m(f'{agg}/{k}') if stochastic else row[k] for k in ('mse', 'ssim', 'psnr')}
+    return row
 
 
 def format_table(rows, header: str) -> str:
-    lines = [header, '', '| model | iterations | train min | MSE / frame | SSIM | PSNR |',
-             '|---|---:|---:|---:|---:|---:|']
+    """MSE / SSIM / PSNR of the first (or only) prediction, then best-of-S and mean-of-S."""
+    lines = [header, '', '| model | iterations | train min | S | MSE / frame | SSIM | PSNR | '
+             'best-of-S SSIM | best-of-S PSNR | mean-of-S SSIM | mean-of-S PSNR |',
+             '|---|---:|---:|---:|' + '---:|' * 7]
     for r in rows:
         lines.append(f"| {r['model']} | {r['iters']} | {r['train_minutes']:.1f} | "
-                     f"{r['mse']:.2f} | {r['ssim']:.4f} | {r['psnr']:.2f} |")
+                     f"{r['samples']} | {r['mse']:.2f} | {r['ssim']:.4f} | {r['psnr']:.2f} | "
+                     f"{r['best']['ssim']:.4f} | {r['best']['psnr']:.2f} | "
+                     f"{r['mean']['ssim']:.4f} | {r['mean']['psnr']:.2f} |")
     c = rows[0]['copy_last']
-    lines.append(f"| copy last frame | - | - | {c['mse']:.2f} | {c['ssim']:.4f} | "
-                 f"{c['psnr']:.2f} |")
+    lines.append(f"| copy last frame | - | - | - | {c['mse']:.2f} | {c['ssim']:.4f} | "
+                 f"{c['psnr']:.2f} | - | - | - | - |")
     return '\n'.join(lines)
 
 
@@ -148,6 +200,8 @@ def main(argv=None):
     budget = parser.add_mutually_exclusive_group(required=True)
     budget.add_argument('--iters', type=int, help='training iterations per model')
     budget.add_argument('--minutes', type=float, help='training wall-clock minutes per model')
+    parser.add_argument('--n-past', type=int, help='observed frames (default: the data\'s)')
+    parser.add_argument('--n-future', type=int, help='predicted frames (default: the data\'s)')
     parser.add_argument('--batch', type=int, help='training batch size (default: the data '
                         "config's: 16 for Moving MNIST, 8 for KITTI)")
     parser.add_argument('--test-clips', type=int, default=256, help='test sequences')
@@ -174,9 +228,9 @@ def main(argv=None):
     for i, config in enumerate(configs):
         print(f'[{i + 1}/{len(configs)}] training {config}', file=sys.stderr, flush=True)
         rows.append(run_one(config, args, train.copy(), test, limit, out_dir))
-    spec = DATA[args.data]
+    n_past, n_future = protocol(args)
     budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
-    header = (f"**{args.data}** {spec['n_past']} -> {spec['n_future']}, same budget per model: "
+    header = (f"**{args.data}** {n_past} -> {n_future}, same budget per model: "
               f"{budget}, batch {train.batch_size}, {args.test_clips} test clips" +
               (f' ({note})' if note else ''))
     table = format_table(rows, header)
