@@ -252,3 +252,21 @@ def test_ablation_tool_stochastic_and_two_stage_models(tmp_path):
     assert osp.isfile(osp.join(run_dir, 'tiny_vqvae', 'stage1', 'iter_1.pth'))
     md = open(osp.join(run_dir, 'ablation.md')).read()
     assert '**smmnist** 4 -> 4' in md
+
+
+PRETRAIN_CONFIGS = sorted(
+    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p and 'ssd_' not in p and 'retinanet' not in p and 'faster_rcnn' not in p)
+
+
+@pytest.mark.parametrize('config', PRETRAIN_CONFIGS,
+                         ids=[osp.relpath(p, ROOT) for p in PRETRAIN_CONFIGS])
+def test_pretraining_configs_build_and_clips_fit_the_model(config):
+    """Every shipped pretraining config builds, and its training clips hold n_past + n_future
+    frames (a mismatch would only fail after the data is loaded)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    model = MODELS.build(cfg.model)
+    ds = cfg.train_dataloader.dataset
+    length = ds.get('clip_len', ds.get('seq_len', 20))  # MovingMNIST's default seq_len is 20
+    assert length >= model.n_past + model.n_future, (length, model.n_past, model.n_future)

@@ -178,11 +178,20 @@ def test_real_kitti_sample_end_to_end(tmp_path):
     assert 'kitti/Car_moderate_R40' in metrics, out[-2000:]
 
 
-@pytest.mark.parametrize('config', ['retinanet_crevnet_kitti.py', 'faster_rcnn_crevnet_kitti.py',
-                                    'ssd_crevnet_kitti.py'])
-def test_shipped_detector_configs_build_and_predict(config):
+@pytest.mark.parametrize('config,backbone', [
+    ('retinanet_crevnet_kitti.py', 'CrevNetBackbone'),
+    ('faster_rcnn_crevnet_kitti.py', 'CrevNetBackbone'),
+    ('ssd_crevnet_kitti.py', 'CrevNetBackbone'),
+    ('ssd_unet_rpm_kitti.py', 'VideoPredictorBackbone'),
+    ('ssd_srvp_kitti.py', 'VideoPredictorBackbone'),
+    ('ssd_vqvae_kitti.py', 'VideoPredictorBackbone'),
+    ('demo/ssd_unet_rpm_demo.py', 'VideoPredictorBackbone'),
+    ('demo/ssd_srvp_demo.py', 'VideoPredictorBackbone'),
+    ('demo/ssd_vqvae_demo.py', 'VideoPredictorBackbone')])
+def test_shipped_detector_configs_build_and_predict(config, backbone):
     """Any mmdet detector by config alone: mmdet's own RetinaNet / Faster R-CNN configs
-    (inherited with mmdet::) and SSD, each on the frozen CrevNet backbone."""
+    (inherited with mmdet::) and SSD, on the frozen CrevNet backbone and on the other pretraining
+    methods' encoders (UNet + RPM, SRVP, video VQ-VAE)."""
     from mmdet.structures import DetDataSample
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -190,7 +199,7 @@ def test_shipped_detector_configs_build_and_predict(config):
     cfg.model.backbone.init_cfg = None  # no pretraining checkpoint in tests
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         det = MODELS.build(cfg.model).eval()
-    assert type(det.backbone).__name__ == 'CrevNetBackbone'
+    assert type(det.backbone).__name__ == backbone
     data = det.data_preprocessor({'inputs': [torch.randint(0, 255, (12, 128, 416),
                                                            dtype=torch.uint8)],
                                   'data_samples': [DetDataSample(metainfo=dict(

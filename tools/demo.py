@@ -1,6 +1,7 @@
 """The README's main job: CrevNet pretraining -> frozen-backbone SSD -> KITTI AP, on embedded data.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-dir work_dirs/demo_data]
+                         [--methods srvp vqvae unet_rpm]
 
 1. writes a deterministic synthetic driving world in both KITTI layouts (raw drives for
    pretraining, object images with prev_2 frames and label_2 files for detection), once;
@@ -8,6 +9,10 @@
 3. trains SSD on the frozen pretrained CrevNet (configs/demo/ssd_demo.py) and, as the control, on
    the same CrevNet left at its random initialisation (configs/demo/ssd_demo_random.py);
 4. evaluates both with the official KITTI protocol, draws detections, prints the AP table.
+``--methods`` adds other pretraining methods to the same comparison, each pretrained on the same
+drives for the same iterations and detected with the same SSD (configs/demo/pretrain_<m>_demo.py,
+configs/demo/ssd_<m>_demo.py): ``srvp`` (SRVP), ``vqvae`` (video VQ-VAE encoder), ``unet_rpm``
+(the UNet + RPM ablation); about 6 more minutes each.
 Every run writes to a new ``<work-dir>/<timestamp>/``; nothing earlier is overwritten.
 About 12-15 minutes on 2 CPU cores.
 """
@@ -21,6 +26,11 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+
+# extra pretraining methods of --methods: name -> whether its pretraining config validates and
+# runs the video benchmark hook (the VQ-VAE's stage 1 cannot predict yet, so it does not)
+EXTRA_METHODS = {'srvp': True, 'vqvae': False, 'unet_rpm': True}
 
 
 def log(msg: str) -> None:
@@ -68,6 +78,8 @@ def main(argv=None):
                         help='synthetic data folder (written once, then reused)')
     parser.add_argument('--pretrain-iters', type=int, default=200)
     parser.add_argument('--det-epochs', type=int, default=10)
+    parser.add_argument('--methods', nargs='*', default=[], choices=list(EXTRA_METHODS),
+                        help='other pretraining methods to compare with CrevNet')
     args = parser.parse_args(argv)
     t_start = time.time()
     data_dir = osp.abspath(args.data_dir)
@@ -76,31 +88,45 @@ def main(argv=None):
     ensure_data(data_dir)
     raw, obj = osp.join(data_dir, 'raw') + '/', osp.join(data_dir, 'object') + '/'
 
-    pre_dir = osp.join(run_dir, 'pretrain')
-    hook_ds = 'custom_hooks.0.datasets.0.dataset.data_root'
-    run(['tools/train.py', 'configs/demo/pretrain_demo.py', '--work-dir', pre_dir,
-         '--cfg-options', f'train_dataloader.dataset.data_root={raw}',
-         f'val_dataloader.dataset.data_root={raw}', f'test_dataloader.dataset.data_root={raw}',
-         f'train_cfg.max_iters={args.pretrain_iters}', f'train_cfg.val_interval={args.pretrain_iters}',
-         f'default_hooks.checkpoint.interval={args.pretrain_iters}',
-         f'custom_hooks.0.interval={args.pretrain_iters}', f'{hook_ds}={raw}'],
-        osp.join(run_dir, 'pretrain.log'), f'1/3 pretraining CrevNet ({args.pretrain_iters} iters)')
-    ckpt = osp.join(pre_dir, f'iter_{args.pretrain_iters}.pth')
+    n_steps = 1 + 2 + 2 * len(args.methods)
+    step = iter(range(1, n_steps + 1))
+    ckpts = {}
+    for method in ['crevnet'] + list(args.methods):
+        pre_cfg = 'configs/demo/pretrain_demo.py' if method == 'crevnet' else \
+            f'configs/demo/pretrain_{method}_demo.py'
+        pre_dir = osp.join(run_dir, 'pretrain' if method == 'crevnet' else f'pretrain_{method}')
+        opts = [f'train_dataloader.dataset.data_root={raw}',
+                f'train_cfg.max_iters={args.pretrain_iters}',
+                f'default_hooks.checkpoint.interval={args.pretrain_iters}']
+        if EXTRA_METHODS.get(method, True):  # has a validation set and the benchmark hook
+            hook_ds = 'custom_hooks.0.datasets.0.dataset.data_root'
+            opts += [f'val_dataloader.dataset.data_root={raw}',
+                     f'test_dataloader.dataset.data_root={raw}',
+                     f'train_cfg.val_interval={args.pretrain_iters}',
+                     f'custom_hooks.0.interval={args.pretrain_iters}', f'{hook_ds}={raw}']
+        else:
+            opts += [f'test_dataloader.dataset.data_root={raw}']
+        run(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
+            osp.join(run_dir, f'pretrain_{method}.log'),
+            f'{next(step)}/{n_steps} pretraining {method} ({args.pretrain_iters} iters)')
+        ckpts[method] = osp.join(pre_dir, f'iter_{args.pretrain_iters}.pth')
 
     data_opts = [f'{k}.dataset.data_root={obj}' for k in
                  ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     sched = [f'train_cfg.max_epochs={args.det_epochs}', f'train_cfg.val_interval={args.det_epochs}',
              f'default_hooks.checkpoint.interval={args.det_epochs}',
              f'param_scheduler.1.milestones=[{max(1, int(args.det_epochs * 0.75))}]']
+    detectors = [('crevnet_pretrained', 'configs/demo/ssd_demo.py', ckpts['crevnet']),
+                 ('crevnet_random', 'configs/demo/ssd_demo_random.py', None)]
+    detectors += [(f'{m}_pretrained', f'configs/demo/ssd_{m}_demo.py', ckpts[m])
+                  for m in args.methods]
     results = {}
-    for name, cfg, extra in (
-            ('crevnet_pretrained', 'configs/demo/ssd_demo.py',
-             [f'model.backbone.init_cfg.checkpoint={ckpt}']),
-            ('crevnet_random', 'configs/demo/ssd_demo_random.py', [])):
+    for name, cfg, ckpt in detectors:
+        extra = [f'model.backbone.init_cfg.checkpoint={ckpt}'] if ckpt else []
         wd = osp.join(run_dir, name)
-        step = '2/3' if name == 'crevnet_pretrained' else '3/3'
         run(['tools/train.py', cfg, '--work-dir', wd, '--cfg-options'] + data_opts + sched + extra,
-            osp.join(run_dir, f'{name}_train.log'), f'{step} training SSD on frozen {name}')
+            osp.join(run_dir, f'{name}_train.log'),
+            f'{next(step)}/{n_steps} training SSD on frozen {name}')
         det_ckpt = osp.join(wd, f'epoch_{args.det_epochs}.pth')
         test_dir = osp.join(run_dir, f'{name}_test')
         run(['tools/test.py', cfg, det_ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
@@ -109,19 +135,22 @@ def main(argv=None):
         results[name] = json.load(open(osp.join(test_dir, 'metrics.json')))
 
     from crevdet.evaluation.functional.kitti import CLASSES, DIFFICULTIES
+    names = [d[0] for d in detectors]
+    titles = {'crevnet_pretrained': 'SSD + pretrained CrevNet',
+              'crevnet_random': 'SSD + random CrevNet (control)'}
+    titles.update({f'{m}_pretrained': f'SSD + pretrained {m}' for m in args.methods})
     lines = ['', 'KITTI 2D AP (R40, official protocol) on the synthetic val split',
-             '| entry | SSD + pretrained CrevNet | SSD + random CrevNet (control) |',
-             '|---|---|---|']
+             '| entry | ' + ' | '.join(titles[n] for n in names) + ' |',
+             '|---|' + '---|' * len(names)]
     for cls in CLASSES:
         for d in DIFFICULTIES:
             key = f'kitti/{cls}_{d}_R40'
-            vals = [results[n].get(key) for n in ('crevnet_pretrained', 'crevnet_random')]
+            vals = [results[n].get(key) for n in names]
             lines.append(f'| {cls} {d} | ' + ' | '.join('n/a' if v is None else f'{v:.2f}'
                                                        for v in vals) + ' |')
     for rule in ('R40', 'R11'):
-        vals = [results[n].get(f'kitti/mAP_{rule}', float('nan'))
-                for n in ('crevnet_pretrained', 'crevnet_random')]
-        lines.append(f'| **mAP {rule}** | {vals[0]:.2f} | {vals[1]:.2f} |')
+        vals = [results[n].get(f'kitti/mAP_{rule}', float('nan')) for n in names]
+        lines.append(f'| **mAP {rule}** | ' + ' | '.join(f'{v:.2f}' for v in vals) + ' |')
     table = '\n'.join(lines)
     print(table)
     with open(osp.join(run_dir, 'summary.md'), 'w') as f:

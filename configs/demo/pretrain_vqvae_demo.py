@@ -1,0 +1,13 @@
+# tools/demo.py --methods vqvae: a small video VQ-VAE (stage 1; the detector needs only its
+# encoder) pretrained on the synthetic KITTI-raw drives in 8-frame clips, for ssd_vqvae_demo.py.
+# No benchmark hook: predicting needs the (untrained) priors.
+_base_ = ['../pretrain_vqvae_kitti_416x128.py']
+data_root = 'work_dirs/demo_data/raw/'
+model = dict(vqvae=dict(nh=32, code_dim=16, num_codes=128, num_res=1))
+_loader = dict(batch_size=4, num_workers=1, persistent_workers=False)
+train_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='train'))
+test_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='val'))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+train_cfg = dict(max_iters=300)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[240], gamma=0.3)]
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=300, max_keep_ckpts=1))

@@ -1,0 +1,13 @@
+# The demo detector of ssd_demo.py on the frozen small video VQ-VAE encoder of
+# pretrain_vqvae_demo.py: the 4 detection frames form one clip; bottom (stride 4) and top
+# (stride 8) features of its newest slice, 32 channels each.
+_base_ = './ssd_demo.py'
+vqvae = dict(type='VQVAEVideoPredictor', in_channels=3, n_past=4, n_future=4,
+             vqvae=dict(nh=32, code_dim=16, num_codes=128, num_res=1))
+feat_channels = (32, 32)
+model = dict(
+    backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,
+                  num_frames={{_base_.det_num_frames}}, out_indices=(0, 1), gates='none',
+                  frozen=True, init_cfg=dict(type='Pretrained', checkpoint='')),
+    neck=dict(in_channels=feat_channels, out_channels=feat_channels + (256, 256, 128)),
+    bbox_head=dict(in_channels=feat_channels + (256, 256, 128)))
