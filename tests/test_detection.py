@@ -211,3 +211,26 @@ def test_shipped_detector_configs_build_and_predict(config, backbone):
     assert boxes.shape[1] == 4
     if len(boxes):  # rescaled to the original image
         assert float(boxes[:, 2].max()) <= 1242 + 1 and float(boxes[:, 3].max()) <= 375 + 1
+
+
+@pytest.mark.parametrize('config,model', [
+    ('ssd_srvp_kitti.py', "dict(nf=8, nh=16, ny=4, nz=4, mlp_hidden=16, mlp_layers=2)"),
+    ('ssd_vqvae_kitti.py', "dict(vqvae=dict(nh=16, code_dim=8, num_codes=16, num_res=1))")])
+def test_other_pretraining_encoders_train_ssd_end_to_end(synth, tmp_path, config, model):
+    """The SRVP / video VQ-VAE detection configs train and validate through tools/train.py."""
+    channels = (16, 32) if 'srvp' in config else (16, 16)
+    cfg = tmp_path / f'tiny_{config}'
+    cfg.write_text(
+        f"_base_ = '{osp.join(ROOT, 'configs', config)}'\n"
+        f"data_root = '{synth['object']}/'\n"
+        f"model = dict(backbone=dict(model={model}, init_cfg=None),\n"
+        f"             neck=dict(in_channels={channels}, out_channels={channels} + (32, 32, 16)),\n"
+        f"             bbox_head=dict(in_channels={channels} + (32, 32, 16)))\n"
+        "_loader = dict(batch_size=2, num_workers=0, persistent_workers=False)\n"
+        "train_dataloader = dict(**_loader, dataset=dict(data_root=data_root))\n"
+        "val_dataloader = dict(**_loader, dataset=dict(data_root=data_root))\n"
+        "test_dataloader = val_dataloader\n"
+        "train_cfg = dict(max_epochs=1, val_interval=1)\n"
+        "default_hooks = dict(logger=dict(interval=1))\n")
+    log = run_tool(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'w')], {})
+    assert 'kitti/mAP_R40' in log and osp.isfile(str(tmp_path / 'w' / 'epoch_1.pth'))
