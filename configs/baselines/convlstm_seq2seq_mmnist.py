@@ -1,5 +1,5 @@
-# convlstm_seq2seq on 2-digit Moving MNIST, 10 -> 10, with CrevNet's recipe (configs/pretrain_mmnist.py):
-# batch 16, Adam 5e-4, same schedule, same metric.
+# convlstm_seq2seq on 2-digit Moving MNIST, 10 -> 10, with CrevNet's recipe
+# (configs/pretrain_mmnist.py): batch 16, Adam 5e-4, same schedule, same metric.
 _base_ = [
     '../_base_/models/convlstm_seq2seq.py', '../_base_/datasets/moving_mnist.py',
     '../_base_/schedules/adam_iter.py', '../_base_/default_runtime.py'

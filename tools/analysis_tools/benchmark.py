@@ -5,13 +5,17 @@
 
 CONFIG: pretraining configs whose ``model`` is measured (default: every ``configs/baselines/*.py``;
 a model is named after its config file). Each setting overrides the model's ``in_channels``,
-``n_past`` and ``n_future``: ``64x64_10to10`` is Moving MNIST (1 channel, 10 -> 10),
-``128x160_10to1`` is KITTI/Caltech (RGB, 10 -> 1); ``HxW_PtoF[_cC]`` names any other.
+``n_past`` and ``n_future`` (and ``frame_size`` where the model has one): ``64x64_10to10`` is
+Moving MNIST (1 channel, 10 -> 10), ``128x160_10to1`` is KITTI/Caltech (RGB, 10 -> 1);
+``HxW_PtoF[_cC]`` names any other (the VQ-VAE needs P and P + F multiples of 4, e.g.
+``64x64_4to12_c1``). Stochastic models are timed in their ``predict`` mode (S samples drawn, the
+inference figure counts every sampled frame); a VQ-VAE config is timed in its own stage.
 
 For every (model, setting), in a fresh subprocess (so no model's allocations leak into another's
 peak), it reports per sample:
   * params           parameter count (not per sample)
-  * GFLOPs           one inference pass (observe n_past, predict n_future; multiply-add = 2)
+  * GFLOPs           one `predict` call on one clip (observe n_past, predict n_future, all S
+                     samples of a stochastic model; multiply-add = 2)
   * act MB           bytes autograd saves for backward in one training step (exact, any device)
   * peak MB          one training step: CPU peak RSS growth of the subprocess; CUDA
                      ``torch.cuda.max_memory_allocated`` growth
@@ -68,7 +72,16 @@ def build_model(config: str, setting: dict):
     model_cfg = cfg.model.to_dict()
     model_cfg.update(in_channels=setting['in_channels'], n_past=setting['n_past'],
                      n_future=setting['n_future'])
+    if 'frame_size' in model_cfg:  # models with size-dependent layers (SRVP)
+        model_cfg['frame_size'] = setting['size']
     return build_crevdet(MODELS, model_cfg)
+
+
+def samples_per_clip(model) -> int:
+    """Futures ``predict`` draws per clip (S of stochastic models, else 1)."""
+    if getattr(model, 'deterministic', False):
+        return 1
+    return getattr(model, 'num_samples', 1)
 
 
 def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> dict:
@@ -141,7 +154,8 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
                 device=device, params=sum(p.numel() for p in model.parameters()),
                 gflops=counter.get_total_flops() / 1e9, act_mb=saved[0] / batch / mb,
                 peak_mb=peak / batch / mb, train_sps=batch * iters / train_time,
-                infer_fps=batch * setting['n_future'] * iters / infer_time)
+                infer_fps=batch * setting['n_future'] * samples_per_clip(model) * iters
+                / infer_time)
 
 
 def pick_reference(rows, name):

@@ -31,7 +31,8 @@ class DCGANEncoder(nn.Module):
         super().__init__()
         h, w = frame_size
         if h % 16 or w % 16:
-            raise ValueError(f'DCGAN encoder needs frame_size divisible by 16, got {tuple(frame_size)}')
+            raise ValueError('DCGAN encoder needs frame_size divisible by 16, got '
+                             f'{tuple(frame_size)}')
         self.in_channels = in_channels
         self.stage_channels = (nf, 2 * nf, 4 * nf, 8 * nf)
         self.stage_strides = (2, 4, 8, 16)

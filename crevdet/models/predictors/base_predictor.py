@@ -143,6 +143,7 @@ class BaseVideoPredictor(BaseModel):
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
         """Features of the *last* frame of ``(B, T, C, H, W)`` after warming the recurrence up
-        on the frames before it: ``dict(stages=(...), gates=[...])`` (see ``VideoPredictorBackbone``)."""
+        on the frames before it: ``dict(stages=(...), gates=[...])`` (see
+        ``VideoPredictorBackbone``)."""
         raise TypeError(f'{type(self).__name__} has no detection features (extract_feat); '
                         'use CrevNet or a UNet video predictor as a detection backbone')

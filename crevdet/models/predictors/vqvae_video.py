@@ -132,6 +132,8 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
                              'multiples of 4 (a top latent slice covers 4 frames)')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
+        if num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         self.stage, self.temperature = stage, temperature
         self.num_samples, self.deterministic = num_samples, deterministic
         self.top_window, self.bottom_window = top_window, bottom_window
