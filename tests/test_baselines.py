@@ -163,6 +163,11 @@ def tiny_configs(tmp_path):
 
 def test_benchmark_tool_writes_table_and_json(tmp_path):
     configs = tiny_configs(tmp_path)
+    srvp = tmp_path / 'tiny_srvp.py'  # frame_size follows the setting; 2 samples per clip
+    srvp.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'srvp_smmnist.py')}'\n"
+                    "model = dict(nf=4, nh=8, ny=4, nz=4, n_inf=2, n_content=2, mlp_hidden=8, "
+                    "mlp_layers=2, num_samples=2)\n")
+    configs.append(str(srvp))
     out = run_tool(['tools/analysis_tools/benchmark.py', *configs, '--settings', '16x16_3to2_c1',
                     '--batch', '2', '--iters', '1', '--work-dir', str(tmp_path / 'bm')])
     assert out.returncode == 0, out.stderr[-3000:]
@@ -170,7 +175,7 @@ def test_benchmark_tool_writes_table_and_json(tmp_path):
     data = json.load(open(osp.join(run_dir, 'benchmark.json')))
     assert data['reference'] == 'tiny_stacked_convlstm'
     rows = {r['model']: r for r in data['rows']}
-    assert set(rows) == {'tiny_stacked_convlstm', 'tiny_crevnet_2d'}
+    assert set(rows) == {'tiny_stacked_convlstm', 'tiny_crevnet_2d', 'tiny_srvp'}
     for r in rows.values():
         assert r['setting'] == '16x16_3to2_c1' and r['batch'] == 2
         for key in ('params', 'gflops', 'act_mb', 'train_sps', 'infer_fps'):
