@@ -188,7 +188,8 @@ def test_srvp_config_trains_end_to_end(tmp_path):
 # ---------------------------------------------------------------- VQ-VAE + PixelCNN priors
 def test_vq_ema_update_commitment_and_straight_through_by_hand():
     from crevdet.models.layers.vq import VectorQuantizerEMA
-    vq = VectorQuantizerEMA(num_codes=2, dim=1, decay=0.5, beta=0.25, eps=1e-9)
+    vq = VectorQuantizerEMA(num_codes=2, dim=1, decay=0.5, beta=0.25, eps=1e-9,
+                            restart_threshold=0)
     with torch.no_grad():
         vq.embedding.copy_(torch.tensor([[0.0], [10.0]]))
         vq.embed_sum.copy_(vq.embedding)
@@ -203,6 +204,13 @@ def test_vq_ema_update_commitment_and_straight_through_by_hand():
     # straight-through: d out / d z is the identity
     (out * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
     assert z.grad.flatten().tolist() == [1.0, 2.0, 3.0]
+    # a dead code (EMA count below the threshold) is re-seeded onto a latent of the batch
+    vq2 = VectorQuantizerEMA(num_codes=2, dim=1, decay=0.5, restart_threshold=1.0)
+    with torch.no_grad():
+        vq2.embedding.copy_(torch.tensor([[0.0], [100.0]]))
+        vq2.embed_sum.copy_(vq2.embedding)
+    vq2(torch.tensor([[[1.0, 2.0, 3.0]]]))  # code 1 unused: count 0.5 < 1
+    assert float(vq2.embedding[1]) in (1.0, 2.0, 3.0) and float(vq2.cluster_size[1]) == 1.0
     vq.eval()  # no codebook update outside training
     before = vq.embedding.clone()
     vq(z.detach() + 5)
@@ -328,3 +336,15 @@ def test_vqvae_two_stage_configs_train_end_to_end(tmp_path):
     s2 = load_local_checkpoint(str(tmp_path / 's2' / 'iter_2.pth'))['state_dict']
     assert torch.equal(s1['vqvae.vq_b.embedding'], s2['vqvae.vq_b.embedding'])
     assert torch.equal(s1['vqvae.enc_b.0.weight'], s2['vqvae.enc_b.0.weight'])
+
+
+def test_bottom_prior_cropped_logits_equal_full_logits():
+    from crevdet.models.layers.pixelcnn import ConditionalPixelCNN2d
+    torch.manual_seed(0)
+    prior = ConditionalPixelCNN2d(num_codes=7, cond_channels=3, channels=8, num_layers=2)
+    codes = torch.randint(0, 7, (2, 9, 11))
+    biases = prior.cond_biases(torch.randn(2, 3, 9, 11))
+    full = prior(codes, biases=biases)
+    assert prior.reach == 3
+    for y, x in [(0, 0), (4, 5), (8, 10), (8, 0), (2, 10)]:
+        assert torch.allclose(prior.logits_at(codes, biases, y, x), full[:, :, y, x], atol=1e-5)

@@ -142,13 +142,35 @@ class ConditionalPixelCNN2d(nn.Module):
             for _ in range(num_layers))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, num_codes, 1))
 
-    def forward_embedded(self, e: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    @property
+    def reach(self) -> int:
+        """How far (rows up, columns either way) an output position sees into the input."""
+        return (len(self.layers) + 1) * (self.first.kernel_size[0] // 2)
+
+    def cond_biases(self, cond: torch.Tensor) -> torch.Tensor:
+        """Per-layer biases ``(B, 2 * channels * num_layers, H, W)`` of a conditioning map."""
+        return self.cond(cond)
+
+    def forward_embedded(self, e: torch.Tensor, cond: Optional[torch.Tensor] = None,
+                         biases: Optional[torch.Tensor] = None) -> torch.Tensor:
         x = self.first(e)
-        biases = self.cond(cond).chunk(len(self.layers), 1)
-        for layer, c in zip(self.layers, biases):
+        biases = self.cond_biases(cond) if biases is None else biases
+        for layer, c in zip(self.layers, biases.chunk(len(self.layers), 1)):
             x = layer(x, c)
         return self.head(x)
 
-    def forward(self, codes: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """``codes (B, H, W)`` long, ``cond (B, C_c, H, W)`` -> logits ``(B, K, H, W)``."""
-        return self.forward_embedded(self.embedding(codes).movedim(-1, 1), cond)
+    def forward(self, codes: torch.Tensor, cond: Optional[torch.Tensor] = None,
+                biases: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``codes (B, H, W)`` long and ``cond (B, C_c, H, W)`` (or its precomputed
+        :meth:`cond_biases`) -> logits ``(B, K, H, W)``."""
+        return self.forward_embedded(self.embedding(codes).movedim(-1, 1), cond, biases)
+
+    def logits_at(self, codes: torch.Tensor, biases: torch.Tensor, y: int, x: int
+                  ) -> torch.Tensor:
+        """Logits ``(B, K)`` of position ``(y, x)`` only, computed on the crop that holds its
+        receptive field (``reach`` rows above, ``reach`` columns either side): exact, because
+        every intermediate feature the output needs lies inside the crop."""
+        r = self.reach
+        y0, x0, x1 = max(0, y - r), max(0, x - r), min(codes.shape[-1], x + r + 1)
+        out = self.forward(codes[:, y0:y + 1, x0:x1], biases=biases[:, :, y0:y + 1, x0:x1])
+        return out[:, :, y - y0, x - x0]

@@ -12,6 +12,10 @@ For latents ``z (B, D, ...)`` flattened to ``(N, D)`` and codebook ``e (K, D)``:
 
 The codebook is a buffer, not a parameter: only the EMA moves it. Under torch.distributed the
 counts and sums are all-reduced, so every process keeps the same codebook.
+
+Dead codes (Jukebox's remedy for codebook collapse): a code whose EMA count falls below
+``restart_threshold`` is moved onto a random latent of the current batch. With the default 1.0
+every code that the first batches do not use is re-seeded from data.
 """
 from typing import Tuple
 
@@ -22,14 +26,16 @@ from torch import nn
 
 class VectorQuantizerEMA(nn.Module):
     """Args: ``num_codes`` K, ``dim`` D, ``decay`` gamma, ``beta`` commitment weight, ``eps``
-    Laplace smoothing of the counts."""
+    Laplace smoothing of the counts, ``restart_threshold`` EMA count under which a code is
+    re-seeded from the batch (0 disables)."""
 
     def __init__(self, num_codes: int = 512, dim: int = 64, decay: float = 0.99,
-                 beta: float = 0.25, eps: float = 1e-5) -> None:
+                 beta: float = 0.25, eps: float = 1e-5, restart_threshold: float = 1.0) -> None:
         super().__init__()
         if not 0 <= decay < 1:
             raise ValueError(f'decay must be in [0, 1), got {decay}')
         self.num_codes, self.dim, self.decay, self.beta, self.eps = num_codes, dim, decay, beta, eps
+        self.restart_threshold = restart_threshold
         embed = torch.randn(num_codes, dim)
         self.register_buffer('embedding', embed)
         # a consistent start, embedding == embed_sum / cluster_size: every code counts as seen
@@ -60,6 +66,16 @@ class VectorQuantizerEMA(nn.Module):
         n = self.cluster_size.sum()
         smoothed = (self.cluster_size + self.eps) / (n + self.num_codes * self.eps) * n
         self.embedding.copy_(self.embed_sum / smoothed[:, None])
+        dead = self.cluster_size < self.restart_threshold
+        if dead.any():
+            pick = flat[torch.randint(len(flat), (int(dead.sum()),), device=flat.device)]
+            new = self.embedding.clone()
+            new[dead] = pick
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                torch.distributed.broadcast(new, 0)  # one codebook on every process
+            self.embedding.copy_(new)
+            self.embed_sum[dead] = new[dead]
+            self.cluster_size[dead] = 1.0
 
     def forward(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``z (B, D, *S)`` -> (straight-through quantised ``(B, D, *S)``, commitment loss,

@@ -50,7 +50,7 @@ class VideoVQVAE(nn.Module):
 
     def __init__(self, in_channels: int = 1, nh: int = 64, code_dim: int = 32,
                  num_codes: int = 512, num_res: int = 2, decay: float = 0.99,
-                 beta: float = 0.25) -> None:
+                 beta: float = 0.25, restart_threshold: float = 1.0) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.enc_b = nn.Sequential(
@@ -59,11 +59,13 @@ class VideoVQVAE(nn.Module):
             res_stack(nh, num_res))
         self.enc_t = nn.Sequential(nn.Conv3d(nh, nh, 4, 2, 1), res_stack(nh, num_res))
         self.pre_t = nn.Conv3d(nh, code_dim, 1)
-        self.vq_t = VectorQuantizerEMA(num_codes, code_dim, decay, beta)
+        self.vq_t = VectorQuantizerEMA(num_codes, code_dim, decay, beta,
+                                       restart_threshold=restart_threshold)
         self.dec_t = nn.Sequential(nn.Conv3d(code_dim, nh, 3, padding=1), res_stack(nh, num_res),
                                    nn.ConvTranspose3d(nh, code_dim, 4, 2, 1))
         self.pre_b = nn.Conv3d(nh + code_dim, code_dim, 1)
-        self.vq_b = VectorQuantizerEMA(num_codes, code_dim, decay, beta)
+        self.vq_b = VectorQuantizerEMA(num_codes, code_dim, decay, beta,
+                                       restart_threshold=restart_threshold)
         self.up_t = nn.ConvTranspose3d(code_dim, code_dim, 4, 2, 1)
         self.dec = nn.Sequential(
             nn.Conv3d(2 * code_dim, nh, 3, padding=1), res_stack(nh, num_res),
@@ -241,10 +243,10 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
                     idx_t[:, t, y, x] = self._draw(logits, deterministic, generator)
         idx_b = torch.cat([ctx_b, ctx_b.new_zeros(b * s, n_total // 2 - ctx_b.shape[1], hb, wb)], 1)
         for t in range(ctx_b.shape[1], n_total // 2):
-            cond = self.bottom_condition(idx_t, idx_b, t)
+            biases = self.bottom_prior.cond_biases(self.bottom_condition(idx_t, idx_b, t))
             for y in range(hb):
                 for x in range(wb):
-                    logits = self.bottom_prior(idx_b[:, t], cond)[:, :, y, x]
+                    logits = self.bottom_prior.logits_at(idx_b[:, t], biases, y, x)
                     idx_b[:, t, y, x] = self._draw(logits, deterministic, generator)
         video = self.vqvae.decode_codes(idx_t, idx_b).transpose(1, 2)  # (B*S, T, C, H, W)
         pred = video[:, n_past:n_total]
