@@ -348,3 +348,13 @@ def test_bottom_prior_cropped_logits_equal_full_logits():
     assert prior.reach == 3
     for y, x in [(0, 0), (4, 5), (8, 10), (8, 0), (2, 10)]:
         assert torch.allclose(prior.logits_at(codes, biases, y, x), full[:, :, y, x], atol=1e-5)
+
+
+def test_vqvae_features_match_the_encoder_and_pre_activation_is_its_residual_stream():
+    vq = tiny_vqvae().vqvae
+    x = torch.rand(1, 1, 4, 32, 32)
+    h_b, h_t = vq.features(x)
+    assert torch.allclose(h_b, vq.enc_b(x)) and torch.allclose(h_t, vq.enc_t(vq.enc_b(x)))
+    p_b, p_t = vq.features(x, pre_activation=True)
+    assert torch.equal(torch.relu(p_b), h_b) and torch.equal(torch.relu(p_t), h_t)
+    assert float(p_t.min()) < 0  # signed: not the ReLU output the detector used to get

@@ -83,10 +83,21 @@ class VideoVQVAE(nn.Module):
             raise ValueError(f'VideoVQVAE needs T divisible by 4 and H, W by 8, got T={t}, '
                              f'H={h}, W={w}')
 
-    def features(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def features(self, x: torch.Tensor, pre_activation: bool = False
+                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Encoder outputs ``h_b (B, nh, T/2, H/4, W/4)`` and ``h_t (B, nh, T/4, H/8, W/8)``.
+
+        ``pre_activation`` returns the residual streams before each level's final ReLU instead
+        (what the detection backbone uses: after the ReLU most top-level channels are zero,
+        which only the 1x1 pre-quantisation conv is trained to tolerate)."""
         self.check(x)
-        h_b = self.enc_b(x)
-        return h_b, self.enc_t(h_b)
+        h_b_pre = self.enc_b[:-1](x)
+        h_b_pre = self.enc_b[-1][:-1](h_b_pre)  # res blocks of the stack, without its ReLU
+        h_b = torch.relu(h_b_pre)
+        h_t_pre = self.enc_t[-1][:-1](self.enc_t[0](h_b))
+        if pre_activation:
+            return h_b_pre, h_t_pre
+        return h_b, torch.relu(h_t_pre)
 
     def encode(self, x: torch.Tensor):
         """-> (q_t, q_b, commitment loss, top codes (B, T/4, H/8, W/8), bottom codes
@@ -272,8 +283,9 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
         return self.pack_predictions(inputs, samples, data_samples)
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
-        """Encoder features of the clip (T divisible by 4), newest temporal slice: bottom
-        ``(B, nh, H/4, W/4)`` and top ``(B, nh, H/8, W/8)``."""
+        """Encoder features of the clip (T divisible by 4), newest temporal slice, before the
+        final ReLUs (see :meth:`VideoVQVAE.features`): bottom ``(B, nh, H/4, W/4)`` and top
+        ``(B, nh, H/8, W/8)``."""
         self._check_frames(frames, 4)
-        h_b, h_t = self.vqvae.features(frames.transpose(1, 2))
+        h_b, h_t = self.vqvae.features(frames.transpose(1, 2), pre_activation=True)
         return dict(stages=(h_b[:, :, -1], h_t[:, :, -1]), gates=[])
