@@ -1,20 +1,22 @@
-# tools/demo.py --methods srvp: a small SRVP pretrained on the synthetic KITTI-raw drives like
-# pretrain_demo.py (128x416, 3 observed -> 1 predicted), for ssd_srvp_demo.py.
-_base_ = ['../pretrain_srvp_kitti_416x128.py']
-data_root = 'work_dirs/demo_data/raw/'
-model = dict(nf=16, nh=64, ny=16, nz=16, mlp_hidden=128, mlp_layers=3)
-_loader = dict(batch_size=4, num_workers=1, persistent_workers=False)
-train_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='train'))
-val_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='val'))
-test_dataloader = val_dataloader
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(max_iters=300, val_interval=300)
-param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[240], gamma=0.3)]
-default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=300, max_keep_ckpts=1))
-custom_hooks = [
-    dict(type='VideoPredictionBenchmarkHook', interval=300, by_epoch=False, max_clips=8,
-         datasets=[dict(name='demo_val',
-                        dataset=dict(type='KittiRawVideoDataset', data_root=data_root,
-                                     split='val', clip_len=4, clip_stride=4,
-                                     frame_size=(128, 416)))]),
-]
+# tools/demo.py --methods srvp: a small SRVP pretrained on the synthetic KITTI-raw drives exactly
+# like pretrain_demo.py (128x416, 3 observed -> 1 predicted, same data, schedule and hook), for
+# ssd_srvp_demo.py.
+_base_ = ['./pretrain_demo.py']
+model = dict(
+    _delete_=True,
+    type='SRVP',
+    in_channels=3,
+    n_past=3,
+    n_future=1,
+    frame_size=(128, 416),
+    nf=16,
+    nh=64,
+    ny=16,
+    nz=16,
+    n_inf=2,
+    n_content=2,
+    mlp_hidden=128,
+    mlp_layers=3,
+    dt=0.5,
+    num_samples=1,
+    data_preprocessor=dict(type='VideoDataPreprocessor'))
