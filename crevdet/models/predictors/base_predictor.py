@@ -15,7 +15,8 @@ from crevdet.registry import MODELS, build_crevdet
 
 
 class BaseVideoPredictor(BaseModel):
-    """Base of the deterministic next-frame predictors.
+    """Base of crevdet's video predictors: deterministic ones implement :meth:`rollout` only;
+    stochastic ones (SRVP, the VQ-VAE) also override :meth:`loss` and :meth:`predict`.
 
     Args:
         in_channels: channels per frame (1 for Moving MNIST, 3 for RGB).
