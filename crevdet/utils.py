@@ -45,3 +45,12 @@ def load_tool_config(args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def set_protocol(model_cfg, in_channels: int, n_past: int, n_future: int, frame_size) -> None:
+    """Point a predictor's ``model`` config at another data protocol (in place): channels,
+    observed / predicted frames and, for models with size-dependent layers (SRVP), the frame
+    size. Shared by the benchmark and ablation tools."""
+    model_cfg.update(in_channels=in_channels, n_past=n_past, n_future=n_future)
+    if 'frame_size' in model_cfg:
+        model_cfg['frame_size'] = tuple(frame_size)

@@ -96,16 +96,14 @@ def main(argv=None):
             f'configs/demo/pretrain_{method}_demo.py'
         pre_dir = osp.join(run_dir, 'pretrain' if method == 'crevnet' else f'pretrain_{method}')
         opts = [f'train_dataloader.dataset.data_root={raw}',
+                f'test_dataloader.dataset.data_root={raw}',
                 f'train_cfg.max_iters={args.pretrain_iters}',
                 f'default_hooks.checkpoint.interval={args.pretrain_iters}']
         if EXTRA_METHODS.get(method, True):  # has a validation set and the benchmark hook
             hook_ds = 'custom_hooks.0.datasets.0.dataset.data_root'
             opts += [f'val_dataloader.dataset.data_root={raw}',
-                     f'test_dataloader.dataset.data_root={raw}',
                      f'train_cfg.val_interval={args.pretrain_iters}',
                      f'custom_hooks.0.interval={args.pretrain_iters}', f'{hook_ds}={raw}']
-        else:
-            opts += [f'test_dataloader.dataset.data_root={raw}']
         run(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
             osp.join(run_dir, f'pretrain_{method}.log'),
             f'{next(step)}/{n_steps} pretraining {method} ({args.pretrain_iters} iters)')

@@ -133,13 +133,13 @@ def run_one(config, args, train, test, limit, out_dir):
     """Train one model for the budget (two stages for a stage-1 VQ-VAE config), test it;
     returns its result row."""
     from mmengine.config import Config
+
+    from crevdet.utils import set_protocol
     cfg = Config.fromfile(config)
     name = osp.splitext(osp.basename(config))[0]
     spec = DATA[args.data]
     n_past, n_future = protocol(args)
-    cfg.model.update(in_channels=spec['in_channels'], n_past=n_past, n_future=n_future)
-    if 'frame_size' in cfg.model:
-        cfg.model.frame_size = FRAME_SIZE[args.data]
+    set_protocol(cfg.model, spec['in_channels'], n_past, n_future, FRAME_SIZE[args.data])
     cfg.load_from = None
     cfg.train_dataloader = train
     cfg.test_dataloader = test.copy()

@@ -25,6 +25,7 @@ and the ratio of each figure to the reference model (default: the stacked ConvLS
 run. The Markdown table and the JSON rows go to ``<work-dir>/<timestamp>/benchmark.{md,json}``.
 """
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -64,16 +65,14 @@ def build_model(config: str, setting: dict):
     from mmengine.config import Config
 
     from crevdet.registry import MODELS, build_crevdet
-    from crevdet.utils import register_all_modules
+    from crevdet.utils import register_all_modules, set_protocol
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
     if 'model' not in cfg:
         raise SystemExit(f'error: config {config} has no `model`')
     model_cfg = cfg.model.to_dict()
-    model_cfg.update(in_channels=setting['in_channels'], n_past=setting['n_past'],
-                     n_future=setting['n_future'])
-    if 'frame_size' in model_cfg:  # models with size-dependent layers (SRVP)
-        model_cfg['frame_size'] = setting['size']
+    set_protocol(model_cfg, setting['in_channels'], setting['n_past'], setting['n_future'],
+                 setting['size'])
     return build_crevdet(MODELS, model_cfg)
 
 
@@ -96,38 +95,35 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
 
-    def total_loss():  # every loss term (SRVP's ELBO has three)
-        return sum(v for k, v in model.loss(frames).items() if 'loss' in k)
+    saved = [0]
 
-    def train_step():
-        loss = total_loss()
+    def pack(t):  # counts the bytes autograd saves for backward
+        saved[0] += t.numel() * t.element_size()
+        return t
+
+    def train_step(count_saved: bool = False):
+        """forward (every loss term: SRVP's ELBO has three) + backward + Adam step."""
+        hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t) if count_saved \
+            else contextlib.nullcontext()
+        with hooks:
+            loss = sum(v for k, v in model.loss(frames).items() if 'loss' in k)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
     # 1) memory of the first training step (ru_maxrss is a high-water mark: measure it first)
-    saved = [0]
-
-    def pack(t):
-        saved[0] += t.numel() * t.element_size()
-        return t
     model.train()
     sync()
     if device == 'cuda':
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = total_loss()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    train_step(count_saved=True)
     sync()
     if device == 'cuda':
         peak = torch.cuda.max_memory_allocated() - base
     else:  # ru_maxrss is in KiB on Linux
         peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
-    del loss
     # 2) training throughput (the step above was the warm-up)
     sync()
     t0 = time.perf_counter()

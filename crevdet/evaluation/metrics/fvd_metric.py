@@ -17,6 +17,7 @@ from torch import nn
 
 from crevdet.registry import METRICS, MODELS, build_crevdet
 from ..functional import frechet_distance, gaussian_fit
+from .video_metric import sample_getter
 
 
 @MODELS.register_module()
@@ -104,7 +105,7 @@ class FVDMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence) -> None:
         real, fake = [], []
         for ds in data_samples:
-            get = ds.get if isinstance(ds, dict) else (lambda k, d=None, _ds=ds: getattr(_ds, k, d))
+            get = sample_getter(ds)
             gt, pred = get('gt_frames'), get('pred_frames')
             if gt is None or pred is None:
                 raise ValueError('FVDMetric needs gt_frames and pred_frames in each sample')

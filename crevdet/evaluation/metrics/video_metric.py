@@ -12,6 +12,11 @@ FUNCS = dict(mse=mse, mae=mae, psnr=psnr, ssim=ssim)
 HIGHER_IS_BETTER = ('psnr', 'ssim')
 
 
+def sample_getter(ds):
+    """``get(key, default)`` over a predicted sample, whether a dict or a data element."""
+    return ds.get if isinstance(ds, dict) else (lambda k, d=None: getattr(ds, k, d))
+
+
 @METRICS.register_module()
 class VideoPredictionMetric(BaseMetric):
     """Consumes samples with ``pred_frames`` / ``gt_frames`` ``(S, C, H, W)`` and
@@ -43,7 +48,7 @@ class VideoPredictionMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         for ds in data_samples:
-            get = ds.get if isinstance(ds, dict) else (lambda k, d=None, _ds=ds: getattr(_ds, k, d))
+            get = sample_getter(ds)
             pred, gt = get('pred_frames'), get('gt_frames')
             if pred is None or gt is None:
                 raise ValueError('VideoPredictionMetric needs pred_frames and gt_frames in each '

@@ -113,6 +113,12 @@ class SRVP(BaseVideoPredictor):
         w = self.content(h[:, list(idx)].mean(1))
         return w, [s[:, list(idx)].mean(1) for s in skips]
 
+    def posteriors(self, h: torch.Tensor):
+        """From encodings ``(B, T, nh)``: q(y_1) as ``(mu, sd)`` ``(B, ny)``, and q(z_t | x_1..t)
+        for every t as ``(mu, sd)`` ``(B, T, nz)`` (an LSTM over the encodings)."""
+        q_y = gaussian(self.q_y(h[:, :self.n_inf].flatten(1)))
+        return q_y, gaussian(self.q_z(self.q_z_rnn(h)[0]))
+
     def step(self, y: torch.Tensor, z: torch.Tensor, keep: bool = False):
         """One frame interval of residual dynamics; with ``keep`` also the intermediate states."""
         mids = []
@@ -139,9 +145,8 @@ class SRVP(BaseVideoPredictor):
         h, skips = self.encode(x)
         idx = torch.randperm(self.n_past)[:self.n_content].tolist()
         w, wskips = self.content_of(h, skips, idx)
-        mu_y, sd_y = gaussian(self.q_y(h[:, :self.n_inf].flatten(1)))
+        (mu_y, sd_y), q_z = self.posteriors(h)
         y = mu_y + sd_y * torch.randn_like(sd_y)
-        q_z = gaussian(self.q_z(self.q_z_rnn(h)[0]))  # (B, T, nz) each: q(z_t | x_1..t)
         ys, kl_z = [y], 0.0
         for k in range(1, t):
             mu_q, sd_q = q_z[0][:, k], q_z[1][:, k]
@@ -180,8 +185,8 @@ class SRVP(BaseVideoPredictor):
                 return mu
             return mu + sd * torch.randn(sd.shape, generator=generator, device=sd.device,
                                          dtype=sd.dtype)
-        y = draw(*gaussian(self.q_y(h[:, :self.n_inf].flatten(1))))
-        q_z = gaussian(self.q_z(self.q_z_rnn(h)[0]))
+        q_y, q_z = self.posteriors(h)
+        y = draw(*q_y)
         outs = []
         for k in range(1, n_past + n_future):
             z = draw(q_z[0][:, k], q_z[1][:, k]) if k < n_past else draw(*gaussian(self.p_z(y)))
