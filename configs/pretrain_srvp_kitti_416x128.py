@@ -1,10 +1,10 @@
-# SRVP pretrained at detection resolution (128x416 KITTI raw, 3 -> 1) for configs/ssd_srvp_kitti.py.
+# SRVP pretrained at detection resolution (128x416 KITTI raw, 4 -> 1) for configs/ssd_srvp_kitti.py.
 _base_ = './pretrain_kitti_416x128.py'
 model = dict(
     _delete_=True,
     type='SRVP',
     in_channels=3,
-    n_past=3,
+    n_past=4,
     n_future=1,
     frame_size=(128, 416),
     nf=32,

@@ -33,14 +33,29 @@ def test_coupling_inverse_and_is_not_identity():
     assert (blk.inverse(y) - x).abs().max() < 1e-12
 
 
+def perturb_(module, std=0.05, seed=0):
+    """Give every zero-initialised weight random values (a 'trained' model is no identity)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            if not p.abs().sum():
+                p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * std)
+    return module
+
+
 @pytest.mark.parametrize('conv_dim', [2, 3])
 @pytest.mark.parametrize('chw', [(1, 64, 64), (3, 128, 160), (3, 128, 416)])
 def test_autoencoder_exact_inverse(conv_dim, chw):
     torch.manual_seed(0)
     c, h, w = chw
-    ae = TwoWayAutoencoder(in_channels=c, conv_dim=conv_dim)  # default depth: 12 blocks
+    # default depth (12 blocks), every coupling function non-zero: the authors' random
+    # initialisation; the default zero-initialised one is perturbed as training would
+    ae = TwoWayAutoencoder(in_channels=c, conv_dim=conv_dim, zero_init_residual=False)
     assert len([m for m in ae.steps if isinstance(m, AdditiveCoupling)]) == 12
     shape = (1, c, h, w) if conv_dim == 2 else (1, c, 3, h, w)
+    x0 = torch.rand(shape)
+    with torch.no_grad():  # not a mere permutation of pixels
+        assert (ae.encode(x0) - squeeze(squeeze(squeeze(x0, 2), 2), 2)).abs().max() > 1e-2
     for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-10)):
         ae = ae.to(dtype)
         x = torch.rand(shape, dtype=dtype)
@@ -62,16 +77,31 @@ def test_autoencoder_input_checks():
         TwoWayAutoencoder(norm='bn', reversible_backprop=True)
 
 
-@pytest.mark.parametrize('cell', ['convlstm', 'stlstm'])
-def test_predictor_conditional_reversibility(cell):
+def test_zero_initialised_autoencoder_starts_as_the_squeezes():
     torch.manual_seed(0)
-    p = RPMPredictor(16, num_layers=4, hidden_channels=8, cell=cell).double()
+    ae = TwoWayAutoencoder(in_channels=3, blocks=(2, 2), strides=(1, 2))
+    x = torch.rand(2, 3, 16, 24)
+    with torch.no_grad():
+        assert torch.equal(ae.encode(x), squeeze(squeeze(x, 2), 2))
+        assert torch.equal(ae.decode(ae.encode(x)), x)
+
+
+@pytest.mark.parametrize('update,layers', [('residual', 4), ('convex', 4), ('residual', 3),
+                                           ('scaled_convex', 4), ('scaled_convex', 3)])
+@pytest.mark.parametrize('cell', ['convlstm', 'stlstm'])
+def test_predictor_conditional_reversibility(cell, update, layers):
+    torch.manual_seed(0)
+    p = RPMPredictor(16, num_layers=layers, hidden_channels=8, cell=cell, update=update,
+                     zero_init_proj=False)
+    p = perturb_(p, std=0.1).double()  # scaled_convex: a non-zero mixing strength
     z0 = torch.randn(2, 16, 6, 6, dtype=torch.float64)
     z1 = torch.randn(2, 16, 6, 6, dtype=torch.float64)
     _, s1, _ = p(z0)
     z2, s2, gates = p(z1, s1)
-    assert len(gates) == 4 and all(g.shape == (2, 8, 6, 6) for g in gates)
-    assert all(((g >= 0) & (g <= 1)).all() for g in gates)
+    assert (z2 - z1).abs().max() > 1e-2  # the step changes the latent
+    assert len(gates) == layers and all(g.shape == (2, 8, 6, 6) for g in gates)
+    lo = -1 if update == 'scaled_convex' else 0  # a * g with a = tanh(k alpha) in (-1, 1)
+    assert all(((g >= lo) & (g <= 1)).all() for g in gates)
     assert (p.inverse(z2, s1, s2['m_in']) - z1).abs().max() < 1e-10
     if cell == 'stlstm':
         with pytest.raises(ValueError, match='m_in'):
@@ -84,7 +114,8 @@ def test_crevnet_reconstructs_previous_frame(conv_dim, clip_len):
     torch.manual_seed(0)
     net = CrevNet(in_channels=1, n_past=4, n_future=1, conv_dim=conv_dim, clip_len=clip_len,
                   autoencoder=dict(blocks=(1, 1), strides=(1, 2)),
-                  predictor=dict(num_layers=2, hidden_channels=8)).double()
+                  predictor=dict(num_layers=2, hidden_channels=8))
+    net = perturb_(net).double()
     frames = torch.rand(2, 4, 1, 16, 16, dtype=torch.float64)
     clips = net._clips(frames, [clip_len - 1, clip_len])
     z_a, z_b = net.autoencoder.encode(clips).split(2)

@@ -46,12 +46,20 @@ def test_prediction_grid_layout(tmp_path):
     step = torch.arange(3.).view(3, 1, 1, 1) * 0.1  # distinct frames (GIF merges repeats)
     obs = torch.zeros(3, 1, 8, 10) + step
     gt, pred = torch.full((2, 1, 8, 10), .25) + step[:2], torch.full((2, 1, 8, 10), .5) + step[:2]
-    g = prediction_grid(obs, gt, pred, pad=2)
-    assert g.shape == (3 * 10 + 2, 5 * 12 + 2, 3)
+    g = prediction_grid(obs, gt, pred, pad=2, labels=False)
+    assert g.shape == (4 * 10 + 2, 5 * 12 + 2, 3)
     assert (g[2:10, 2:12] == 0).all()                       # observed t=1, row 1
     assert (g[12:20, 38:48] == 64).all()                    # gt under the first future column
     assert (g[22:30, 38:48] == 128).all()                   # prediction below it
+    assert (g[32:40, 38:48] == 51).all() and (g[32:40, 50:60] == 51).all()  # copy last (0.2)
     assert (g[12:20, 2:12] == 255).all()                    # blank under observed frames
+    # labelled: a label column on the left, with dark text in each of the four rows
+    lab = prediction_grid(obs, gt, pred, pad=2)
+    label_w = lab.shape[1] - g.shape[1]
+    assert label_w >= 64 and lab.shape[0] == g.shape[0]
+    assert np.array_equal(lab[:, label_w:], g)
+    for r in range(4):
+        assert (lab[2 + r * 10:10 + r * 10, 2:label_w] < 128).any(), f'row {r} has no label'
     png, gif = save_prediction_visuals(str(tmp_path / 'v'), [obs], [gt], [pred])
     from PIL import Image
-    assert Image.open(gif).n_frames == 5 and Image.open(png).size == (62, 32)
+    assert Image.open(gif).n_frames == 5 and Image.open(png).size == (62 + label_w, 42)

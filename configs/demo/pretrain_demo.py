@@ -1,5 +1,5 @@
 # The README demo's pretraining: a small CrevNet on the synthetic KITTI-raw drives written by
-# tools/demo.py, at the detection resolution (128x416), 3 observed -> 1 predicted.
+# tools/demo.py, at the detection resolution (128x416), 4 observed -> 1 predicted.
 _base_ = '../pretrain_kitti_416x128.py'
 data_root = 'work_dirs/demo_data/raw/'
 model = dict(autoencoder=dict(blocks=(2, 2, 2), min_mid_channels=16),
@@ -16,6 +16,6 @@ custom_hooks = [
     dict(type='VideoPredictionBenchmarkHook', interval=300, by_epoch=False, max_clips=8,
          datasets=[dict(name='demo_val',
                         dataset=dict(type='KittiRawVideoDataset', data_root=data_root,
-                                     split='val', clip_len=4, clip_stride=4,
+                                     split='val', clip_len=5, clip_stride=5,
                                      frame_size=(128, 416)))]),
 ]

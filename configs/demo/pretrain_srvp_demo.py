@@ -1,12 +1,12 @@
 # tools/demo.py --methods srvp: a small SRVP pretrained on the synthetic KITTI-raw drives exactly
-# like pretrain_demo.py (128x416, 3 observed -> 1 predicted, same data, schedule and hook), for
+# like pretrain_demo.py (128x416, 4 observed -> 1 predicted, same data, schedule and hook), for
 # ssd_srvp_demo.py.
 _base_ = ['./pretrain_demo.py']
 model = dict(
     _delete_=True,
     type='SRVP',
     in_channels=3,
-    n_past=3,
+    n_past=4,
     n_future=1,
     frame_size=(128, 416),
     nf=16,

@@ -5,7 +5,7 @@ model = dict(
     _delete_=True,
     type='UNetVideoPredictor',
     in_channels=3,
-    n_past=3,
+    n_past=4,
     n_future=1,
     encoder=dict(channels=(16, 32, 64), norm='gn'),
     predictor=dict(type='rpm', num_layers=4, hidden_channels=32, cell='convlstm'),

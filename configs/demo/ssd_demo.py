@@ -2,9 +2,11 @@
 # synthetic KITTI-object images written by tools/demo.py. tools/demo.py sets the checkpoint.
 _base_ = '../ssd_crevnet_kitti.py'
 data_root = 'work_dirs/demo_data/object/'
-crevnet = dict(in_channels=3, n_past=3, n_future=1,
-               autoencoder=dict(init_squeeze=2, blocks=(2, 2, 2), strides=(1, 2, 2)),
-               predictor=dict(num_layers=4, hidden_channels=32, cell='convlstm'))
+crevnet = dict(in_channels=3, n_past=4, n_future=1,
+               autoencoder=dict(init_squeeze=2, blocks=(2, 2, 2), strides=(1, 2, 2),
+                                norm='none'),
+               predictor=dict(num_layers=4, hidden_channels=32, cell='convlstm',
+                              bias=False, update='scaled_convex'))
 model = dict(backbone=dict(model=crevnet))
 _loader = dict(batch_size=8, num_workers=1, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root))

@@ -13,6 +13,9 @@ CONFIG: pretraining configs (default: every ``configs/baselines/*.py``); only th
 * ``--data smmnist``: stochastic Moving MNIST (a digit leaves a wall in a random direction),
   5 -> 10 like SVG / SRVP; same files and split as ``mmnist``.
 * ``--data kitti``: KITTI raw, PredNet protocol (10 -> 1, 128x160), splits train / test.
+* ``--data FILE.py``: a data config with ``train_dataloader``, ``test_dataloader`` and
+  ``protocol = dict(in_channels=, n_past=, n_future=, frame_size=)`` (e.g.
+  ``configs/benchmarks/kitti_raw_sample_data.py``: the real KITTI raw frames of ``../shared``).
 ``--n-past`` / ``--n-future`` change the protocol (the VQ-VAE needs multiples of 4, e.g. 4 -> 12).
 Stochastic models (SRVP, the VQ-VAE) draw S samples per test clip; their rows add best-of-S and
 mean-of-S SSIM / PSNR (deterministic models: S = 1, the same values). A two-stage model (a
@@ -45,8 +48,30 @@ DATA = {
 FRAME_SIZE = dict(mmnist=(64, 64), smmnist=(64, 64), kitti=(128, 160))
 
 
+def data_spec(args) -> dict:
+    """The preset of ``--data``, or the ``protocol`` of a data config file (with its path as
+    ``base``)."""
+    if args.data in DATA:
+        return dict(DATA[args.data], frame_size=FRAME_SIZE[args.data])
+    if not args.data.endswith('.py') or not osp.isfile(args.data):
+        raise SystemExit(f'error: --data {args.data!r} is neither a preset ({", ".join(DATA)}) '
+                         'nor an existing data config file (.py)')
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.data)
+    missing = [k for k in ('train_dataloader', 'test_dataloader', 'protocol') if k not in cfg]
+    if missing:
+        raise SystemExit(f'error: data config {args.data} lacks {", ".join(missing)} (it needs '
+                         'train_dataloader, test_dataloader and protocol=dict(in_channels=, '
+                         'n_past=, n_future=, frame_size=))')
+    spec = dict(cfg.protocol)
+    absent = [k for k in ('in_channels', 'n_past', 'n_future', 'frame_size') if k not in spec]
+    if absent:
+        raise SystemExit(f'error: protocol of {args.data} lacks {", ".join(absent)}')
+    return dict(spec, base=osp.abspath(args.data), data_root=None)
+
+
 def protocol(args):
-    spec = DATA[args.data]
+    spec = data_spec(args)
     return (args.n_past or spec['n_past'], args.n_future or spec['n_future'])
 
 
@@ -60,9 +85,9 @@ def find_file(root: str, stem: str):
 def data_config(args):
     """Train / test dataloader configs of the chosen data, pointed at ``--data-root``."""
     from mmengine.config import Config
-    spec = DATA[args.data]
+    spec = data_spec(args)
     root = args.data_root or spec['data_root']
-    if not osp.isdir(root):
+    if root is not None and not osp.isdir(root):
         raise SystemExit(f'error: --data-root {root!r} is not a directory')
     dcfg = Config.fromfile(osp.join(ROOT, spec['base']))
     train, test = dcfg.train_dataloader, dcfg.test_dataloader
@@ -73,7 +98,9 @@ def data_config(args):
     note = ''
     n_past, n_future = protocol(args)
     for loader in (train, test):
-        loader.dataset['clip_len' if args.data == 'kitti' else 'seq_len'] = n_past + n_future
+        key = 'seq_len' if args.data in ('mmnist', 'smmnist') else 'clip_len'
+        if key in loader.dataset:  # (a wrapper such as ConcatDataset sets it per part)
+            loader.dataset[key] = n_past + n_future
     if args.data in ('mmnist', 'smmnist'):
         test_file = find_file(root, 't10k-images-idx3-ubyte')
         if test_file is None:
@@ -89,8 +116,12 @@ def data_config(args):
             test.dataset.update(mnist_file=test_file, digit_range=(8000, 10000))
         test.dataset.num_sequences = args.test_clips
         return train, test, None, note
-    for loader in (train, test):
-        loader.dataset.data_root = root
+    if root is not None:
+        for loader in (train, test):
+            if 'data_root' not in loader.dataset:
+                raise SystemExit(f'error: --data-root: the datasets of {args.data} have no '
+                                 'data_root to replace; edit the data config instead')
+            loader.dataset.data_root = root
     return train, test, args.test_clips, note
 
 
@@ -106,10 +137,12 @@ def subset(dataset_cfg, n):
     return Subset(ds, [int(i * step) for i in range(n)])
 
 
-def train_for_budget(cfg, args, work_dir, share: float = 1.0):
+def train_for_budget(cfg, args, work_dir, share: float = 1.0, hooks=()):
     """Build a runner for ``cfg`` and train it for ``share`` of the budget; returns the runner
-    and the training time in seconds."""
+    and the training time in seconds (evaluations inside the loop excluded). ``hooks``: more custom hook configs or Hook objects
+    (their evaluation time does not count as training time, see ``TrainTimeBudgetHook``)."""
     from crevdet.engine import CrevdetRunner
+    from crevdet.engine.hooks.time_budget_hook import eval_seconds
     max_iters = max(1, int(args.iters * share)) if args.iters else 10 ** 9
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 9)
     cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
@@ -123,10 +156,16 @@ def train_for_budget(cfg, args, work_dir, share: float = 1.0):
     cfg.work_dir = work_dir
     cfg.experiment_name = f'ablation_{osp.basename(work_dir)}_{time.strftime("%Y%m%d_%H%M%S")}'
     cfg.randomness = dict(seed=args.seed)
+    cfg.custom_hooks += [h for h in hooks if isinstance(h, dict)]
+    if getattr(args, 'quiet', False):
+        cfg.log_level = 'WARNING'
     runner = CrevdetRunner.from_cfg(cfg)
+    for h in hooks:
+        if not isinstance(h, dict):
+            runner.register_hook(h)
     t0 = time.perf_counter()
     runner.train()
-    return runner, time.perf_counter() - t0
+    return runner, time.perf_counter() - t0 - eval_seconds(runner)
 
 
 def run_one(config, args, train, test, limit, out_dir):
@@ -137,9 +176,9 @@ def run_one(config, args, train, test, limit, out_dir):
     from crevdet.utils import set_protocol
     cfg = Config.fromfile(config)
     name = osp.splitext(osp.basename(config))[0]
-    spec = DATA[args.data]
+    spec = data_spec(args)
     n_past, n_future = protocol(args)
-    set_protocol(cfg.model, spec['in_channels'], n_past, n_future, FRAME_SIZE[args.data])
+    set_protocol(cfg.model, spec['in_channels'], n_past, n_future, spec['frame_size'])
     cfg.load_from = None
     cfg.train_dataloader = train
     cfg.test_dataloader = test.copy()
@@ -192,10 +231,24 @@ def format_table(rows, header: str) -> str:
     return '\n'.join(lines)
 
 
+def prepare_run(args):
+    """Registers crevdet, builds the shared data (:func:`data_config`) and creates a new
+    ``<work-dir>/<timestamp>/``; returns ``(train, test, limit, note, out_dir)``."""
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    train, test, limit, note = data_config(args)
+    out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))
+    os.makedirs(out_dir, exist_ok=False)
+    if note:
+        print(note, file=sys.stderr)
+    return train, test, limit, note, out_dir
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='default: configs/baselines/*.py')
-    parser.add_argument('--data', choices=list(DATA), default='mmnist')
+    parser.add_argument('--data', default='mmnist',
+                        help=f'a preset ({", ".join(DATA)}) or a data config file (.py)')
     parser.add_argument('--data-root', help='default: data/mnist/ or data/kitti_raw/')
     budget = parser.add_mutually_exclusive_group(required=True)
     budget.add_argument('--iters', type=int, help='training iterations per model')
@@ -217,20 +270,14 @@ def main(argv=None):
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:
         raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')
-    from crevdet.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    train, test, limit, note = data_config(args)
-    out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))
-    os.makedirs(out_dir, exist_ok=False)
-    if note:
-        print(note, file=sys.stderr)
+    train, test, limit, note, out_dir = prepare_run(args)
     rows = []
     for i, config in enumerate(configs):
         print(f'[{i + 1}/{len(configs)}] training {config}', file=sys.stderr, flush=True)
         rows.append(run_one(config, args, train.copy(), test, limit, out_dir))
     n_past, n_future = protocol(args)
     budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
-    header = (f"**{args.data}** {n_past} -> {n_future}, same budget per model: "
+    header = (f"**{osp.basename(args.data)}** {n_past} -> {n_future}, same budget per model: "
               f"{budget}, batch {train.batch_size}, {args.test_clips} test clips" +
               (f' ({note})' if note else ''))
     table = format_table(rows, header)

@@ -6,10 +6,19 @@ from mmengine.hooks import Hook
 
 from crevdet.registry import HOOKS
 
+#: message-hub runtime info: seconds spent evaluating inside the training loop (benchmark and
+#: learning-curve hooks add to it); training clocks subtract it
+EVAL_SECONDS = 'eval_seconds'
+
+
+def eval_seconds(runner) -> float:
+    return float(runner.message_hub.get_info(EVAL_SECONDS, 0.0) or 0.0)
+
 
 @HOOKS.register_module()
 class TrainTimeBudgetHook(Hook):
-    """End training at the first iteration boundary after ``minutes`` of training time.
+    """End training at the first iteration boundary after ``minutes`` of training time
+    (wall-clock time minus the evaluations run by hooks inside the loop, see ``EVAL_SECONDS``).
 
     The loop stops through its ``stop_training`` flag (as mmengine's EarlyStoppingHook does);
     ``runner.iter`` then tells how many iterations fitted in the budget. mmengine's
@@ -24,13 +33,13 @@ class TrainTimeBudgetHook(Hook):
             raise ValueError(f'TrainTimeBudgetHook: minutes must be > 0, got {minutes}')
         self.budget_s = minutes * 60.0
         self.save_last = save_last
-        self._start = None
+        self._start = self._eval0 = None
 
     def before_train(self, runner) -> None:
-        self._start = time.perf_counter()
+        self._start, self._eval0 = time.perf_counter(), eval_seconds(runner)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        elapsed = time.perf_counter() - self._start
+        elapsed = time.perf_counter() - self._start - (eval_seconds(runner) - self._eval0)
         if elapsed >= self.budget_s and not runner.train_loop.stop_training:
             runner.logger.info(f'time budget of {self.budget_s / 60:.1f} min reached after '
                                f'{runner.iter + 1} iterations: stopping training')

@@ -1,5 +1,6 @@
 """Evaluate the video predictor inside any training run (pretraining or detection fine-tuning)."""
 import os.path as osp
+import time
 from typing import List, Optional, Sequence
 
 import torch
@@ -10,6 +11,7 @@ from torch.utils.data import DataLoader, Subset
 
 from crevdet.registry import DATASETS, HOOKS, METRICS, build_crevdet
 from crevdet.visualization import save_prediction_visuals
+from .time_budget_hook import EVAL_SECONDS, eval_seconds
 
 
 def find_video_predictor(model):
@@ -30,8 +32,8 @@ class VideoPredictionBenchmarkHook(Hook):
     """Every ``interval`` epochs (or iterations) evaluate the predictor on benchmark datasets.
 
     Args:
-        datasets: dataset configs (or ``dict(name=..., dataset=cfg)``) yielding clips of at least
-            ``n_past + n_future`` frames.
+        datasets: dataset configs (or ``dict(name=..., dataset=cfg_or_dataset)``) yielding clips
+            of at least ``n_past + n_future`` frames.
         n_past / n_future: default: the model's.
         interval / by_epoch: when to run.
         max_clips: evaluate at most this many clips per dataset (first ones, deterministic).
@@ -53,12 +55,15 @@ class VideoPredictionBenchmarkHook(Hook):
         self.max_clips, self.batch_size, self.num_vis = max_clips, batch_size, num_vis
         self.metric_cfg = metric or dict(type='VideoPredictionMetric', per_step=False)
         self._datasets: Optional[List] = None
+        self.last_vis: dict = {}  # dataset name -> (file stem, first clips of the last evaluation)
 
     def _build(self):
         if self._datasets is None:
             self._datasets = []
             for d in self.dataset_cfgs:
-                ds = build_crevdet(DATASETS, d['dataset'])
+                ds = d['dataset']
+                if isinstance(ds, dict):  # a config; built datasets are used as they are
+                    ds = build_crevdet(DATASETS, ds)
                 if self.max_clips is not None and len(ds) > self.max_clips:
                     ds = Subset(ds, range(self.max_clips))
                 self._datasets.append((d['name'], ds))
@@ -75,15 +80,27 @@ class VideoPredictionBenchmarkHook(Hook):
         if not self.by_epoch and self.every_n_train_iters(runner, self.interval):
             self.evaluate(runner)
 
+    def save_vis(self, runner, name: str) -> None:
+        """Draw the first clips of ``name``'s last evaluation under ``<work_dir>/vis_benchmark``."""
+        stem, vis = self.last_vis.get(name, (None, None))
+        if vis is not None:
+            save_prediction_visuals(osp.join(runner.work_dir, 'vis_benchmark', stem), *vis)
+
     @torch.no_grad()
-    def evaluate(self, runner) -> dict:
+    def evaluate(self, runner, step: Optional[int] = None, save_vis: bool = True,
+                 tag: str = '') -> dict:
+        """Metrics of every dataset (``benchmark/<name>/<metric>``), logged and written to the
+        visualiser; with ``save_vis`` the first clips are drawn to
+        ``<work_dir>/vis_benchmark/<name>_<tag><epoch|iter><step>.{png,gif}``."""
         net = find_video_predictor(runner.model)
         n_past = self.n_past or net.n_past
         n_future = self.n_future or net.n_future
         was_training = net.training
         net.eval()
-        # called from after_train_*: the loop's counter is incremented right after the hooks
-        step = (runner.epoch if self.by_epoch else runner.iter) + 1
+        t_start = time.perf_counter()
+        if step is None:  # called from after_train_*: the counter is incremented after the hooks
+            step = (runner.epoch if self.by_epoch else runner.iter) + 1
+        unit = 'epoch' if self.by_epoch else 'iter'
         all_metrics = {}
         try:
             for name, ds in self._build():
@@ -105,14 +122,16 @@ class VideoPredictionBenchmarkHook(Hook):
                 runner.visualizer.add_scalars(res, step=runner.iter)
                 for k, v in res.items():
                     runner.message_hub.update_scalar(k, v)
-                runner.logger.info(f'benchmark {name} ({"epoch" if self.by_epoch else "iter"} '
-                                   f'{step}): ' + ', '.join(f'{k.rsplit("/", 1)[1]}={v:.4f}'
-                                                            for k, v in res.items()
-                                                            if '/copy_last/' not in k))
-                prefix = osp.join(runner.work_dir, 'vis_benchmark',
-                                  f'{name}_{"epoch" if self.by_epoch else "iter"}{step}')
-                save_prediction_visuals(prefix, *vis)
+                runner.logger.info(f'benchmark {name} ({unit} {step}): ' + ', '.join(
+                    f'{k.rsplit("/", 1)[1]}={v:.4f}' for k, v in res.items()
+                    if '/copy_last/' not in k))
+                self.last_vis[name] = (f'{name}_{tag}{unit}{step}', vis)
+                if save_vis:
+                    self.save_vis(runner, name)
                 all_metrics.update(res)
         finally:
             net.train(was_training)
+            # evaluation is not training: TrainTimeBudgetHook subtracts this from its clock
+            runner.message_hub.update_info(
+                EVAL_SECONDS, eval_seconds(runner) + time.perf_counter() - t_start)
         return all_metrics

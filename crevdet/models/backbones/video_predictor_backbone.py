@@ -76,6 +76,14 @@ class VideoPredictorBackbone(BaseModule):
     def net(self) -> BaseVideoPredictor:
         return self._net[0]
 
+    @property
+    def feature_step(self) -> int:
+        """The predictor step whose features and attention masks the detector gets: the one that
+        consumes the target frame (index ``num_frames - 1`` of the window). Pretraining must have
+        trained it (``feature_step in model.trained_steps()`` of the pretraining config's model),
+        otherwise the masks come from a step no loss ever shaped."""
+        return self.num_frames - 1
+
     def train(self, mode: bool = True):
         super().train(mode and not self.frozen)
         return self

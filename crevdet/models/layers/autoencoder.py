@@ -35,12 +35,16 @@ class TwoWayAutoencoder(nn.Module):
         reversible_backprop: keep no activations for backward; reconstruct them from the output
             with the exact inverse (memory independent of depth). Needs a norm without running
             statistics.
+        zero_init_residual: zero-initialise the last convolution of every coupling function, so
+            the autoencoder starts as a pure permutation of pixels (``encode`` = the squeezes;
+            see coupling.py). ``False``: every convolution keeps PyTorch's default
+            initialisation (the authors' code).
     """
 
     def __init__(self, in_channels: int = 3, init_squeeze: int = 2,
                  blocks: Sequence[int] = (4, 5, 3), strides: Sequence[int] = (1, 2, 2),
                  conv_dim: int = 2, norm: str = 'gn', min_mid_channels: int = 16,
-                 reversible_backprop: bool = False) -> None:
+                 reversible_backprop: bool = False, zero_init_residual: bool = True) -> None:
         super().__init__()
         if len(blocks) != len(strides):
             raise ValueError(f'blocks {tuple(blocks)} and strides {tuple(strides)} must have the '
@@ -68,7 +72,8 @@ class TwoWayAutoencoder(nn.Module):
                 factor *= 2
             for i in range(n):
                 steps.append(AdditiveCoupling(channels, max(min_mid_channels, channels // 2),
-                                              conv_dim, norm, first=(stage == 0 and i == 0)))
+                                              conv_dim, norm, first=(stage == 0 and i == 0),
+                                              zero_init=zero_init_residual))
             stage_ends.append(len(steps))
         if channels % 2:
             raise ValueError(f'the latent has {channels} channels; the coupling blocks need an even '

@@ -6,6 +6,9 @@
 * :class:`STLSTMCell` — PredRNN's spatiotemporal LSTM: besides ``(h, c)`` it updates a memory ``m``
   that the caller threads zig-zag through the stack (layer l -> l+1 within a step, top layer ->
   bottom layer of the next step).
+
+``bias=False`` drops the additive biases of the convolutions: a cell whose input and state are zero
+then outputs exactly zero (with zero state), so a zero region of a latent stays zero.
 """
 from typing import Optional, Tuple
 
@@ -21,12 +24,12 @@ class ConvLSTMCell(nn.Module):
     has_memory = False
 
     def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3,
-                 conv_dim: int = 2, peephole: bool = True) -> None:
+                 conv_dim: int = 2, peephole: bool = True, bias: bool = True) -> None:
         super().__init__()
         conv = conv_nd(conv_dim)
         self.hidden_channels = hidden_channels
         self.conv = conv(in_channels + hidden_channels, 4 * hidden_channels, kernel_size,
-                         padding=kernel_size // 2)
+                         padding=kernel_size // 2, bias=bias)
         shape = (hidden_channels,) + (1,) * conv_dim
         self.peephole = peephole
         if peephole:
@@ -54,18 +57,18 @@ class STLSTMCell(nn.Module):
     has_memory = True
 
     def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3,
-                 conv_dim: int = 2, forget_bias: float = 1.0) -> None:
+                 conv_dim: int = 2, forget_bias: float = 1.0, bias: bool = True) -> None:
         super().__init__()
         conv = conv_nd(conv_dim)
         p = kernel_size // 2
         hc = hidden_channels
         self.hidden_channels = hc
         self.forget_bias = forget_bias
-        self.conv_x = conv(in_channels, 7 * hc, kernel_size, padding=p)
-        self.conv_h = conv(hc, 4 * hc, kernel_size, padding=p)
-        self.conv_m = conv(hc, 3 * hc, kernel_size, padding=p)
-        self.conv_o = conv(2 * hc, hc, kernel_size, padding=p)
-        self.conv_last = conv(2 * hc, hc, 1)
+        self.conv_x = conv(in_channels, 7 * hc, kernel_size, padding=p, bias=bias)
+        self.conv_h = conv(hc, 4 * hc, kernel_size, padding=p, bias=bias)
+        self.conv_m = conv(hc, 3 * hc, kernel_size, padding=p, bias=bias)
+        self.conv_o = conv(2 * hc, hc, kernel_size, padding=p, bias=bias)
+        self.conv_last = conv(2 * hc, hc, 1, bias=bias)
 
     def forward(self, x: torch.Tensor, state: Tuple[torch.Tensor, torch.Tensor],
                 m: torch.Tensor):
@@ -87,7 +90,7 @@ CELLS = {'convlstm': ConvLSTMCell, 'stlstm': STLSTMCell}
 
 
 def build_cell(cell: str, in_channels: int, hidden_channels: int, kernel_size: int = 3,
-               conv_dim: int = 2) -> nn.Module:
+               conv_dim: int = 2, bias: bool = True) -> nn.Module:
     if cell not in CELLS:
         raise ValueError(f'unknown recurrent cell {cell!r}; expected one of {sorted(CELLS)}')
-    return CELLS[cell](in_channels, hidden_channels, kernel_size, conv_dim)
+    return CELLS[cell](in_channels, hidden_channels, kernel_size, conv_dim, bias=bias)

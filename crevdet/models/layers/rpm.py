@@ -5,11 +5,24 @@ One RPM on a latent ``x = cat(x1, x2)`` (``C`` channels, halves of ``C/2``)::
     h_t   = ConvRNN(x1_t, h_{t-1})                 hidden_channels
     hp_t  = W_p * h_t                              1x1 projection to C/2
     g_t   = sigmoid(W2 * ReLU(W1 * h_t + b1) + b2) attention mask, C/2 channels in [0, 1]
-    x2'_t = (1 - g_t) * x2_t + g_t * hp_t
+    x2'_t = x2_t + g_t * hp_t                      update='residual' (default)
+    x2'_t = (1 - g_t) * x2_t + g_t * hp_t          update='convex'   (the paper, eq. 4)
+    x2'_t = (1 - a g_t) * x2_t + a g_t * hp_t      update='scaled_convex', a = tanh(k * alpha)
+                                                   per channel, alpha = 0 at initialisation
     out   = cat(x2'_t, x1_t)                       halves swapped for the next module
 
-``x1`` passes unchanged, so given ``h_{t-1}`` the module is invertible:
-``x2 = (x2' - g * hp) / (1 - g)`` (conditional reversibility, paper eq. 5 / appendix B).
+``x1`` passes unchanged, so given ``h_{t-1}`` the module is invertible (conditional
+reversibility, paper eq. 5): ``x2 = x2' - g * hp`` (residual) or ``(x2' - g * hp) / (1 - g)``
+(convex; with ``g -> a * g``, ``|a g| < 1``, for scaled_convex).
+
+Both ``'residual'`` (the class default) and ``'scaled_convex'`` (CrevNet's configs) are *exactly*
+the identity at initialisation (``W_p = 0``, resp. ``a = 0``), so together with a zero-initialised
+autoencoder an untrained CrevNet predicts exactly the last observed frame, closed loop, at every
+step. The paper's convex mix cannot start there: ``g = sigmoid(.)`` is never 0, so each module
+shrinks ``x2`` by ``1 - g`` (8 modules with ``g ~ 0.05`` scale the latent by ~0.82 per step,
+compounding in closed loop) and adds ``g * hp`` noise. ``'scaled_convex'`` keeps the paper's
+convex form (``x2`` is pulled towards ``hp``, which bounds the latent in closed loop) and learned
+fastest on Moving MNIST; the learning curves of all three are in the README ("CrevNet's recipe").
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -20,49 +33,92 @@ from .conv_rnn import build_cell
 from .coupling import conv_nd
 
 State = Dict[str, object]
+UPDATES = ('residual', 'convex', 'scaled_convex')
+
+
+def swap_halves(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x.chunk(2, 1)
+    return torch.cat([x2, x1], 1)
 
 
 class RPM(nn.Module):
     """One reversible predictive module on ``(B, C, H, W)`` or ``(B, C, T, H, W)`` latents.
 
-    ``gate_bias`` initialises the attention gate's bias (see ``__init__``)."""
+    Args:
+        channels: latent channels ``C`` (even).
+        hidden_channels: recurrent hidden size.
+        cell: ``'convlstm'`` or ``'stlstm'``.
+        conv_dim: 2 or 3.
+        update: ``'residual'`` / ``'scaled_convex'`` (identity at initialisation) or
+            ``'convex'`` (the paper).
+        gate_bias: initial bias of the gate logits; ``None`` keeps PyTorch's default (the
+            authors' code: no special initialisation, ``g ~ 0.5``).
+        zero_init_proj: zero-initialise ``W_p`` (default: with ``update='residual'``), so the
+            module starts as the identity.
+        strength_scale: ``k`` of ``update='scaled_convex'``. Adam moves a parameter by about
+            its learning rate per step, so with ``k = 1`` the strength ``a`` would need ~1000
+            steps of lr 5e-4 to reach 0.5; ``k = 10`` gets there in ~100.
+        bias: additive biases in the recurrent cell and ``W_p``. ``False``: a region where the
+            latent is zero (and was zero before) gets exactly no update, so black stays black.
+    """
 
     def __init__(self, channels: int, hidden_channels: int = 32, cell: str = 'convlstm',
-                 conv_dim: int = 2, kernel_size: int = 3, gate_bias: float = -3.0) -> None:
+                 conv_dim: int = 2, kernel_size: int = 3, update: str = 'residual',
+                 gate_bias: Optional[float] = None, zero_init_proj: Optional[bool] = None,
+                 bias: bool = True, strength_scale: float = 10.0) -> None:
         super().__init__()
         if channels % 2:
             raise ValueError(f'RPM needs an even channel count, got {channels}')
+        if update not in UPDATES:
+            raise ValueError(f'RPM update must be one of {UPDATES}, got {update!r}')
         half = channels // 2
         conv = conv_nd(conv_dim)
-        self.cell = build_cell(cell, half, hidden_channels, kernel_size, conv_dim)
-        self.proj = conv(hidden_channels, half, 1)
+        self.update = update
+        self.cell = build_cell(cell, half, hidden_channels, kernel_size, conv_dim, bias)
+        self.proj = conv(hidden_channels, half, 1, bias=bias)
         self.att1 = conv(hidden_channels, hidden_channels, 3, padding=1)
         self.att2 = conv(hidden_channels, half, 1)
-        # g starts near sigmoid(-3) = 0.05: each RPM starts close to the identity (x2' ~ x2), so
-        # an even stack initially predicts "copy the last frame" and learns the change from there
-        nn.init.constant_(self.att2.bias, gate_bias)
+        if gate_bias is not None:
+            nn.init.constant_(self.att2.bias, gate_bias)
+        if update == 'scaled_convex':
+            # the mixing strength a = tanh(k * alpha) starts at 0 (identity) with gradient
+            # k * g * (hp - x2) * dL/dx2'; |a * g| < 1 keeps the module invertible
+            self.alpha = nn.Parameter(torch.zeros((1, half) + (1, ) * conv_dim))
+            self.strength_scale = strength_scale
+        if update == 'residual' if zero_init_proj is None else zero_init_proj:
+            # hp = 0: the update g * hp vanishes, yet its gradient w.r.t. W_p (g * h * dL/dx2')
+            # does not, so the module leaves the identity from the first step on
+            nn.init.zeros_(self.proj.weight)
+            if self.proj.bias is not None:
+                nn.init.zeros_(self.proj.bias)
 
     def _mix_terms(self, x1, state, m):
         h, new_state, m = self.cell(x1, state, m)
         g = torch.sigmoid(self.att2(torch.relu(self.att1(h))))
+        if self.update == 'scaled_convex':
+            g = g * torch.tanh(self.strength_scale * self.alpha)
         return self.proj(h), g, new_state, m
 
     def forward(self, x, state, m=None):
         """Returns ``(out, new_state, gate, m_out)``."""
         x1, x2 = x.chunk(2, 1)
         hp, g, state, m = self._mix_terms(x1, state, m)
-        x2 = (1 - g) * x2 + g * hp
+        x2 = x2 + g * hp if self.update == 'residual' else (1 - g) * x2 + g * hp
         return torch.cat([x2, x1], 1), state, g, m
 
     def inverse(self, out, prev_state, m=None):
         """Input ``x`` of :meth:`forward` from its output and the *previous* recurrent state."""
         x2n, x1 = out.chunk(2, 1)
         hp, g, _, _ = self._mix_terms(x1, prev_state, m)
-        return torch.cat([x1, (x2n - g * hp) / (1 - g)], 1)
+        x2 = x2n - g * hp if self.update == 'residual' else (x2n - g * hp) / (1 - g)
+        return torch.cat([x1, x2], 1)
 
 
 class RPMPredictor(nn.Module):
     """A stack of ``num_layers`` RPMs applied once per time step.
+
+    Each RPM swaps the two halves; after an odd number of RPMs the stack swaps them back, so the
+    output latent has the input's channel order (an identity-initialised stack is the identity).
 
     State per call (a dict, created by :meth:`init_state`): ``h``/``c`` lists per layer and, for
     ST-LSTM cells, the zig-zag memory ``m`` leaving the top layer (entering layer 0 next step).
@@ -73,15 +129,22 @@ class RPMPredictor(nn.Module):
         hidden_channels: recurrent hidden size (authors' Moving MNIST: 32).
         cell: ``'convlstm'`` or ``'stlstm'``.
         conv_dim: 2 or 3 (3D convolutions over k-frame clip latents).
+        update / gate_bias / zero_init_proj / bias / strength_scale: see :class:`RPM`.
     """
 
     def __init__(self, channels: int, num_layers: int = 8, hidden_channels: int = 32,
-                 cell: str = 'convlstm', conv_dim: int = 2, kernel_size: int = 3) -> None:
+                 cell: str = 'convlstm', conv_dim: int = 2, kernel_size: int = 3,
+                 update: str = 'residual', gate_bias: Optional[float] = None,
+                 zero_init_proj: Optional[bool] = None, bias: bool = True,
+                 strength_scale: float = 10.0) -> None:
         super().__init__()
+        if num_layers < 1:
+            raise ValueError(f'RPMPredictor needs num_layers >= 1, got {num_layers}')
         self.hidden_channels = hidden_channels
         self.uses_memory = cell == 'stlstm'
         self.layers = nn.ModuleList(
-            RPM(channels, hidden_channels, cell, conv_dim, kernel_size) for _ in range(num_layers))
+            RPM(channels, hidden_channels, cell, conv_dim, kernel_size, update, gate_bias,
+                zero_init_proj, bias, strength_scale) for _ in range(num_layers))
 
     def init_state(self, z: torch.Tensor) -> State:
         shape = (z.shape[0], self.hidden_channels) + tuple(z.shape[2:])
@@ -107,6 +170,8 @@ class RPMPredictor(nn.Module):
             hs.append(h)
             cs.append(c)
             gates.append(g)
+        if len(self.layers) % 2:
+            z = swap_halves(z)
         return z, dict(h=hs, c=cs, m=m, m_in=m_in), gates
 
     def inverse(self, z_next: torch.Tensor, prev_state: State,
@@ -117,7 +182,7 @@ class RPMPredictor(nn.Module):
         if self.uses_memory and m_in is None:
             raise ValueError('RPMPredictor.inverse with ST-LSTM cells needs m_in (the memory that '
                              "entered each layer: new_state['m_in'] returned by forward)")
-        z = z_next
+        z = swap_halves(z_next) if len(self.layers) % 2 else z_next
         for i in reversed(range(len(self.layers))):
             z = self.layers[i].inverse(z, (prev_state['h'][i], prev_state['c'][i]),
                                        m_in[i] if self.uses_memory else None)

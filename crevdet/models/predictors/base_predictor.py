@@ -26,6 +26,8 @@ class BaseVideoPredictor(BaseModel):
             predicted frame). ``False`` feeds predictions back after ``n_past`` frames, as at
             test time.
         loss_weight: scale of the MSE loss.
+        loss_l1_weight: scale of an added L1 loss on the same frames (0: MSE only, the papers'
+            objective; E3D-LSTM and PredRNN-V2 train with L1 + L2).
 
     Inputs are ``(B, T, C, H, W)`` floats in ``[0, 1]`` (see ``VideoDataPreprocessor``).
     """
@@ -37,8 +39,8 @@ class BaseVideoPredictor(BaseModel):
 
     def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
                  clip_len: int = 1, teacher_forcing: bool = True, loss_weight: float = 1.0,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
-                 ) -> None:
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None,
+                 loss_l1_weight: float = 0.0) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='VideoDataPreprocessor')
         if isinstance(data_preprocessor, dict):  # build from crevdet's registry, not mmengine's
@@ -54,6 +56,18 @@ class BaseVideoPredictor(BaseModel):
         self.clip_len = clip_len
         self.teacher_forcing = teacher_forcing
         self.loss_weight = loss_weight
+        self.loss_l1_weight = loss_l1_weight
+
+    def trained_steps(self) -> range:
+        """Steps ``t`` (the step that consumes frame ``t`` and predicts ``t + 1``) whose
+        predictions enter :meth:`loss` with ground-truth inputs, as a detection backbone runs
+        them: every step from the first predicted one to ``n_past + n_future - 2`` with teacher
+        forcing, else only the observed ones (``t < n_past``)."""
+        first = self.n_past - 1 if self.loss_from == 'future' else self.clip_len - 1
+        last = self.n_past + self.n_future - 2
+        if not self.teacher_forcing:
+            last = min(last, self.n_past - 1)
+        return range(first, last + 1)
 
     def _check_frames(self, frames: torch.Tensor, min_len: int) -> None:
         name = type(self).__name__
@@ -103,8 +117,14 @@ class BaseVideoPredictor(BaseModel):
         first = self.n_past - 1 if self.loss_from == 'future' else self.clip_len - 1
         pred, _ = self.rollout(inputs, self.n_past, self.n_future, self.teacher_forcing,
                                decode_from=first)
-        target = inputs[:, first + 1:n_total]
-        return dict(loss_mse=self.loss_weight * F.mse_loss(pred, target))
+        return self.frame_losses(pred, inputs[:, first + 1:n_total])
+
+    def frame_losses(self, pred: torch.Tensor, target: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``loss_mse`` (and ``loss_l1`` when ``loss_l1_weight > 0``) of predicted frames."""
+        losses = dict(loss_mse=self.loss_weight * F.mse_loss(pred, target))
+        if self.loss_l1_weight:
+            losses['loss_l1'] = self.loss_l1_weight * F.l1_loss(pred, target)
+        return losses
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: Optional[list] = None

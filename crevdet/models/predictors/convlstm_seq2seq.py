@@ -29,9 +29,9 @@ class ConvLSTMSeq2Seq(BaseVideoPredictor):
     def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
                  hidden_channels: int = 64, kernel_size: int = 3, peephole: bool = False,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None, loss_l1_weight: float = 0.0) -> None:
         super().__init__(in_channels, n_past, n_future, 1, False, loss_weight,
-                         data_preprocessor, init_cfg)
+                         data_preprocessor, init_cfg, loss_l1_weight)
         self.hidden_channels = hidden_channels
 
         def cell(c_in):

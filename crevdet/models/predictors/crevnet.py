@@ -2,8 +2,16 @@
 
 A bijective two-way autoencoder maps each input step to a latent; a stack of reversible predictive
 modules (RPM) predicts the next latent; the autoencoder's exact inverse decodes it. During multi-step
-prediction the predicted latent is fed straight back (``encode(decode(z)) == z``, so decoding and
-re-encoding would change nothing but cost time and rounding).
+prediction with one frame per step the predicted latent is fed straight back
+(``encode(decode(z)) == z``, so decoding and re-encoding would change nothing but cost time and
+rounding); with clips of k > 1 frames see :meth:`CrevNet.rollout_clips`.
+
+Initialisation: with ``autoencoder.zero_init_residual=True`` (default) and an RPM update that is
+the identity at the start (``'residual'``, the class default, or ``'scaled_convex'``, the configs')
+an untrained CrevNet predicts exactly the last observed frame at every closed-loop step;
+``zero_init_residual=False, update='convex'`` is the paper's / authors' model. The shipped
+configs' recipe (norm-free couplings, bias-free RPMs, closed-loop MSE + L1) is explained and
+measured in the README ("CrevNet's recipe").
 
 Time steps. With ``clip_len = k`` frames per step, step ``t`` (``t >= k-1``) consumes frames
 ``t-k+1 .. t`` and predicts frames ``t-k+2 .. t+1``; the emitted prediction is frame ``t+1``.
@@ -35,7 +43,7 @@ class CrevNet(BaseVideoPredictor):
             recipe; loss over all predicted steps). ``False`` feeds predictions back after
             ``n_past`` frames, as at test time.
         reversible_backprop: autoencoder keeps no activations for backward (see reversible.py).
-        loss_weight: scale of the MSE loss.
+        loss_weight / loss_l1_weight: scales of the MSE and the (optional) L1 loss.
 
     Inputs are ``(B, T, C, H, W)`` floats in ``[0, 1]`` (see ``VideoDataPreprocessor``).
     """
@@ -45,11 +53,11 @@ class CrevNet(BaseVideoPredictor):
                  autoencoder: Optional[dict] = None, predictor: Optional[dict] = None,
                  teacher_forcing: bool = True, reversible_backprop: bool = False,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None, loss_l1_weight: float = 0.0) -> None:
         if conv_dim not in (2, 3):
             raise ValueError(f'conv_dim must be 2 or 3, got {conv_dim}')
         super().__init__(in_channels, n_past, n_future, clip_len or (3 if conv_dim == 3 else 1),
-                         teacher_forcing, loss_weight, data_preprocessor, init_cfg)
+                         teacher_forcing, loss_weight, data_preprocessor, init_cfg, loss_l1_weight)
         self.conv_dim = conv_dim
         ae_cfg = dict(autoencoder or {})
         ae_in = in_channels * self.clip_len if conv_dim == 2 else in_channels
@@ -62,35 +70,52 @@ class CrevNet(BaseVideoPredictor):
         self.gate_channels = tuple(m.att2.out_channels for m in self.predictor.layers)
 
     # ------------------------------------------------------------------ clips <-> frames
+    def _to_clip(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(N, k, C, H, W)`` frames -> one autoencoder input: 2D ``(N, k*C, H, W)``, 3D
+        ``(N, C, k, H, W)``."""
+        n, k, c, h, w = frames.shape
+        return frames.reshape(n, k * c, h, w) if self.conv_dim == 2 else frames.transpose(1, 2)
+
+    def _from_clip(self, clip: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`_to_clip`: a decoded clip as ``(N, k, C, H, W)`` frames."""
+        if self.conv_dim == 3:
+            return clip.transpose(1, 2)
+        n, _, h, w = clip.shape
+        return clip.reshape(n, self.clip_len, self.in_channels, h, w)
+
     def _clips(self, frames: torch.Tensor, ts: Sequence[int]) -> torch.Tensor:
         """Clips ending at each step in ``ts``, concatenated on the batch axis (step-major):
         2D ``(len(ts)*B, k*C, H, W)``, 3D ``(len(ts)*B, C, k, H, W)``."""
         k = self.clip_len
         clips = torch.stack([frames[:, t - k + 1:t + 1] for t in ts])  # (S, B, k, C, H, W)
-        s, b, _, c, h, w = clips.shape
-        if self.conv_dim == 2:
-            return clips.reshape(s * b, k * c, h, w)
-        return clips.transpose(2, 3).reshape(s * b, c, k, h, w)
+        return self._to_clip(clips.flatten(0, 1))
 
     def _last_frame(self, clip: torch.Tensor) -> torch.Tensor:
         """Newest frame ``(N, C, H, W)`` of a decoded clip."""
         return clip[:, -self.in_channels:] if self.conv_dim == 2 else clip[:, :, -1]
 
     # ------------------------------------------------------------------ core recurrence
-    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
-                teacher_forcing: bool = False, decode_from: Optional[int] = None
-                ) -> Tuple[torch.Tensor, List[List[torch.Tensor]]]:
-        """Run the predictor over a sequence.
+    def rollout_clips(self, frames: torch.Tensor, n_past: int, n_future: int,
+                      teacher_forcing: bool = False, decode_from: Optional[int] = None
+                      ) -> Tuple[torch.Tensor, List[List[torch.Tensor]]]:
+        """Run the predictor over a sequence; every step predicts a whole clip.
 
-        Args:
-            frames: ``(B, T, C, H, W)``; T >= ``n_past`` (>= ``n_past + n_future`` - 1 with
-                teacher forcing, whose inputs are ground truth at every step).
-            decode_from: first step whose prediction is decoded (default: ``n_past - 1``, i.e. the
-                n_future future frames only).
+        Step ``t`` (``k-1 <= t <= n_past + n_future - 2``) consumes frames ``t-k+1 .. t`` and
+        predicts frames ``t-k+2 .. t+1``. The next step's input:
+
+        * ground truth clips while observed (and at every step with ``teacher_forcing``);
+        * ``k = 1``: the predicted latent itself (``encode(decode(z)) == z``, so decoding and
+          re-encoding would only cost time and rounding);
+        * ``k > 1``: the decoded predicted clip with every frame that was *observed*
+          (index < ``n_past``) overwritten by the ground truth, re-encoded (the authors' test
+          procedure). The fed-back clip is then a clip of frames, the kind of input the model
+          was trained on, and its older frames are the ones the loss trains (every frame of every
+          predicted clip enters :meth:`loss`).
 
         Returns:
-            predicted frames ``(B, S, C, H, W)`` for frames ``decode_from+1 .. n_past+n_future-1``
-            and the attention masks per step (a list, per RPM, of ``(B, C_lat/2, h, w)``).
+            predicted clips ``(B, S, k, C, H, W)`` of steps ``decode_from .. n_past+n_future-2``
+            (default ``decode_from = n_past - 1``) and the attention masks per step (a list, per
+            RPM, of ``(B, C_lat/2, h, w)``).
         """
         k, b = self.clip_len, frames.shape[0]
         last = n_past + n_future - 2  # last step; it predicts frame n_past + n_future - 1
@@ -99,18 +124,54 @@ class CrevNet(BaseVideoPredictor):
         steps = list(range(k - 1, last + 1))
         observed = [t for t in steps if teacher_forcing or t < n_past]
         # all ground-truth inputs in one batched encode: (S*B, C_lat, h, w)
-        z_obs = self.autoencoder.encode(self._clips(frames, observed)).split(b)
-        z_obs = dict(zip(observed, z_obs))
-        state, z, outs, gates = None, None, [], []
+        z_obs = dict(zip(observed, self.autoencoder.encode(self._clips(frames, observed))
+                         .split(b)))
+        state, z, gates = None, None, []
+        latents: Dict[int, torch.Tensor] = {}  # step -> predicted latent
+        decoded: Dict[int, torch.Tensor] = {}  # step -> predicted clip (B, k, C, H, W)
         for t in steps:
-            z_in = z_obs[t] if t in z_obs else z  # closed loop: feed the predicted latent back
+            if t in z_obs:
+                z_in = z_obs[t]
+            elif k == 1:
+                z_in = z  # closed loop: feed the predicted latent back
+            else:
+                clip = decoded[t - 1] = self._from_clip(self.autoencoder.decode(latents[t - 1]))
+                first = t - k + 1  # frame index of clip[:, 0]
+                n_obs = max(0, min(k, n_past - first))
+                if n_obs:  # the observed frames of this window are known exactly
+                    clip = torch.cat([frames[:, first:first + n_obs], clip[:, n_obs:]], 1)
+                z_in = self.autoencoder.encode(self._to_clip(clip))
             z, state, g = self.predictor(z_in, state)
             gates.append(g)
-            if t >= decode_from:
-                outs.append(z)
-        pred = self._last_frame(self.autoencoder.decode(torch.cat(outs)))
-        pred = pred.reshape((len(outs), b) + pred.shape[1:]).transpose(0, 1)
-        return pred, gates
+            latents[t] = z
+        wanted = range(decode_from, last + 1)
+        todo = [t for t in wanted if t not in decoded]
+        if todo:  # decode the remaining latents in one batch
+            clips = self._from_clip(self.autoencoder.decode(torch.cat([latents[t] for t in todo])))
+            decoded.update(zip(todo, clips.split(b)))
+        return torch.stack([decoded[t] for t in wanted], 1), gates
+
+    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
+                teacher_forcing: bool = False, decode_from: Optional[int] = None
+                ) -> Tuple[torch.Tensor, List[List[torch.Tensor]]]:
+        """Newest frame of every predicted clip of :meth:`rollout_clips`: ``(B, S, C, H, W)``
+        for frames ``decode_from + 1 .. n_past + n_future - 1``, and the attention masks."""
+        clips, gates = self.rollout_clips(frames, n_past, n_future, teacher_forcing, decode_from)
+        return clips[:, :, -1], gates
+
+    def loss(self, inputs: torch.Tensor, data_samples: Optional[list] = None
+             ) -> Dict[str, torch.Tensor]:
+        """MSE over every frame of every predicted clip (steps ``k-1 .. n_past+n_future-2``;
+        with ``k = 1`` one frame per step, the authors' all-steps objective)."""
+        n_total = self.n_past + self.n_future
+        self._check_frames(inputs, n_total)
+        k = self.clip_len
+        clips, _ = self.rollout_clips(inputs, self.n_past, self.n_future, self.teacher_forcing,
+                                      decode_from=k - 1)
+        # target clip of step t: frames t-k+2 .. t+1, for t = k-1 .. n_total-2
+        target = inputs[:, :n_total].unfold(1, k, 1)[:, 1:]  # (B, S, C, H, W, k)
+        target = target.permute(0, 1, 5, 2, 3, 4)
+        return self.frame_losses(clips, target)
 
     # ------------------------------------------------------------------ downstream use
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:

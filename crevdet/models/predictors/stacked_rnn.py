@@ -34,9 +34,9 @@ class StackedConvRNN(BaseVideoPredictor):
                  cell: str = 'convlstm', num_layers: int = 4, hidden_channels: int = 64,
                  kernel_size: int = 3, patch_size: int = 1, teacher_forcing: bool = True,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None, loss_l1_weight: float = 0.0) -> None:
         super().__init__(in_channels, n_past, n_future, 1, teacher_forcing, loss_weight,
-                         data_preprocessor, init_cfg)
+                         data_preprocessor, init_cfg, loss_l1_weight)
         if patch_size < 1:
             raise ValueError(f'patch_size must be >= 1, got {patch_size}')
         self.patch_size = patch_size

@@ -33,9 +33,9 @@ class UNetVideoPredictor(BaseVideoPredictor):
                  clip_len: int = 1, encoder: Optional[dict] = None,
                  predictor: Optional[dict] = None, teacher_forcing: bool = True,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None, loss_l1_weight: float = 0.0) -> None:
         super().__init__(in_channels, n_past, n_future, clip_len, teacher_forcing, loss_weight,
-                         data_preprocessor, init_cfg)
+                         data_preprocessor, init_cfg, loss_l1_weight)
         enc_cfg = dict(encoder or {})
         self.encoder = UNetEncoder(in_channels * clip_len, **enc_cfg)
         self.decoder = UNetDecoder(in_channels, **enc_cfg)

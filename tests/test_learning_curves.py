@@ -1,0 +1,180 @@
+"""The learning-curve tool and hook: fixed test clips, the untrained start as the first point,
+evaluation time excluded from the training clock, resumed curves kept."""
+import csv
+import glob
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from test_baselines import run_tool, tiny_configs
+from test_video_datasets import write_idx
+
+
+@pytest.fixture(scope='module')
+def digits_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('mnist')
+    rng = np.random.default_rng(0)
+    digits = np.zeros((10000, 28, 28), np.uint8)
+    digits[:, 8:20, 10:18] = rng.integers(100, 256, (10000, 12, 8))
+    write_idx(str(root / 't10k-images-idx3-ubyte.gz'), digits)
+    return root
+
+
+def test_learning_curves_tool_writes_csv_png_and_table(tmp_path, digits_root):
+    configs = tiny_configs(tmp_path)
+    out = run_tool(['tools/analysis_tools/learning_curves.py', *configs, '--labels', 'stacked',
+                    'crevnet', '--data-root', str(digits_root), '--iters', '2', '--points', '3',
+                    '--batch', '2', '--test-clips', '3', '--n-past', '3', '--n-future', '2',
+                    '--work-dir', str(tmp_path / 'lc')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = glob.glob(str(tmp_path / 'lc' / '*'))
+    with open(osp.join(run_dir, 'curves.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert [(r['model'], int(r['iter'])) for r in rows] == [
+        ('stacked', 0), ('stacked', 1), ('stacked', 2), ('crevnet', 0), ('crevnet', 1),
+        ('crevnet', 2)]
+    for r in rows:  # one fixed test set for every model and point
+        assert r['copy_last/mse'] == rows[0]['copy_last/mse']
+    start = rows[3]  # the untrained CrevNet is the copy-last-frame baseline
+    assert float(start['mse']) == pytest.approx(float(start['copy_last/mse']), rel=1e-5)
+    assert float(start['ssim']) == pytest.approx(float(start['copy_last/ssim']), rel=1e-5)
+    assert float(rows[0]['mse']) != pytest.approx(float(rows[0]['copy_last/mse']), rel=1e-3)
+    from PIL import Image
+    assert Image.open(osp.join(run_dir, 'curves.png')).size[0] > 1000
+    md = open(osp.join(run_dir, 'curves.md')).read()
+    assert '| model | iterations | train min | MSE / frame | SSIM | PSNR |' in md
+    assert '| crevnet | 2 |' in md and '| copy last frame |' in md
+    assert json.load(open(osp.join(run_dir, 'curves.json')))['budget'] == '2 iterations'
+    # the last point's prediction grid
+    assert glob.glob(osp.join(run_dir, 'crevnet', 'vis_benchmark', 'test_curve_iter2.png'))
+
+
+def test_learning_curves_tool_errors(tmp_path, digits_root):
+    configs = tiny_configs(tmp_path)
+    out = run_tool(['tools/analysis_tools/learning_curves.py', configs[0], '--iters', '2',
+                    '--data', 'nope'])
+    assert out.returncode and "--data 'nope' is neither a preset" in out.stderr
+    out = run_tool(['tools/analysis_tools/learning_curves.py', *configs, '--iters', '2',
+                    '--labels', 'a', '--data-root', str(digits_root)])
+    assert out.returncode and '--labels needs one distinct name per config (2)' in out.stderr
+    out = run_tool(['tools/analysis_tools/learning_curves.py', configs[0], '--iters', '2',
+                    '--points', '1'])
+    assert out.returncode and '--points must be >= 2' in out.stderr
+    bad = tmp_path / 'data.py'
+    bad.write_text("train_dataloader = dict()\n")
+    out = run_tool(['tools/analysis_tools/learning_curves.py', configs[0], '--iters', '2',
+                    '--data', str(bad)])
+    assert out.returncode and 'lacks test_dataloader, protocol' in out.stderr
+
+
+class _Hub:
+    def __init__(self):
+        self.info = {}
+
+    def get_info(self, key, default=None):
+        return self.info.get(key, default)
+
+    def update_info(self, key, value):
+        self.info[key] = value
+
+
+def test_time_budget_excludes_evaluation_time(monkeypatch):
+    from types import SimpleNamespace
+
+    from crevdet.engine.hooks import TrainTimeBudgetHook
+    from crevdet.engine.hooks import time_budget_hook as tbh
+    clock = [100.0]
+    monkeypatch.setattr(tbh.time, 'perf_counter', lambda: clock[0])
+    runner = SimpleNamespace(message_hub=_Hub(), iter=0, logger=SimpleNamespace(info=print),
+                             train_loop=SimpleNamespace(stop_training=False))
+    hook = TrainTimeBudgetHook(minutes=1, save_last=False)
+    hook.before_train(runner)
+    clock[0] += 50  # 50 s of training ...
+    runner.message_hub.update_info('eval_seconds', 30.0)
+    clock[0] += 30  # ... plus a 30 s evaluation: 80 s wall clock, 50 s of training
+    hook.after_train_iter(runner, 0)
+    assert not runner.train_loop.stop_training
+    clock[0] += 11
+    hook.after_train_iter(runner, 1)
+    assert runner.train_loop.stop_training
+
+
+def test_resumed_run_keeps_its_learning_curve(tmp_path, digits_root):
+    """A second run with --resume continues learning_curve.csv instead of overwriting it."""
+    cfg = tmp_path / 'curve.py'
+    crev = osp.join(ROOT, 'configs', 'baselines', 'crevnet_2d_mmnist.py')
+    data = str(digits_root / 't10k-images-idx3-ubyte.gz')
+    test = (f"dict(type='MovingMNISTDataset', mnist_file='{data}', digit_range=(8000, 10000), "
+            "num_digits=2, seq_len=5, test_mode=True, num_sequences=2, seed=0)")
+    cfg.write_text(
+        f"_base_ = '{crev}'\n"
+        "model = dict(n_past=3, n_future=2, autoencoder=dict(blocks=(1, 1, 1)), "
+        "predictor=dict(num_layers=2, hidden_channels=4))\n"
+        f"train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
+        f"dataset=dict(mnist_file='{data}', digit_range=(0, 8000), seq_len=5))\n"
+        "val_dataloader = None\nval_cfg = None\nval_evaluator = None\n"
+        "train_cfg = dict(max_iters=2, val_interval=100)\n"
+        "default_hooks = dict(checkpoint=dict(interval=2))\n"
+        f"custom_hooks = [dict(type='LearningCurveHook', interval=1, max_clips=None, "
+        f"batch_size=2, datasets=[dict(name='test', dataset={test})])]\n")
+    wd = str(tmp_path / 'wd')
+    out = run_tool(['tools/train.py', str(cfg), '--work-dir', wd])
+    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_tool(['tools/train.py', str(cfg), '--work-dir', wd, '--resume',
+                    osp.join(wd, 'iter_2.pth'), '--cfg-options', 'train_cfg.max_iters=4'])
+    assert out.returncode == 0, out.stderr[-3000:]
+    with open(osp.join(wd, 'learning_curve.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r['iter']) for r in rows] == [0, 1, 2, 3, 4]
+    minutes = [float(r['train_minutes']) for r in rows]
+    assert minutes == sorted(minutes)  # the clock continued
+
+
+def _fake_run(path, models, copy_mse=289.8, budget='20 min'):
+    rows = [dict(model=m, iter=i * 10, train_minutes=i * 2.5, mse=300 - 10 * i - k, ssim=0.5,
+                 psnr=15.0, **{'copy_last/mse': copy_mse, 'copy_last/ssim': 0.588,
+                               'copy_last/psnr': 14.0})
+            for k, m in enumerate(models) for i in range(3)]
+    path.mkdir()
+    (path / 'curves.json').write_text(json.dumps(dict(
+        data='mmnist', budget=budget, header='**mmnist** 10 -> 10', rows=rows)))
+    return str(path)
+
+
+def test_merge_puts_parallel_runs_in_one_plot(tmp_path):
+    a = _fake_run(tmp_path / 'a', ['seq2seq', 'predrnn'])
+    b = _fake_run(tmp_path / 'b', ['crevnet'])
+    out = run_tool(['tools/analysis_tools/learning_curves.py', '--merge', a, b,
+                    '--work-dir', str(tmp_path / 'merged')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = glob.glob(str(tmp_path / 'merged' / '*_merged'))
+    with open(osp.join(run_dir, 'curves.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert [r['model'] for r in rows] == ['seq2seq'] * 3 + ['predrnn'] * 3 + ['crevnet'] * 3
+    md = open(osp.join(run_dir, 'curves.md')).read()
+    assert '| crevnet | 20 | 5.0 | 280.00 |' in md and '| predrnn | 20 | 5.0 | 279.00 |' in md
+    assert osp.isfile(osp.join(run_dir, 'curves.png'))
+    assert json.load(open(osp.join(run_dir, 'curves.json')))['merged'] == [
+        osp.join(a, 'curves.json'), osp.join(b, 'curves.json')]
+
+
+def test_merge_refuses_runs_that_are_not_comparable(tmp_path):
+    a = _fake_run(tmp_path / 'a', ['seq2seq'])
+    other_clips = _fake_run(tmp_path / 'b', ['crevnet'], copy_mse=250.0)
+    other_budget = _fake_run(tmp_path / 'c', ['crevnet'], budget='5 min')
+    same_name = _fake_run(tmp_path / 'd', ['seq2seq'])
+    tool = ['tools/analysis_tools/learning_curves.py', '--work-dir', str(tmp_path / 'm')]
+    out = run_tool(tool + ['--merge', a, other_clips])
+    assert out.returncode and 'evaluated on other test clips' in out.stderr
+    out = run_tool(tool + ['--merge', a, other_budget])
+    assert out.returncode and "budget='5 min'" in out.stderr
+    out = run_tool(tool + ['--merge', a, same_name])
+    assert out.returncode and "model name(s) ['seq2seq'] appear in more than one run" in out.stderr
+    out = run_tool(tool + ['--merge', str(tmp_path / 'none')])
+    assert out.returncode and 'curves.json not found' in out.stderr
+    out = run_tool(tool + ['cfg.py', '--merge', a])
+    assert out.returncode and 'either configs to train or --merge' in out.stderr
+    assert not osp.exists(tmp_path / 'm')
