@@ -148,7 +148,8 @@ PAIRS = {
                                           'configs/retinanet_crevnet_kitti.py',
                                           'configs/faster_rcnn_crevnet_kitti.py'],
     'configs/pretrain_unet_rpm_kitti_416x128.py': ['configs/ssd_unet_rpm_kitti.py'],
-    'configs/demo/pretrain_demo.py': ['configs/demo/ssd_demo.py', 'configs/demo/ssd_demo_random.py'],
+    'configs/demo/pretrain_demo.py': ['configs/demo/ssd_demo.py',
+                                      'configs/demo/ssd_demo_random.py'],
     'configs/demo/pretrain_unet_rpm_demo.py': ['configs/demo/ssd_unet_rpm_demo.py'],
 }
 

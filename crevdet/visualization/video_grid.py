@@ -28,12 +28,10 @@ def _label(text: str, height: int, width: int) -> np.ndarray:
     tile = np.full((height, width, 3), 255, np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
     scale = 1.0
-    while scale > 0.25:
-        (tw, th), _ = cv2.getTextSize(text, font, scale, 1)
-        if tw <= width - 4 and th <= height - 4:
-            break
-        scale -= 0.05
     (tw, th), _ = cv2.getTextSize(text, font, scale, 1)
+    while scale > 0.25 and (tw > width - 4 or th > height - 4):
+        scale -= 0.05
+        (tw, th), _ = cv2.getTextSize(text, font, scale, 1)
     cv2.putText(tile, text, (2, (height + th) // 2), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
     return tile
 

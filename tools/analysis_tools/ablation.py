@@ -15,7 +15,7 @@ CONFIG: pretraining configs (default: every ``configs/baselines/*.py``); only th
 * ``--data kitti``: KITTI raw, PredNet protocol (10 -> 1, 128x160), splits train / test.
 * ``--data FILE.py``: a data config with ``train_dataloader``, ``test_dataloader`` and
   ``protocol = dict(in_channels=, n_past=, n_future=, frame_size=)`` (e.g.
-  ``configs/benchmarks/kitti_raw_sample_data.py``: the real KITTI raw frames of ``../shared``).
+  ``configs/_base_/datasets/kitti_raw_sample.py``: the real KITTI raw frames of ``../shared``).
 ``--n-past`` / ``--n-future`` change the protocol (the VQ-VAE needs multiples of 4, e.g. 4 -> 12).
 Stochastic models (SRVP, the VQ-VAE) draw S samples per test clip; their rows add best-of-S and
 mean-of-S SSIM / PSNR (deterministic models: S = 1, the same values). A two-stage model (a
@@ -139,8 +139,9 @@ def subset(dataset_cfg, n):
 
 def train_for_budget(cfg, args, work_dir, share: float = 1.0, hooks=()):
     """Build a runner for ``cfg`` and train it for ``share`` of the budget; returns the runner
-    and the training time in seconds (evaluations inside the loop excluded). ``hooks``: more custom hook configs or Hook objects
-    (their evaluation time does not count as training time, see ``TrainTimeBudgetHook``)."""
+    and the training time in seconds (evaluations inside the loop excluded). ``hooks``: more
+    custom hook configs or Hook objects (their evaluation time does not count as training time,
+    see ``TrainTimeBudgetHook``)."""
     from crevdet.engine import CrevdetRunner
     from crevdet.engine.hooks.time_budget_hook import eval_seconds
     max_iters = max(1, int(args.iters * share)) if args.iters else 10 ** 9

@@ -25,7 +25,6 @@ For a fair equal-time comparison pin one core, as the README's figures were meas
 ``OMP_NUM_THREADS=1 taskset -c 1 python tools/analysis_tools/learning_curves.py ...``.
 """
 import argparse
-import csv
 import json
 import os
 import os.path as osp
@@ -38,6 +37,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from ablation import data_spec, prepare_run, protocol, subset, train_for_budget  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
+
+from crevdet.engine.hooks.learning_curve_hook import write_rows_csv  # noqa: E402
 
 METRICS = ('mse', 'ssim', 'psnr')
 TITLES = dict(mse='MSE per frame (lower is better)', ssim='SSIM (higher is better)',
@@ -145,18 +146,8 @@ def final_table(rows, labels, header):
     return '\n'.join(lines)
 
 
-def write_csv(out_dir, rows):
-    with open(osp.join(out_dir, 'curves.csv'), 'w', newline='') as f:
-        keys = []
-        for r in rows:
-            keys += [k for k in r if k not in keys]
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def write_outputs(out_dir, rows, labels, header, cmd, meta):
-    write_csv(out_dir, rows)
+    write_rows_csv(osp.join(out_dir, 'curves.csv'), rows)
     plot(rows, labels, osp.join(out_dir, 'curves.png'), header.replace('**', ''))
     table = final_table(rows, labels, header)
     with open(osp.join(out_dir, 'curves.md'), 'w') as f:
@@ -271,7 +262,7 @@ def main(argv=None):
         print(f'[{i + 1}/{len(labels)}] {label}: {config}', file=sys.stderr, flush=True)
         new_rows, n_test = run_curve(config, label, args, train, test, limit, out_dir)
         rows += new_rows
-        write_csv(out_dir, rows)  # after every model
+        write_rows_csv(osp.join(out_dir, 'curves.csv'), rows)  # after every model
     n_past, n_future = protocol(args)
     budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
     header = (f"**{osp.basename(args.data)}** {n_past} -> {n_future}, same budget per model: "

@@ -16,9 +16,20 @@ import time
 from typing import List, Optional, Sequence
 
 from crevdet.registry import HOOKS
+from .time_budget_hook import eval_seconds
 from .video_benchmark_hook import VideoPredictionBenchmarkHook
 
-from .time_budget_hook import eval_seconds
+
+def write_rows_csv(path: str, rows: Sequence[dict]) -> None:
+    """Write dict rows as a CSV whose columns are the union of their keys, in first-seen order
+    (rows of different models or datasets may carry different metrics)."""
+    keys: List[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 @HOOKS.register_module()
@@ -139,10 +150,4 @@ class LearningCurveHook(VideoPredictionBenchmarkHook):
         return rows
 
     def _write(self, runner) -> None:
-        keys: List[str] = []
-        for row in self.rows:
-            keys += [k for k in row if k not in keys]
-        with open(osp.join(runner.work_dir, 'learning_curve.csv'), 'w', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(self.rows)
+        write_rows_csv(osp.join(runner.work_dir, 'learning_curve.csv'), self.rows)

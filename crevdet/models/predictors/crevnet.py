@@ -161,8 +161,9 @@ class CrevNet(BaseVideoPredictor):
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[list] = None
              ) -> Dict[str, torch.Tensor]:
-        """MSE over every frame of every predicted clip (steps ``k-1 .. n_past+n_future-2``;
-        with ``k = 1`` one frame per step, the authors' all-steps objective)."""
+        """MSE (+ L1, see :meth:`frame_losses`) over every frame of every predicted clip (steps
+        ``k-1 .. n_past+n_future-2``; with ``k = 1`` one frame per step, the authors' all-steps
+        objective)."""
         n_total = self.n_past + self.n_future
         self._check_frames(inputs, n_total)
         k = self.clip_len
