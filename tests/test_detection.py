@@ -138,7 +138,7 @@ def test_ssd_train_and_test_end_to_end(synth, tmp_path):
     test_dir = str(tmp_path / 'test')
     out = run_tool(['tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
                     '--out', str(tmp_path / 'dets.pkl')], env)
-    metrics = json.load(open(osp.join(test_dir, 'metrics.json')))
+    metrics = json.load(open(glob.glob(osp.join(test_dir, '*', 'metrics.json'))[0]))
     assert 'kitti/mAP_R40' in metrics and 'kitti/Car_moderate_R11' in metrics
     assert 'KITTI 2D AP' in out and osp.isfile(str(tmp_path / 'dets.pkl'))
     assert glob.glob(osp.join(test_dir, '*', 'vis', '*.png'))
@@ -174,7 +174,7 @@ def test_real_kitti_sample_end_to_end(tmp_path):
     assert 'target frame is repeated' in log
     out = run_tool(['tools/test.py', TINY_SSD, osp.join(work, 'epoch_1.pth'), '--work-dir',
                     str(tmp_path / 'test')] + opts, env)
-    metrics = json.load(open(osp.join(str(tmp_path / 'test'), 'metrics.json')))
+    metrics = json.load(open(glob.glob(str(tmp_path / 'test' / '*' / 'metrics.json'))[0]))
     assert 'kitti/Car_moderate_R40' in metrics, out[-2000:]
 
 

@@ -72,18 +72,25 @@ def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, 
                     '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2'], env)
     assert osp.isfile(osp.join(work, 'iter_2.pth')), log
     assert 'video/psnr' in log
+    dump = open(osp.join(work, 'tiny_pretrain_kitti.py')).read()
     # resume to 4 iterations: continues from iter 2 (the user's own checkpoint, trusted load)
     log = run_tool(['tools/train.py', TINY, '--work-dir', work, '--resume'], env)
     assert 'resumed' in log.lower() and osp.isfile(osp.join(work, 'iter_4.pth')), log
+    # the first run's config dump is kept; the resumed run's differs (resume, load_from)
+    assert open(osp.join(work, 'tiny_pretrain_kitti.py')).read() == dump
+    assert len(glob.glob(osp.join(work, 'tiny_pretrain_kitti_*.py'))) == 1
     assert glob.glob(osp.join(work, 'vis_benchmark', 'tiny_iter4.png'))
     assert glob.glob(osp.join(work, 'vis_benchmark', 'tiny_iter4.gif'))
     # test: weights-only load of the same checkpoint, metrics.json written
     test_dir = str(tmp_path / 'test')
     out = run_tool(['tools/test.py', TINY, osp.join(work, 'iter_4.pth'), '--work-dir', test_dir],
                    env)
-    metrics = json.load(open(osp.join(test_dir, 'metrics.json')))
+    metrics = json.load(open(glob.glob(osp.join(test_dir, '*', 'metrics.json'))[0]))
     assert {'video/mse', 'video/psnr', 'video/ssim', 'video/copy_last/psnr'} <= set(metrics)
     assert 'copy_last/psnr' in out and 'metrics written to' in out
+    time.sleep(1)  # a second test run gets its own timestamp folder: nothing is replaced
+    run_tool(['tools/test.py', TINY, osp.join(work, 'iter_4.pth'), '--work-dir', test_dir], env)
+    assert len(glob.glob(osp.join(test_dir, '*', 'metrics.json'))) == 2
     # predict on a video file with the config stored in the checkpoint
     import cv2
     import numpy as np

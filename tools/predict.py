@@ -21,8 +21,10 @@ import numpy as np
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def load_frames(path: str, frame_size, frame_step: int):
-    """All frames of a video file or image folder, resized/cropped like the training data."""
+def load_frames(path: str, frame_size, frame_step: int, allow_truncated: bool = False):
+    """All frames of a video file or image folder, resized/cropped like the training data. A
+    video that decodes fewer frames than its header announces is an error (a truncated or
+    corrupt file) unless ``allow_truncated``, which goes on with the decodable ones (reported)."""
     from crevdet.datasets.base_video import read_image, resize_center_crop
     from crevdet.datasets.video_folder import IMAGE_EXTS, VIDEO_EXTS
     if osp.isfile(path):
@@ -40,7 +42,15 @@ def load_frames(path: str, frame_size, frame_step: int):
                 frames.append(resize_center_crop(img[:, :, ::-1], frame_size))
             i += 1
         fps = cap.get(cv2.CAP_PROP_FPS) or 10
+        announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         cap.release()
+        if 0 < i < announced:
+            msg = (f'{path} announces {announced} frames but only {i} decode (truncated or '
+                   'corrupt file)')
+            if not allow_truncated:
+                raise SystemExit(f'error: {msg}; pass --allow-truncated to predict on the '
+                                 f'{i} decodable frames')
+            print(f'warning: {msg}; predicting on those {i} frames (--allow-truncated)')
         return frames, fps / frame_step
     if osp.isdir(path):
         files = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
@@ -59,6 +69,8 @@ def main(argv=None):
     parser.add_argument('--out-dir', help='output folder (must not exist)')
     parser.add_argument('--frame-step', type=int, default=1, help='use every n-th input frame')
     parser.add_argument('--device', help='cuda or cpu (default: cuda when available)')
+    parser.add_argument('--allow-truncated', action='store_true',
+                        help='go on with the decodable frames of a truncated video')
     args = parser.parse_args(argv)
     import torch
     args.device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -81,11 +93,17 @@ def main(argv=None):
         if 'cfg' not in meta:
             raise SystemExit(f'error: {args.checkpoint} stores no config; pass --config')
         cfg = Config.fromstring(meta['cfg'], '.py')
+    from crevdet.models.predictors.base_predictor import BaseVideoPredictor
     model = MODELS.build(cfg.model)
+    if not isinstance(model, BaseVideoPredictor):
+        raise SystemExit(f'error: {args.checkpoint} holds a {type(model).__name__} '
+                         f'({cfg.model.get("type")}), not a video predictor: predict.py needs a '
+                         'video-prediction pretraining checkpoint (tools/train.py '
+                         'configs/pretrain_*.py); evaluate a detector with tools/test.py')
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.to(args.device).eval()
     frame_size = cfg.test_dataloader.dataset.get('frame_size', None)
-    frames, fps = load_frames(args.input, frame_size, args.frame_step)
+    frames, fps = load_frames(args.input, frame_size, args.frame_step, args.allow_truncated)
     n_past, n_future = model.n_past, model.n_future
     if len(frames) <= n_past:
         raise SystemExit(f'error: {args.input} gives {len(frames)} frames; the model observes '

@@ -1,4 +1,5 @@
-"""Test a trained crevdet model; print its metrics and write <work-dir>/metrics.json.
+"""Test a trained crevdet model; print its metrics and write <work-dir>/<timestamp>/metrics.json
+(one per test run, next to that run's log: nothing earlier is replaced).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show-dir DIR]
         [--cfg-options k=v ...] [--launcher ...]
@@ -11,7 +12,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
+from crevdet.utils import CfgDictAction  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -27,7 +28,7 @@ def parse_args(argv=None):
                         help='only write KITTI submission files (<id>.txt) to --outfile-prefix')
     parser.add_argument('--outfile-prefix', help='folder for --format-only output '
                         '(default: <work-dir>/kitti_submission); must not hold files yet')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -72,9 +73,8 @@ def main(argv=None):
         print(f'KITTI submission files written to {cfg.test_evaluator.outfile_prefix}')
         return
     flat = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
-    os.makedirs(cfg.work_dir, exist_ok=True)
-    out = osp.join(cfg.work_dir, 'metrics.json')
-    with open(out, 'w') as f:
+    out = osp.join(runner.log_dir, 'metrics.json')  # <work_dir>/<timestamp>/: never replaced
+    with open(out, 'x') as f:
         json.dump(flat, f, indent=2, sort_keys=True)
     from crevdet.evaluation import format_video_table
     if any(k.startswith('video/') for k in flat):

@@ -12,7 +12,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+
+from crevdet.utils import CfgDictAction  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -24,9 +26,10 @@ def parse_args(argv=None):
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the actual total batch size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from CKPT, or from the latest checkpoint in the work dir '
-                        'when no path is given')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='resume from CKPT, or from the newest readable checkpoint in the work '
+                        'dir when no path is given. Without --resume the work dir must not hold '
+                        'a run yet (a run never overwrites another)')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction,
                         help='override config settings, key=value (e.g. '
                         'train_dataloader.batch_size=2 model.n_future=1)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
@@ -55,12 +58,10 @@ def build_cfg(args) -> Config:
             raise SystemExit("--auto-scale-lr needs 'auto_scale_lr=dict(base_batch_size=...)' in "
                              'the config')
         cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise SystemExit(f'error: --resume checkpoint {args.resume!r} does not exist')
-        cfg.resume, cfg.load_from = True, args.resume
+    from crevdet.engine.checkpoint import plan_run_dir
+    resume_from = plan_run_dir(cfg.work_dir, args.resume)
+    if resume_from is not None:
+        cfg.resume, cfg.load_from = True, resume_from
     return cfg
 
 

@@ -5,6 +5,7 @@ pairs); ``__getitem__`` loads the frames, resizes/centre-crops them identically 
 and applies one random horizontal flip to the whole clip. Frames stay uint8 until the data
 preprocessor. Item: ``dict(inputs=uint8 (T, C, H, W), data_samples=BaseDataElement(metainfo))``.
 """
+import os.path as osp
 from typing import Any, List, Optional, Sequence, Tuple
 
 import cv2
@@ -32,13 +33,59 @@ def resize_center_crop(img: np.ndarray, size: Optional[Tuple[int, int]]) -> np.n
     return img[top:top + th, left:left + tw]
 
 
-def read_image(path: str, channels: int = 3) -> np.ndarray:
-    """Read an image as uint8 RGB (H, W, 3) or gray (H, W, 1); error names the file."""
-    flag = cv2.IMREAD_COLOR if channels == 3 else cv2.IMREAD_GRAYSCALE
-    img = cv2.imread(str(path), flag)
+def read_frame_raw(path: str) -> np.ndarray:
+    """An 8-bit image with the channels its file has: ``(H, W, C)``, C = 1 (gray), 3 (RGB) or
+    4 (RGBA); error names the file."""
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise OSError(f'cannot read frame {path}: missing, unreadable or corrupt image file')
-    return img[:, :, ::-1] if channels == 3 else img[:, :, None]
+    if img.dtype != np.uint8:
+        raise ValueError(f'frame {path} has {img.dtype} pixels; 8-bit images are expected')
+    if img.ndim == 2:
+        return img[:, :, None]
+    return img[:, :, 2::-1] if img.shape[2] == 3 else img[:, :, [2, 1, 0, 3]]
+
+
+def convert_channels(img: np.ndarray, channels: int) -> np.ndarray:
+    """``read_frame_raw`` output to RGB ``(H, W, 3)`` or gray ``(H, W, 1)``."""
+    c = img.shape[2]
+    if channels == 3:
+        return np.repeat(img, 3, 2) if c == 1 else img[:, :, :3]
+    if c == 1:
+        return img
+    return cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY)[:, :, None]
+
+
+def read_image(path: str, channels: int = 3) -> np.ndarray:
+    """Read an image as uint8 RGB (H, W, 3) or gray (H, W, 1); error names the file."""
+    return convert_channels(read_frame_raw(path), channels)
+
+
+def frame_number(path: str) -> Optional[int]:
+    stem = osp.splitext(osp.basename(path))[0]
+    return int(stem) if stem.isdigit() else None
+
+
+def split_at_gaps(frames: List[str], source: str, on_gap: str) -> List[List[str]]:
+    """Sorted frame files of one source as runs of consecutive frame numbers. A gap (a missing
+    frame) is an error naming the source and the missing numbers unless ``on_gap='split'``, where
+    the runs become separate sources so that no clip jumps over a gap. Frame names that are not
+    plain numbers (``frame_a.png``; numbered is ``0000000042.png``) cannot show gaps: one run."""
+    nums = [frame_number(f) for f in frames]
+    if not frames or any(n is None for n in nums):
+        return [frames]
+    cuts = [i for i in range(1, len(nums)) if nums[i] != nums[i - 1] + 1]
+    if not cuts:
+        return [frames]
+    missing = [n for i in cuts for n in range(nums[i - 1] + 1, nums[i])][:8]
+    if on_gap != 'split':
+        raise ValueError(
+            f'{source}: frame numbering has {len(cuts)} gap(s), missing frame number(s) '
+            f'{missing}{" ..." if len(missing) == 8 else ""}; a clip would silently jump over '
+            "them. Restore the frames, or set on_gap='split' to use the runs between the gaps "
+            'as separate sequences')
+    bounds = [0] + cuts + [len(frames)]
+    return [frames[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 class BaseVideoDataset(Dataset):
@@ -61,15 +108,27 @@ class BaseVideoDataset(Dataset):
         self.clip_meta: List[dict] = []
 
     def load_frame(self, ref: Any) -> np.ndarray:
-        return read_image(ref, self.channels)
+        """A frame as stored, ``(H, W, C)`` uint8 with C its file's channels (see
+        ``read_frame_raw``); :meth:`get_clip` checks that a clip's frames agree."""
+        return read_frame_raw(ref)
 
     def __len__(self) -> int:
         return len(self.clips)
 
     def get_clip(self, idx: int) -> np.ndarray:
-        """uint8 ``(T, H, W, C)`` after resize/crop, before flip."""
-        return np.stack([resize_center_crop(self.load_frame(r), self.frame_size)
-                         for r in self.clips[idx]])
+        """uint8 ``(T, H, W, C)`` after resize/crop, before flip. The frames of a clip must have
+        one size and one channel count (a mismatch means a corrupt or mixed source: error)."""
+        refs = self.clips[idx]
+        raw = [self.load_frame(r) for r in refs]
+        for r, f in zip(refs[1:], raw[1:]):
+            if f.shape != raw[0].shape:
+                raise ValueError(
+                    f'frame {r} is {f.shape[1]}x{f.shape[0]} with {f.shape[2]} channel(s) but '
+                    f'{refs[0]} of the same clip is {raw[0].shape[1]}x{raw[0].shape[0]} with '
+                    f'{raw[0].shape[2]}: every frame of a video must have one size and channel '
+                    'count (re-extract the odd frame)')
+        return np.stack([resize_center_crop(convert_channels(f, self.channels), self.frame_size)
+                         for f in raw])
 
     def __getitem__(self, idx: int) -> dict:
         clip = self.get_clip(idx)

@@ -16,7 +16,7 @@ target last.
 import os
 import os.path as osp
 import struct
-from typing import List
+from typing import List, Optional
 
 from mmdet.datasets import BaseDetDataset
 from mmengine.logging import print_log
@@ -47,12 +47,19 @@ class KittiDetDataset(BaseDetDataset):
         num_prev: previous frames per sample (0-3).
         missing_prev: ``'error'`` (default) or ``'repeat'`` (repeat the target; count logged).
         prev_order: ``'01_oldest'`` or ``'01_closest'`` (see module docstring).
+        class_map: rename object types before validation, e.g. ``dict(Carr='Car')``; a value of
+            None drops that type.
+        unknown_classes: ``'error'`` (default: a type outside KITTI's nine names the file and
+            line) or ``'ignore'`` (drop those objects; count logged).
+        invalid_boxes: ``'error'`` (default: a non-finite box or one with x2 <= x1 / y2 <= y1
+            names the file and line) or ``'drop'`` (count logged).
     """
     METAINFO = dict(classes=('Car', 'Pedestrian', 'Cyclist'),
                     palette=[(0, 200, 0), (220, 20, 60), (0, 60, 255)])
 
     def __init__(self, *args, num_prev: int = 3, missing_prev: str = 'error',
-                 prev_order: str = '01_oldest',
+                 prev_order: str = '01_oldest', class_map: Optional[dict] = None,
+                 unknown_classes: str = 'error', invalid_boxes: str = 'error',
                  data_prefix: dict = dict(img='training/image_2', ann='training/label_2',
                                           prev='training/prev_2'), **kwargs) -> None:
         if missing_prev not in ('error', 'repeat'):
@@ -63,6 +70,8 @@ class KittiDetDataset(BaseDetDataset):
             raise ValueError(f'num_prev must be 0..3 (KITTI ships 3), got {num_prev}')
         self.num_prev, self.missing_prev, self.prev_order = num_prev, missing_prev, prev_order
         self.num_repeated = 0
+        self.label_opts = dict(class_map=class_map, unknown_classes=unknown_classes,
+                               invalid_boxes=invalid_boxes)
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
 
     def _ids(self) -> List[str]:
@@ -72,7 +81,11 @@ class KittiDetDataset(BaseDetDataset):
                 raise FileNotFoundError(f'KITTI split file {self.ann_file} not found (expected '
                                         'ImageSets/<split>.txt with one image id per line)')
             with open(self.ann_file) as f:
-                return [ln.strip() for ln in f if ln.strip()]
+                ids = [ln.strip() for ln in f if ln.strip()]
+            if not ids:
+                raise ValueError(f'KITTI split file {self.ann_file} lists no image id (expected '
+                                 'one id such as 000123 per line)')
+            return ids
         if not osp.isdir(img_dir):
             raise FileNotFoundError(f'KITTI image folder {img_dir} not found; expected the object '
                                     'layout <data_root>/training/{image_2,label_2,prev_2}')
@@ -98,6 +111,7 @@ class KittiDetDataset(BaseDetDataset):
         classes = list(self.metainfo['classes'])
         data_list = []
         self.num_repeated = 0
+        dropped = {}
         for img_id in self._ids():
             img_path = osp.join(self.data_prefix['img'], f'{img_id}.png')
             if not osp.isfile(img_path):
@@ -109,7 +123,7 @@ class KittiDetDataset(BaseDetDataset):
             objects = []
             label_path = osp.join(self.data_prefix['ann'], f'{img_id}.txt')
             if osp.isfile(label_path):
-                objects = read_kitti_label_file(label_path)
+                objects = read_kitti_label_file(label_path, dropped=dropped, **self.label_opts)
             elif not self.test_mode:
                 raise FileNotFoundError(f'label file {label_path} for image {img_id} not found')
             instances = [dict(bbox=o['bbox'], bbox_label=classes.index(o['type']), ignore_flag=0)
@@ -119,6 +133,9 @@ class KittiDetDataset(BaseDetDataset):
             data_list.append(dict(img_id=img_id, img_path=img_path, frame_paths=frames,
                                   width=size[0], height=size[1], instances=instances,
                                   kitti_objects=objects))
+        if dropped:
+            print_log(f'KittiDetDataset: dropped label objects: {dropped} (options '
+                      f'{self.label_opts})', logger='current', level=30)
         if self.num_repeated:
             print_log(f'KittiDetDataset: {self.num_repeated} of {len(data_list)} samples have no '
                       f'prev_2 frames; the target frame is repeated (missing_prev="repeat")',

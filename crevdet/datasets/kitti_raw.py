@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 from mmengine.logging import print_log
 
 from crevdet.registry import DATASETS
-from .base_video import BaseVideoDataset
+from .base_video import BaseVideoDataset, frame_number, split_at_gaps
 
 PREDNET_SPLITS = dict(
     val=('2011_09_26_drive_0005_sync', ),
@@ -35,17 +35,22 @@ class KittiRawVideoDataset(BaseVideoDataset):
         camera: ``'image_02'`` (left colour) or ``'image_03'`` (right colour).
         clip_stride: frames between the starts of consecutive clips (``clip_len``: no overlap).
         frame_size / flip_prob: see :class:`BaseVideoDataset`; default PredNet 128x160.
+        on_gap: a drive whose frame numbers have a gap (a missing file) is an error
+            (``'error'``, default) or cut into runs of consecutive frames (``'split'``: clips
+            never span a gap; count logged).
     """
 
     def __init__(self, data_root: str, clip_len: int = 11, split: str = 'train',
                  drives: Optional[Sequence[str]] = None, camera: str = 'image_02',
                  clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
-                 flip_prob: float = 0.0) -> None:
+                 flip_prob: float = 0.0, on_gap: str = 'error') -> None:
         super().__init__(clip_len, frame_size, flip_prob, channels=3)
         if camera not in ('image_02', 'image_03'):
             raise ValueError(f"camera must be 'image_02' or 'image_03', got {camera!r}")
         if split not in ('train', 'val', 'test', 'all'):
             raise ValueError(f"split must be train/val/test/all, got {split!r}")
+        if on_gap not in ('error', 'split'):
+            raise ValueError(f"on_gap must be 'error' or 'split', got {on_gap!r}")
         if clip_stride < 1:
             raise ValueError(f'clip_stride must be >= 1, got {clip_stride}')
         self.data_root = data_root
@@ -74,16 +79,23 @@ class KittiRawVideoDataset(BaseVideoDataset):
             raise FileNotFoundError(f'split {split!r} selects no drive under {data_root!r}: '
                                     f'found {sorted(by_drive)}, PredNet split drives are '
                                     f'{PREDNET_SPLITS}; pass drives=[...] explicitly')
-        self.drives, skipped = [], []
+        self.drives, skipped, n_split = [], [], 0
         for drive in selected:
             frames = sorted(by_drive[drive])
-            if len(frames) < clip_len:
+            runs = split_at_gaps(frames, f'KITTI raw drive {osp.dirname(frames[0])}', on_gap)
+            n_split += len(runs) - 1
+            if max(len(r) for r in runs) < clip_len:
                 skipped.append(f'{drive} ({len(frames)} frames)')
                 continue
             self.drives.append(drive)
-            for start in range(0, len(frames) - clip_len + 1, clip_stride):
-                self.clips.append(frames[start:start + clip_len])
-                self.clip_meta.append(dict(drive=drive, start_frame=start))
+            for run in runs:
+                first = frame_number(run[0]) or 0
+                for start in range(0, len(run) - clip_len + 1, clip_stride):
+                    self.clips.append(run[start:start + clip_len])
+                    self.clip_meta.append(dict(drive=drive, start_frame=first + start))
+        if n_split:
+            print_log(f'KittiRawVideoDataset: {n_split} gap(s) in frame numbering; drives cut '
+                      "there (on_gap='split')", logger='current', level=30)
         if skipped:
             print_log(f'KittiRawVideoDataset: skipped {len(skipped)} drive(s) shorter than '
                       f'clip_len={clip_len}: {", ".join(skipped)}', logger='current')

@@ -9,6 +9,7 @@ worker). Train and test use disjoint digit index ranges. ``npy_file`` reads the 
 import gzip
 import os.path as osp
 import struct
+import zlib
 from typing import Optional, Tuple
 
 import numpy as np
@@ -28,8 +29,9 @@ def read_idx_images(path: str) -> np.ndarray:
     try:
         with opener(path, 'rb') as f:
             data = f.read()
-    except OSError as e:
-        raise OSError(f'cannot read MNIST file {path!r}: {e}') from e
+    except (OSError, EOFError, zlib.error) as e:  # EOFError: a truncated .gz
+        raise OSError(f'cannot read MNIST file {path!r} ({type(e).__name__}: {e or "ends early"});'
+                      ' it is truncated or corrupt: download it again') from e
     if len(data) < 16:
         raise ValueError(f'{path!r} is not an MNIST idx3 image file (too short)')
     magic, n, rows, cols = struct.unpack('>IIII', data[:16])

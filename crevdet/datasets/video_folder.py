@@ -5,9 +5,10 @@ from typing import Optional, Sequence
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 
 from crevdet.registry import DATASETS
-from .base_video import BaseVideoDataset, resize_center_crop
+from .base_video import BaseVideoDataset, resize_center_crop, split_at_gaps
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -52,24 +53,34 @@ class VideoFolderDataset(BaseVideoDataset):
         clip_stride: source frames (after ``frame_step``) between the starts of clips.
         frame_range: ``(start, stop)`` source-frame indices of every video/folder to use, e.g.
             the first 80% for training and the rest for validation.
+        on_gap: a frame folder with numbered files (``000042.png``) and a missing number is an
+            error (``'error'``) or cut into runs of consecutive frames (``'split'``).
+    Sources too short for one clip are skipped and counted in the log.
     """
 
     def __init__(self, data_root: str, clip_len: int = 11, frame_step: int = 1,
                  clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
-                 flip_prob: float = 0.0, frame_range: Optional[Sequence[int]] = None) -> None:
+                 flip_prob: float = 0.0, frame_range: Optional[Sequence[int]] = None,
+                 on_gap: str = 'error') -> None:
         super().__init__(clip_len, frame_size, flip_prob, channels=3)
         if frame_step < 1 or clip_stride < 1:
             raise ValueError(f'frame_step and clip_stride must be >= 1, got {frame_step}, '
                              f'{clip_stride}')
+        if on_gap not in ('error', 'split'):
+            raise ValueError(f"on_gap must be 'error' or 'split', got {on_gap!r}")
         self.frame_step = frame_step
-        sources = self._find_sources(data_root)
+        sources = self._find_sources(data_root, on_gap)
         if not sources:
             raise FileNotFoundError(
                 f'no video files ({"/".join(VIDEO_EXTS)}) or folders of frame images '
                 f'({"/".join(IMAGE_EXTS)}) found under {data_root!r}')
         span = (clip_len - 1) * frame_step + 1  # source frames covered by one clip
+        short = []
         for kind, src, n in sources:
             first, stop = (0, n) if frame_range is None else (frame_range[0], min(n, frame_range[1]))
+            if stop - first < span:
+                short.append(f'{src if kind == "video" else osp.dirname(src[0])} '
+                             f'({max(0, stop - first)} frames)')
             for start in range(first, stop - span + 1, clip_stride * frame_step):
                 if kind == 'video':
                     self.clips.append([(src, start)])
@@ -77,12 +88,16 @@ class VideoFolderDataset(BaseVideoDataset):
                     self.clips.append(src[start:start + span:frame_step])
                 self.clip_meta.append(dict(source=src if kind == 'video' else osp.dirname(src[0]),
                                            start_frame=start))
+        if short:
+            print_log(f'VideoFolderDataset: skipped {len(short)} of {len(sources)} source(s) '
+                      f'shorter than one clip ({span} frames): {", ".join(short[:5])}'
+                      f'{" ..." if len(short) > 5 else ""}', logger='current', level=30)
         if not self.clips:
             raise ValueError(f'no source under {data_root!r} is long enough for one clip of '
                              f'{clip_len} frames with frame_step={frame_step}')
 
     @staticmethod
-    def _find_sources(root: str):
+    def _find_sources(root: str, on_gap: str = 'error'):
         if osp.isfile(root):
             if not root.lower().endswith(VIDEO_EXTS):
                 raise ValueError(f'{root!r} is not a video file ({"/".join(VIDEO_EXTS)})')
@@ -97,8 +112,8 @@ class VideoFolderDataset(BaseVideoDataset):
                     p = osp.join(dirpath, f)
                     sources.append(('video', p, video_frame_count(p)))
             images = [osp.join(dirpath, f) for f in files if f.lower().endswith(IMAGE_EXTS)]
-            if images:
-                sources.append(('frames', images, len(images)))
+            for run in split_at_gaps(images, f'frame folder {dirpath}', on_gap) if images else []:
+                sources.append(('frames', run, len(run)))
         return sources
 
     def get_clip(self, idx: int) -> np.ndarray:

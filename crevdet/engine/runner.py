@@ -1,12 +1,21 @@
-"""Runner with crevdet's checkpoint policy and CPU multi-process support."""
+"""Runner with crevdet's checkpoint policy, strict weight loading, non-finite guard and CPU
+multi-process support."""
+import filecmp
+from collections import OrderedDict
+import os
+import os.path as osp
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.dist import master_only
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
+from crevdet.models.weights import apply_revise_keys, check_weights_fit
 from .checkpoint import install_checkpoint_loader, trusted_checkpoints
-from .hooks import PortableCheckpointHook
+from .hooks import NaNGuardHook, PortableCheckpointHook
 
 
 def prepare_cpu_distributed(cfg: Config) -> None:
@@ -24,18 +33,67 @@ def prepare_cpu_distributed(cfg: Config) -> None:
 
 
 class CrevdetRunner(Runner):
-    """``mmengine.runner.Runner`` whose ``resume`` trusts the user's own checkpoint (full load),
-    while every other load stays ``weights_only=True``, and whose checkpoints are weights-only
-    loadable (see crevdet/engine/checkpoint.py)."""
+    """``mmengine.runner.Runner`` that
+
+    * resumes by trusting the user's own checkpoint (full load), while every other load stays
+      ``weights_only=True``, and writes weights-only loadable checkpoints
+      (see crevdet/engine/checkpoint.py);
+    * loads ``load_from`` / test / resume checkpoints **strictly**: a checkpoint that does not fit
+      the model exactly is an error naming the keys, unless the config sets ``load_strict=False``;
+    * guards training against non-finite losses, gradients and checkpoints (:class:`NaNGuardHook`,
+      registered unless the config lists its own);
+    * never replaces an earlier run's config dump in the work dir.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not any(isinstance(h, PortableCheckpointHook) for h in self.hooks):
-            self.register_hook(PortableCheckpointHook())
+        for hook_type in (PortableCheckpointHook, NaNGuardHook):
+            if not any(isinstance(h, hook_type) for h in self.hooks):
+                self.register_hook(hook_type())
 
     def resume(self, filename, *args, **kwargs):
         with trusted_checkpoints():
             return super().resume(filename, *args, **kwargs)
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):
+        # mmengine's own body, with the fit check before the (then partial-safe) load
+        rules = revise_keys
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        state = apply_revise_keys(checkpoint.get('state_dict', checkpoint), rules)
+        own = model.state_dict()
+        exact = check_weights_fit(own, state, filename, f'the {type(model).__name__} of '
+                                  f'{osp.basename(self.cfg.filename or "the config")}',
+                                  strict=strict or self.cfg.get('load_strict', True),
+                                  opt_out="'load_strict=False' (--cfg-options load_strict=False)")
+        if not exact:  # drop shape mismatches, which torch refuses even with strict=False
+            kept = OrderedDict((k, v) for k, v in state.items()
+                               if k not in own or v.shape == own[k].shape)
+            kept._metadata = getattr(checkpoint.get('state_dict', checkpoint), '_metadata',
+                                     OrderedDict())
+            checkpoint, rules = dict(checkpoint, state_dict=kept), []
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, False, revise_keys=rules)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    @master_only
+    def dump_config(self) -> None:
+        """mmengine writes ``<work_dir>/<config name>``; a resumed or repeated run would replace
+        the first run's copy. Keep it and write this run's beside it when they differ."""
+        name = osp.basename(self.cfg.filename) if self.cfg.filename else f'{self.timestamp}.py'
+        path = osp.join(self.work_dir, name)
+        if not osp.exists(path):
+            return self.cfg.dump(path)
+        new = osp.join(self.work_dir, f'{osp.splitext(name)[0]}_{self.timestamp}.py')
+        self.cfg.dump(new)
+        if filecmp.cmp(path, new, shallow=False):
+            os.remove(new)
+        else:
+            self.logger.info(f'config differs from the earlier run\'s {name}: kept it, this '
+                             f'run\'s is {osp.basename(new)}')
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'CrevdetRunner':

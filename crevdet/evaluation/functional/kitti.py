@@ -18,7 +18,7 @@ Rules reproduced (2D boxes, pixel coordinates of the original image):
 Inputs are per-image lists of dicts: ground truth ``{'type', 'truncated', 'occluded', 'bbox'}``,
 detections ``{'type', 'bbox', 'score'}`` with ``bbox = (x1, y1, x2, y2)``.
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -219,9 +219,56 @@ def parse_kitti_label_line(line: str, path: str = '<label>', lineno: int = 0) ->
     return obj
 
 
-def read_kitti_label_file(path: str) -> List[dict]:
+# every object type of KITTI's label_2 files (devkit readme)
+KITTI_TYPES = ('Car', 'Van', 'Truck', 'Pedestrian', 'Person_sitting', 'Cyclist', 'Tram', 'Misc',
+               'DontCare')
+
+
+def read_kitti_label_file(path: str, class_map: Optional[Dict[str, Optional[str]]] = None,
+                          unknown_classes: str = 'error', invalid_boxes: str = 'error',
+                          dropped: Optional[Dict[str, int]] = None) -> List[dict]:
+    """Parse and validate a ``label_2`` file. Every object type must be one of
+    :data:`KITTI_TYPES` after ``class_map`` (``{'Carr': 'Car'}``; a value of None drops the
+    object), and every box finite with ``x2 > x1`` and ``y2 > y1``; otherwise an error names the
+    file and line, unless ``unknown_classes='ignore'`` / ``invalid_boxes='drop'``, which drop
+    the object and count it in ``dropped`` (keys ``'unknown_class'``, ``'invalid_box'``)."""
+    if unknown_classes not in ('error', 'ignore') or invalid_boxes not in ('error', 'drop'):
+        raise ValueError(f"unknown_classes must be 'error'/'ignore' and invalid_boxes "
+                         f"'error'/'drop', got {unknown_classes!r}, {invalid_boxes!r}")
+    class_map = class_map or {}
+    dropped = {} if dropped is None else dropped
+    objects = []
     with open(path) as fh:
-        return [parse_kitti_label_line(ln, path, i + 1) for i, ln in enumerate(fh) if ln.strip()]
+        for i, ln in enumerate(fh):
+            if not ln.strip():
+                continue
+            obj = parse_kitti_label_line(ln, path, i + 1)
+            if obj['type'] in class_map:
+                if class_map[obj['type']] is None:
+                    dropped['mapped_to_none'] = dropped.get('mapped_to_none', 0) + 1
+                    continue
+                obj['type'] = class_map[obj['type']]
+            if obj['type'] not in KITTI_TYPES:
+                if unknown_classes == 'error':
+                    raise ValueError(
+                        f'{path}:{i + 1}: unknown object type {obj["type"]!r}; KITTI types are '
+                        f'{", ".join(KITTI_TYPES)}. Fix the label, map it (class_map='
+                        f'{{{obj["type"]!r}: \'Car\'}}) or drop such objects '
+                        "(unknown_classes='ignore') in the dataset config")
+                dropped['unknown_class'] = dropped.get('unknown_class', 0) + 1
+                continue
+            x1, y1, x2, y2 = obj['bbox']
+            if not (np.isfinite(obj['bbox']).all() and x2 > x1 and y2 > y1):
+                if invalid_boxes == 'error':
+                    raise ValueError(
+                        f'{path}:{i + 1}: invalid {obj["type"]} box (x1, y1, x2, y2) = '
+                        f'({x1}, {y1}, {x2}, {y2}): it must be finite with x2 > x1 and y2 > y1. '
+                        "Fix the label or drop such boxes (invalid_boxes='drop') in the "
+                        'dataset config')
+                dropped['invalid_box'] = dropped.get('invalid_box', 0) + 1
+                continue
+            objects.append(obj)
+    return objects
 
 
 def format_kitti_line(cls: str, bbox: Sequence[float], score: float) -> str:

@@ -16,6 +16,7 @@ from mmengine.model import BaseModule
 
 from crevdet.registry import MODELS, build_crevdet
 from ..predictors.base_predictor import BaseVideoPredictor
+from ..weights import check_weights_fit, strip_prefix
 
 
 @MODELS.register_module()
@@ -30,7 +31,10 @@ class VideoPredictorBackbone(BaseModule):
         frozen: eval mode and no gradients (the paper's setting); ``False`` fine-tunes.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
-            load as they are, because the backbone owns the model's submodules under their names.
+            load as they are, because the backbone owns the model's submodules under their names
+            (``prefix='backbone.'`` takes them from a detector checkpoint). The load is strict:
+            missing, unexpected or differently shaped weights are an error naming them, unless
+            ``strict=False`` is added to the init_cfg (partial load, reported as a warning).
     """
 
     default_type = 'CrevNet'
@@ -83,6 +87,29 @@ class VideoPredictorBackbone(BaseModule):
         trained it (``feature_step in model.trained_steps()`` of the pretraining config's model),
         otherwise the masks come from a step no loss ever shaped."""
         return self.num_frames - 1
+
+    def init_weights(self) -> None:
+        cfg = self.init_cfg
+        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+            return super().init_weights()
+        # mmengine's PretrainedInit loads with strict=False and only warns; load strictly here
+        from mmengine.runner.checkpoint import _load_checkpoint
+        path = cfg.get('checkpoint')
+        if not path:
+            raise ValueError(f"{type(self).__name__}: init_cfg=dict(type='Pretrained') has no "
+                             'checkpoint; set model.backbone.init_cfg.checkpoint=<pretraining '
+                             "run>/iter_N.pth, or remove the init_cfg for a random backbone")
+        ckpt = _load_checkpoint(path, map_location=cfg.get('map_location', 'cpu'))
+        state = strip_prefix(ckpt.get('state_dict', ckpt), cfg.get('prefix'))
+        # the pretraining model's data preprocessor is not part of the backbone (see __init__)
+        state = {k: v for k, v in state.items() if not k.startswith('data_preprocessor.')}
+        own = self.state_dict()
+        check_weights_fit(own, state, path, f'{type(self).__name__} (model.backbone)',
+                          strict=cfg.get('strict', True),
+                          opt_out='model.backbone.init_cfg.strict=False')
+        self.load_state_dict({k: v for k, v in state.items()
+                              if k in own and v.shape == own[k].shape}, strict=False)
+        self._is_init = True
 
     def train(self, mode: bool = True):
         super().train(mode and not self.frozen)
