@@ -98,3 +98,25 @@ def test_label_parsing_errors_name_the_file():
     assert o['type'] == 'Car' and o['occluded'] == 1 and o['bbox'] == [10, 20, 30, 40]
     with pytest.raises(ValueError, match=r'000007.txt:3: expected 15'):
         parse_kitti_label_line('Car 0 1', '000007.txt', 3)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_fast_precision_curves_equal_the_devkit_transliteration(seed):
+    """kitti_eval's fast matching against the line-by-line devkit reference: random images with
+    every KITTI type, DontCare, neighbours, occlusion/truncation, tiny boxes and tied scores."""
+    import numpy as np
+
+    from crevdet.evaluation.functional.kitti_reference import (kitti_precision_curve_reference,
+                                                               random_kitti_annotations)
+    gts, dets = random_kitti_annotations(150, seed=seed)
+    n_compared = 0
+    for cls in ('Car', 'Pedestrian', 'Cyclist'):
+        for diff in range(3):
+            ref = kitti_precision_curve_reference(cls, gts, dets, diff)
+            fast = kitti_precision_curve(cls, gts, dets, diff)
+            assert (ref is None) == (fast is None), (cls, diff)
+            if ref is not None:
+                assert np.array_equal(ref, fast), (cls, diff, ref, fast)
+                n_compared += 1
+                assert ref[1:].sum() > 0  # a real curve, not all zeros
+    assert n_compared >= 7  # a class x difficulty may hold no counted ground truth

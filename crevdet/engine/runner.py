@@ -1,9 +1,9 @@
 """Runner with crevdet's checkpoint policy, strict weight loading, non-finite guard and CPU
 multi-process support."""
 import filecmp
-from collections import OrderedDict
 import os
 import os.path as osp
+from collections import OrderedDict
 
 import torch
 import torch.distributed as dist

@@ -1,10 +1,13 @@
 """Inference speed of a detector (images/s), data loading excluded.
 
     python tools/analysis_tools/det_fps.py CONFIG [CKPT] [--num-images 50] [--warmup 5]
-        [--cfg-options k=v ...]
+        [--video VIDEO [--frame-step N]] [--cfg-options k=v ...]
 
 Runs ``model.test_step`` on the first images of the test set, one at a time (batch 1, as the
-paper's 6.8 FPS on a V100), after ``--warmup`` untimed images.
+paper's 6.8 FPS on a V100), after ``--warmup`` untimed images. With ``--video`` it times the
+consecutive frames of a video instead, windowed (every window encoded in full) and streaming
+(each frame encoded once, ``VideoPredictorBackbone(streaming=True)``) side by side, and checks
+that both give the same detections.
 """
 import argparse
 import os.path as osp
@@ -22,8 +25,12 @@ def main(argv=None):
     parser.add_argument('checkpoint', nargs='?', help='weights (default: the config\'s init)')
     parser.add_argument('--num-images', type=int, default=50)
     parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--video', help='time windowed vs streaming on this video\'s frames')
+    parser.add_argument('--frame-step', type=int, default=1)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
+    if args.video:
+        return video_fps(args)
     import torch
     from mmengine.dataset import pseudo_collate
     from mmengine.runner import load_checkpoint
@@ -61,6 +68,41 @@ def main(argv=None):
     shape = tuple(ds[0]['inputs'].shape)
     print(f'{fps:.2f} images/s ({1000 / fps:.1f} ms/image) on {device}, input {shape}, '
           f'{n - args.warmup} images, batch 1, torch threads {torch.get_num_threads()}')
+
+
+def video_fps(args) -> None:
+    import torch
+
+    from crevdet.apis import VideoDetector
+    from crevdet.utils import register_all_modules
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    from detect_video import read_input
+    register_all_modules()
+    frames, _ = read_input(args.video, args.frame_step, args.num_images + args.warmup + 8)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    results = {}
+    # one detector (same weights, random ones too), streaming switched on for the second pass
+    det = VideoDetector(args.config, args.checkpoint, device, streaming=False,
+                        cfg_options=args.cfg_options)
+    for mode in ('windowed', 'streaming'):
+        det.model.backbone.set_streaming(mode == 'streaming')
+        t = det.num_frames
+        idx = range(t - 1, len(frames))
+        for i in idx[:args.warmup]:
+            det.detect(frames[i - t + 1:i + 1], i)
+        det.model_seconds = 0.0
+        outs = [det.detect(frames[i - t + 1:i + 1], i) for i in idx[args.warmup:]]
+        results[mode] = (len(outs) / det.model_seconds, outs)
+        print(f'{mode:9s}: {results[mode][0]:.2f} images/s ({1000 / results[mode][0]:.1f} '
+              f'ms/image) on {device}, {len(outs)} consecutive frames of {args.video}, batch 1, '
+              f'torch threads {torch.get_num_threads()}', flush=True)
+    pairs = list(zip(results['windowed'][1], results['streaming'][1]))
+    if any(len(a.scores) != len(b.scores) for a, b in pairs):
+        raise SystemExit('streaming and windowed detections differ in number')
+    diff = max((float((a.scores - b.scores).abs().max()) if len(a.scores) else 0.0)
+               for a, b in pairs)
+    print(f'streaming / windowed: {results["streaming"][0] / results["windowed"][0]:.2f}x; '
+          f'largest score difference {diff:.1e}')
 
 
 if __name__ == '__main__':

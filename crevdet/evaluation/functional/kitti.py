@@ -18,6 +18,7 @@ Rules reproduced (2D boxes, pixel coordinates of the original image):
 Inputs are per-image lists of dicts: ground truth ``{'type', 'truncated', 'occluded', 'bbox'}``,
 detections ``{'type', 'bbox', 'score'}`` with ``bbox = (x1, y1, x2, y2)``.
 """
+import bisect
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -48,87 +49,6 @@ def box_overlap(a: Sequence[float], b: Sequence[float], criterion: int = -1) -> 
     return inter / (area_a if criterion == 0 else area_b)
 
 
-def _clean(cls: str, gts: List[dict], dets: List[dict], diff: int):
-    """Devkit ``cleanData``: per gt 0 (counts) / 1 (ignored) / -1 (other class); per det
-    0 (evaluated) / 1 (ignored: too small) / -1 (other class); DontCare boxes."""
-    ignored_gt, n_gt = [], 0
-    for g in gts:
-        t = g['type'].lower()
-        height = g['bbox'][3] - g['bbox'][1]
-        if t == cls:
-            valid = 1
-        elif NEIGHBOURS.get(cls) == t:
-            valid = 0
-        else:
-            valid = -1
-        ignore = (g['occluded'] > MAX_OCCLUSION[diff] or g['truncated'] > MAX_TRUNCATION[diff]
-                  or height <= MIN_HEIGHT[diff])
-        if valid == 1 and not ignore:
-            ignored_gt.append(0)
-            n_gt += 1
-        elif valid == 0 or (ignore and valid == 1):
-            ignored_gt.append(1)
-        else:
-            ignored_gt.append(-1)
-    dontcare = [g['bbox'] for g in gts if g['type'].lower() == 'dontcare']
-    ignored_det = []
-    for d in dets:
-        height = int(abs(d['bbox'][1] - d['bbox'][3]))  # the devkit stores it in an int32
-        if height < MIN_HEIGHT[diff]:
-            ignored_det.append(1)
-        elif d['type'].lower() == cls:
-            ignored_det.append(0)
-        else:
-            ignored_det.append(-1)
-    return ignored_gt, ignored_det, dontcare, n_gt
-
-
-def _statistics(cls, gts, dets, dontcare, ignored_gt, ignored_det, compute_fp, thresh=0.0):
-    """Devkit ``computeStatistics``: (tp, fp, fn, scores of TPs)."""
-    min_overlap = MIN_OVERLAP[cls]
-    assigned = [False] * len(dets)
-    below = [compute_fp and d['score'] < thresh for d in dets]
-    tp = fp = fn = 0
-    scores = []
-    for i, g in enumerate(gts):
-        if ignored_gt[i] == -1:
-            continue
-        det_idx, valid, max_overlap, assigned_ignored = -1, _NO_DETECTION, 0.0, False
-        for j, d in enumerate(dets):
-            if ignored_det[j] == -1 or assigned[j] or below[j]:
-                continue
-            overlap = box_overlap(d['bbox'], g['bbox'])
-            if not compute_fp and overlap > min_overlap and d['score'] > valid:
-                det_idx, valid = j, d['score']
-            elif (compute_fp and overlap > min_overlap
-                  and (overlap > max_overlap or assigned_ignored) and ignored_det[j] == 0):
-                max_overlap, det_idx, valid, assigned_ignored = overlap, j, 1.0, False
-            elif (compute_fp and overlap > min_overlap and valid == _NO_DETECTION
-                  and ignored_det[j] == 1):
-                det_idx, valid, assigned_ignored = j, 1.0, True
-        if valid == _NO_DETECTION and ignored_gt[i] == 0:
-            fn += 1
-        elif valid != _NO_DETECTION and (ignored_gt[i] == 1 or ignored_det[det_idx] == 1):
-            assigned[det_idx] = True
-        elif valid != _NO_DETECTION:
-            tp += 1
-            scores.append(dets[det_idx]['score'])
-            assigned[det_idx] = True
-    if compute_fp:
-        fp = sum(1 for j in range(len(dets))
-                 if not (assigned[j] or ignored_det[j] in (-1, 1) or below[j]))
-        n_stuff = 0
-        for dc in dontcare:
-            for j, d in enumerate(dets):
-                if assigned[j] or ignored_det[j] in (-1, 1) or below[j]:
-                    continue
-                if box_overlap(d['bbox'], dc, 0) > min_overlap:
-                    assigned[j] = True
-                    n_stuff += 1
-        fp -= n_stuff
-    return tp, fp, fn, scores
-
-
 def _thresholds(scores: List[float], n_gt: int) -> List[float]:
     """Devkit ``getThresholds``: scores at (approximately) linearly spaced recall."""
     v = sorted(scores, reverse=True)
@@ -143,31 +63,141 @@ def _thresholds(scores: List[float], n_gt: int) -> List[float]:
     return t
 
 
+def _prepare(cls: str, gts: List[dict], dets: List[dict]) -> Optional[tuple]:
+    """What one image contributes to ``cls`` at any difficulty, computed once: the devkit's
+    matching only ever looks at ground truth of the class or its neighbour, and at detections of
+    the class or lower than the largest minimum height (a too-small detection of *any* class is
+    an ignored detection that can absorb a match, as in ``cleanData``). Original order is kept:
+    the devkit's ties go to the first box. None when no detection takes part."""
+    mo = MIN_OVERLAP[cls]
+    keep = [d for d in dets if d['type'].lower() == cls
+            or int(abs(d['bbox'][1] - d['bbox'][3])) < max(MIN_HEIGHT)]
+    if not keep:
+        return None
+    rel = [g for g in gts if g['type'].lower() in (cls, NEIGHBOURS.get(cls))]
+    boxes = [d['bbox'] for d in keep]
+    dontcare = [g['bbox'] for g in gts if g['type'].lower() == 'dontcare']
+    return dict(
+        scores=[d['score'] for d in keep],
+        is_cls=[d['type'].lower() == cls for d in keep],
+        det_h=[int(abs(b[1] - b[3])) for b in boxes],
+        dc_hit=[any(box_overlap(b, dc, 0) > mo for dc in dontcare) for b in boxes],
+        gt=[(g['type'].lower() == cls, g['occluded'], g['truncated'], g['bbox'][3] - g['bbox'][1])
+            for g in rel],
+        iou=[[box_overlap(b, g['bbox']) for b in boxes] for g in rel])
+
+
+def _flags(p: dict, diff: int):
+    """``cleanData`` for one difficulty: ignored-gt flags (0 counts / 1 ignored), the number of
+    counted gt, and detection flags (0 evaluated / 1 ignored / -1 not this class)."""
+    ig = [0 if (own and occ <= MAX_OCCLUSION[diff] and trunc <= MAX_TRUNCATION[diff]
+                and h > MIN_HEIGHT[diff]) else 1 for own, occ, trunc, h in p['gt']]
+    idet = [1 if h < MIN_HEIGHT[diff] else (0 if c else -1)
+            for h, c in zip(p['det_h'], p['is_cls'])]
+    return ig, ig.count(0), idet
+
+
+def _tp_scores(p: dict, ig: List[int], idet: List[int], mo: float) -> List[float]:
+    """``computeStatistics`` without false positives: each gt takes the highest-scoring free
+    overlapping detection; the scores of true positives."""
+    scores, assigned, out = p['scores'], [False] * len(idet), []
+    for i, row in enumerate(p['iou']):
+        best, j_best = _NO_DETECTION, -1
+        for j, ov in enumerate(row):
+            if ov > mo and idet[j] != -1 and not assigned[j] and scores[j] > best:
+                best, j_best = scores[j], j
+        if j_best >= 0:
+            assigned[j_best] = True
+            if ig[i] == 0 and idet[j_best] == 0:
+                out.append(scores[j_best])
+    return out
+
+
+def _tp_fp(p: dict, ig: List[int], idet: List[int], active: List[bool], mo: float):
+    """``computeStatistics`` with false positives among the ``active`` detections (score at or
+    above the threshold): each gt takes the free overlapping evaluated detection of highest IoU
+    (an ignored one only while no evaluated one is found); unmatched evaluated detections outside
+    DontCare regions are false positives."""
+    n = len(idet)
+    assigned, tp = [False] * n, 0
+    for i, row in enumerate(p['iou']):
+        j_best, max_ov, took_ignored = -1, 0.0, False
+        for j in range(n):
+            ov = row[j]
+            if ov <= mo or not active[j] or assigned[j] or idet[j] == -1:
+                continue
+            if idet[j] == 0 and (ov > max_ov or took_ignored):
+                j_best, max_ov, took_ignored = j, ov, False
+            elif idet[j] == 1 and j_best < 0:
+                j_best, took_ignored = j, True
+        if j_best >= 0:
+            assigned[j_best] = True
+            tp += ig[i] == 0 and idet[j_best] == 0
+    fp = sum(1 for j in range(n) if active[j] and idet[j] == 0 and not assigned[j]
+             and not p['dc_hit'][j])
+    return tp, fp
+
+
 def kitti_precision_curve(cls: str, gt_per_image: List[List[dict]],
-                          det_per_image: List[List[dict]], difficulty: int) -> np.ndarray:
+                          det_per_image: List[List[dict]], difficulty: int,
+                          prepared: Optional[list] = None) -> Optional[np.ndarray]:
     """The devkit's 41-point interpolated precision for one class and difficulty; None when the
-    difficulty holds no counted ground truth of that class."""
+    difficulty holds no counted ground truth of that class.
+
+    Same numbers as the devkit transliteration
+    (:func:`~crevdet.evaluation.functional.kitti_reference.kitti_precision_curve_reference`,
+    checked by a randomised equivalence test), about 20x faster: IoU and DontCare overlaps are
+    computed once per image and class instead of once per recall threshold, images without a
+    detection of the class are skipped, and the matching runs once per distinct set of
+    detections above the thresholds (at most one per distinct score of the image) instead of
+    once per threshold. ``prepared``: :func:`_prepare` per image, to share across difficulties.
+    """
     cls = cls.lower()
-    cleaned, scores, n_gt = [], [], 0
-    for gts, dets in zip(gt_per_image, det_per_image):
-        ig, idet, dc, n = _clean(cls, gts, dets, difficulty)
+    mo = MIN_OVERLAP[cls]
+    if prepared is None:
+        prepared = [_prepare(cls, g, d) for g, d in zip(gt_per_image, det_per_image)]
+    n_gt, tp_scores, flags = 0, [], []
+    for gts, p in zip(gt_per_image, prepared):
+        if p is None:  # no detection takes part: only its counted gt matter (recall)
+            n_gt += sum(1 for g in gts if g['type'].lower() == cls
+                        and g['occluded'] <= MAX_OCCLUSION[difficulty]
+                        and g['truncated'] <= MAX_TRUNCATION[difficulty]
+                        and g['bbox'][3] - g['bbox'][1] > MIN_HEIGHT[difficulty])
+            flags.append(None)
+            continue
+        ig, n, idet = _flags(p, difficulty)
         n_gt += n
-        cleaned.append((gts, dets, dc, ig, idet))
-        scores += _statistics(cls, gts, dets, dc, ig, idet, compute_fp=False)[3]
+        flags.append((ig, idet))
+        tp_scores += _tp_scores(p, ig, idet, mo)
     if n_gt == 0:
         return None
-    thresholds = _thresholds(scores, n_gt)
+    thresholds = _thresholds(tp_scores, n_gt)
+    n_th = len(thresholds)
+    neg_th = [-t for t in thresholds]  # ascending, for bisect
+    # per image, the detections above threshold k change only where k passes one of its scores:
+    # match once per such segment of thresholds and add the result to the whole segment
+    d_tp, d_fp = [0] * (n_th + 1), [0] * (n_th + 1)
+    for p, f in zip(prepared, flags):
+        if f is None:
+            continue
+        ig, idet = f
+        cuts = sorted(set(p['scores']), reverse=True)
+        starts = [bisect.bisect_left(neg_th, -u) for u in cuts] + [n_th]
+        for u, a, b in zip(cuts, starts[:-1], starts[1:]):
+            if a == b:
+                continue
+            t, f_ = _tp_fp(p, ig, idet, [s >= u for s in p['scores']], mo)
+            d_tp[a] += t
+            d_tp[b] -= t
+            d_fp[a] += f_
+            d_fp[b] -= f_
+    tp, fp = np.cumsum(d_tp[:n_th]), np.cumsum(d_fp[:n_th])
     precision = np.zeros(N_SAMPLE_PTS)
-    for k, th in enumerate(thresholds):
-        tp = fp = 0
-        for gts, dets, dc, ig, idet in cleaned:
-            s = _statistics(cls, gts, dets, dc, ig, idet, compute_fp=True, thresh=th)
-            tp, fp = tp + s[0], fp + s[1]
-        precision[k] = tp / (tp + fp) if tp + fp else 0.0
+    for k in range(n_th):
+        precision[k] = tp[k] / (tp[k] + fp[k]) if tp[k] + fp[k] else 0.0
     for k in range(len(thresholds)):
         precision[k] = precision[k:].max()
     return precision
-
 
 def ap_r40(precision: np.ndarray) -> float:
     return float(precision[1:].sum() / 40 * 100)
@@ -189,8 +219,9 @@ def kitti_eval(gt_per_image: List[List[dict]], det_per_image: List[List[dict]],
     for cls in classes:
         if cls.lower() not in MIN_OVERLAP:
             raise ValueError(f'KITTI 2D evaluation defines Car, Pedestrian, Cyclist; got {cls!r}')
+        prepared = [_prepare(cls.lower(), g, d) for g, d in zip(gt_per_image, det_per_image)]
         for d, name in enumerate(DIFFICULTIES):
-            prec = kitti_precision_curve(cls, gt_per_image, det_per_image, d)
+            prec = kitti_precision_curve(cls, gt_per_image, det_per_image, d, prepared)
             if prec is None:
                 continue
             out[f'{cls}_{name}_R40'] = ap_r40(prec)

@@ -15,6 +15,7 @@ import torch
 from mmengine.model import BaseModule
 
 from crevdet.registry import MODELS, build_crevdet
+from ..layers.encoding_cache import EncodingCache
 from ..predictors.base_predictor import BaseVideoPredictor
 from ..weights import check_weights_fit, strip_prefix
 
@@ -29,6 +30,11 @@ class VideoPredictorBackbone(BaseModule):
         gates: how the attention masks join the last returned stage: ``'mean'`` (average over
             RPMs), ``'concat'`` (all RPMs) or ``'none'``. Models without masks need ``'none'``.
         frozen: eval mode and no gradients (the paper's setting); ``False`` fine-tunes.
+        streaming: at inference, reuse the encodings of frames that earlier windows of the same
+            video already encoded (see ``layers/encoding_cache.py``): a new frame of a stream
+            costs one encode plus the predictor steps instead of ``num_frames`` encodes. Same
+            outputs as the windowed computation; no effect in training. ``set_streaming``
+            switches it at run time.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
             load as they are, because the backbone owns the model's submodules under their names
@@ -40,7 +46,8 @@ class VideoPredictorBackbone(BaseModule):
     default_type = 'CrevNet'
 
     def __init__(self, model: dict, num_frames: int = 4, out_indices: Sequence[int] = (0, 1, 2),
-                 gates: str = 'mean', frozen: bool = True, init_cfg: Optional[dict] = None) -> None:
+                 gates: str = 'mean', frozen: bool = True, streaming: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if gates not in ('mean', 'concat', 'none'):
             raise ValueError(f"gates must be 'mean', 'concat' or 'none', got {gates!r}")
@@ -71,10 +78,15 @@ class VideoPredictorBackbone(BaseModule):
         self.out_channels = tuple(net.feat_channels[i] + (n_gate if i == self.out_indices[-1]
                                                           else 0) for i in self.out_indices)
         self.strides = tuple(net.feat_strides[i] for i in self.out_indices)
+        self.set_streaming(streaming)
         if frozen:
             for p in self.parameters():
                 p.requires_grad_(False)
             self.train()  # frozen: eval mode from the start (see train())
+
+    def set_streaming(self, enabled: bool = True) -> None:
+        """Switch streaming inference on (a fresh, empty cache) or off."""
+        self.net.encoding_cache = EncodingCache(size=4 * self.num_frames) if enabled else None
 
     @property
     def net(self) -> BaseVideoPredictor:

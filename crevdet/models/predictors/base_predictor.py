@@ -58,6 +58,10 @@ class BaseVideoPredictor(BaseModel):
         self.loss_weight = loss_weight
         self.loss_l1_weight = loss_l1_weight
 
+    # an EncodingCache (layers/encoding_cache.py) makes extract_feat reuse the encodings of
+    # earlier overlapping windows at inference (streaming); None: every window is encoded whole
+    encoding_cache = None
+
     def trained_steps(self) -> range:
         """Steps ``t`` (the step that consumes frame ``t`` and predicts ``t + 1``) whose
         predictions enter :meth:`loss` with ground-truth inputs, as a detection backbone runs

@@ -96,9 +96,14 @@ class UNetVideoPredictor(BaseVideoPredictor):
         seq = list(frames.unbind(1))
         steps = list(range(self.clip_len - 1, len(seq)))
         b = frames.shape[0]
-        feats = self.encoder(torch.cat([self._clip(seq, t) for t in steps]))
+        clips = [self._clip(seq, t) for t in steps]
+        if self.encoding_cache is not None and not torch.is_grad_enabled():  # streaming
+            enc = self.encoding_cache.encode_steps(clips, lambda x: tuple(self.encoder(x)))
+        else:
+            feats = self.encoder(torch.cat(clips))
+            enc = [tuple(f[i * b:(i + 1) * b] for f in feats) for i in range(len(steps))]
         state = None
-        for i in range(len(steps)):
-            z_next, state, gates = self.predictor(feats[-1][i * b:(i + 1) * b], state)
-        stages = tuple(f[-b:] for f in feats)
+        for e in enc:
+            z_next, state, gates = self.predictor(e[-1], state)
+        stages = enc[-1]
         return dict(stages=stages, gates=gates, latent=z_next)

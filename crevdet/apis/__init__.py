@@ -1,0 +1,3 @@
+from .video_detector import VideoDetector
+
+__all__ = ['VideoDetector']

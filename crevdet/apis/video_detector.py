@@ -1,0 +1,95 @@
+"""A trained crevdet detector run over the consecutive frames of a video (mmdet's ``apis`` style).
+
+Each frame is detected with the ``num_frames - 1`` frames before it as its window, through the
+config's own test pipeline (minus file loading and annotations), so a video is prepared exactly
+like KITTI's ``prev_2`` samples. With ``streaming=True`` the backbone reuses the encodings of the
+frames earlier windows already encoded (see ``models/layers/encoding_cache.py``).
+"""
+import time
+from typing import List, Optional, Sequence
+
+import numpy as np
+import torch
+
+_LOADERS = ('LoadMultiFrameImages', 'LoadImageFromFile', 'LoadAnnotations')
+_META = ('img_id', 'ori_shape', 'img_shape', 'scale_factor', 'flip', 'flip_direction',
+         'num_frames')
+
+
+class VideoDetector:
+    """Args:
+        config: a detection config (path or ``Config``) whose backbone takes stacked frames.
+        checkpoint: detector weights (``tools/train.py``'s ``epoch_N.pth``); loaded strictly.
+        device: ``'cpu'``, ``'cuda'`` ...
+        streaming: reuse earlier windows' encodings (same outputs, less compute).
+        cfg_options: ``--cfg-options`` style overrides.
+    """
+
+    def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu',
+                 streaming: bool = True, cfg_options: Optional[dict] = None) -> None:
+        from mmengine.config import Config
+        from mmengine.dataset import Compose
+        from mmengine.registry import DefaultScope
+        from mmengine.runner.checkpoint import _load_checkpoint
+
+        from crevdet.engine import install_checkpoint_loader
+        from crevdet.models.weights import check_weights_fit
+        from crevdet.registry import MODELS, TRANSFORMS
+        install_checkpoint_loader()
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        backbone = cfg.model.get('backbone', {})
+        if 'num_frames' not in backbone and 'model' not in backbone:
+            raise ValueError('VideoDetector needs a detector whose backbone takes stacked frames '
+                             '(CrevNetBackbone / VideoPredictorBackbone)')
+        backbone.init_cfg = None  # the detector checkpoint holds the backbone too
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'crevdet')):
+            self.model = MODELS.build(cfg.model)
+            pipeline = [dict(t) for t in cfg.test_dataloader.dataset.pipeline
+                        if t['type'] not in _LOADERS]
+            for t in pipeline:
+                if t['type'] == 'PackDetInputs':
+                    t['meta_keys'] = _META
+            self.pipeline = Compose([TRANSFORMS.build(t) for t in pipeline])
+        meta = {}
+        if checkpoint:
+            ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+            state, meta = ckpt.get('state_dict', ckpt), ckpt.get('meta', {})
+            check_weights_fit(self.model.state_dict(), state, checkpoint,
+                              f'the detector of {cfg.filename}', strict=True,
+                              opt_out='nothing: give the checkpoint of this config')
+            self.model.load_state_dict(state)
+        # class names as the detector was trained (mmengine stores the dataset's metainfo)
+        self.classes = tuple((meta.get('dataset_meta') or {}).get('classes')
+                             or ('Car', 'Pedestrian', 'Cyclist'))
+        self.model.to(device).eval()
+        self.device = device
+        self.num_frames = self.model.backbone.num_frames
+        self.model.backbone.set_streaming(streaming)
+        self.model_seconds = 0.0
+
+    def detect(self, window: Sequence[np.ndarray], frame_id: int = 0):
+        """``window``: ``num_frames`` BGR uint8 frames ``(H, W, 3)``, oldest first, target last.
+        Returns the target's ``pred_instances`` (boxes in the frame's pixels)."""
+        if len(window) != self.num_frames:
+            raise ValueError(f'the detector takes {self.num_frames} frames, got {len(window)}')
+        img = np.concatenate(list(window), axis=2)
+        data = self.pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
+                                  img_id=str(frame_id), num_frames=len(window)))
+        batch = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+        if self.device.startswith('cuda'):
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            out = self.model.test_step(batch)[0]
+        if self.device.startswith('cuda'):
+            torch.cuda.synchronize()
+        self.model_seconds += time.perf_counter() - t0
+        return out.pred_instances.cpu()
+
+    def detect_video(self, frames: List[np.ndarray]):
+        """Detections of every frame with ``num_frames - 1`` frames before it (the first ones
+        have no full window and get none)."""
+        t = self.num_frames
+        return [self.detect(frames[i - t + 1:i + 1], i) for i in range(t - 1, len(frames))]

@@ -1,0 +1,158 @@
+"""Run a trained detector over a video (or a folder of frames) and look at the result.
+
+    python tools/detect_video.py CONFIG CKPT INPUT [--out-dir DIR] [--score-thr 0.3]
+        [--frame-step N] [--max-frames N] [--windowed] [--device cpu|cuda] [--cfg-options ...]
+
+Every frame with ``num_frames - 1`` frames before it is detected (streaming: each frame is
+encoded once; ``--windowed`` re-encodes every window, for comparison). Outputs under
+``--out-dir`` (default ``work_dirs/detect_video/<input name>_<time>/``, never an existing one):
+  * ``detections.mp4`` / ``detections.gif``  frames with boxes, class names and scores
+  * ``labels/<frame>.txt``                   detections in KITTI result format (label_2 + score)
+  * ``summary.json``                         frames, detections, FPS of the model and overall
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from crevdet.utils import CfgDictAction  # noqa: E402
+
+COLOURS = [(0, 200, 0), (60, 20, 220), (255, 60, 0), (0, 200, 255), (200, 0, 200)]  # BGR
+
+
+def read_input(path: str, frame_step: int, max_frames: int):
+    """BGR frames of a video file or an image folder (sorted by name), and the frame rate."""
+    from crevdet.datasets.video_folder import IMAGE_EXTS, VIDEO_EXTS
+    if osp.isdir(path):
+        names = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
+        if not names:
+            raise SystemExit(f'error: no images ({"/".join(IMAGE_EXTS)}) in {path}')
+        frames = []
+        for f in names[::frame_step][:max_frames]:
+            img = cv2.imread(osp.join(path, f), cv2.IMREAD_COLOR)
+            if img is None:
+                raise SystemExit(f'error: cannot read frame {osp.join(path, f)}')
+            frames.append(img)
+        return frames, 10.0
+    if not osp.isfile(path):
+        raise SystemExit(f'error: input {path} does not exist')
+    if not path.lower().endswith(VIDEO_EXTS):
+        raise SystemExit(f'error: {path} is neither a video ({"/".join(VIDEO_EXTS)}) nor a '
+                         'folder of frames')
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise SystemExit(f'error: cannot open video {path} (unreadable file or codec)')
+    fps, frames, i = cap.get(cv2.CAP_PROP_FPS) or 10.0, [], 0
+    while len(frames) < max_frames:
+        ok, img = cap.read()
+        if not ok:
+            break
+        if i % frame_step == 0:
+            frames.append(img)
+        i += 1
+    cap.release()
+    if not frames:
+        raise SystemExit(f'error: no frame of {path} could be decoded')
+    return frames, fps / frame_step
+
+
+def draw(img: np.ndarray, inst, classes, score_thr: float) -> np.ndarray:
+    out = img.copy()
+    for box, label, score in zip(inst.bboxes.tolist(), inst.labels.tolist(),
+                                 inst.scores.tolist()):
+        if score < score_thr:
+            continue
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        colour = COLOURS[label % len(COLOURS)]
+        cv2.rectangle(out, (x1, y1), (x2, y2), colour, 2)
+        text = f'{classes[label]} {score:.2f}'
+        cv2.putText(out, text, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
+                    cv2.LINE_AA)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('input', help='video file or folder of frames')
+    parser.add_argument('--out-dir', help='output folder (must not exist)')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='draw and write detections at or above this score')
+    parser.add_argument('--frame-step', type=int, default=1,
+                        help='use every n-th frame (e.g. 3 for 30 fps video at KITTI\'s 10 Hz)')
+    parser.add_argument('--max-frames', type=int, default=10 ** 9)
+    parser.add_argument('--windowed', action='store_true',
+                        help='encode every window in full instead of streaming')
+    parser.add_argument('--device', help='cuda or cpu (default: cuda when available)')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
+    args = parser.parse_args(argv)
+    if args.frame_step < 1:
+        raise SystemExit('error: --frame-step must be >= 1')
+    import torch
+    from PIL import Image
+    from tqdm import tqdm
+
+    from crevdet.apis import VideoDetector
+    from crevdet.evaluation.functional.kitti import format_kitti_line
+    from crevdet.utils import register_all_modules
+    register_all_modules()
+    for f in (args.config, args.checkpoint):
+        if not osp.isfile(f):
+            raise SystemExit(f'error: {f} does not exist')
+    name = osp.splitext(osp.basename(osp.normpath(args.input)))[0]
+    out = args.out_dir or osp.join('work_dirs', 'detect_video',
+                                   f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
+    if osp.exists(out):
+        raise SystemExit(f'error: {out} exists; refusing to overwrite it')
+    frames, fps = read_input(args.input, args.frame_step, args.max_frames)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    det = VideoDetector(args.config, args.checkpoint, device, streaming=not args.windowed,
+                        cfg_options=args.cfg_options)
+    t = det.num_frames
+    if len(frames) < t:
+        raise SystemExit(f'error: {args.input} gives {len(frames)} frames; the detector needs '
+                         f'{t} (the target and {t - 1} before it)')
+    os.makedirs(osp.join(out, 'labels'))
+    drawn, n_det, t0 = [], 0, time.perf_counter()
+    for i in tqdm(range(t - 1, len(frames)), desc='detecting', unit='frame'):
+        inst = det.detect(frames[i - t + 1:i + 1], i)
+        keep = inst.scores >= args.score_thr
+        n_det += int(keep.sum())
+        with open(osp.join(out, 'labels', f'{i:06d}.txt'), 'w') as f:
+            for box, label, score in zip(inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
+                                         inst.scores[keep].tolist()):
+                f.write(format_kitti_line(det.classes[label], box, score) + '\n')
+        drawn.append(draw(frames[i], inst, det.classes, args.score_thr))
+    wall = time.perf_counter() - t0
+    h, w = drawn[0].shape[:2]
+    vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                         (w, h))
+    for f in drawn:
+        vw.write(f)
+    vw.release()
+    small = [Image.fromarray(cv2.resize(f, (w * 480 // max(w, 480), h * 480 // max(w, 480)))
+                             [:, :, ::-1]) for f in drawn]
+    small[0].save(osp.join(out, 'detections.gif'), save_all=True, append_images=small[1:],
+                  duration=int(1000 / fps), loop=0)
+    n = len(drawn)
+    summary = dict(input=args.input, frames_read=len(frames), frames_detected=n,
+                   detections=n_det, score_thr=args.score_thr,
+                   mode='windowed' if args.windowed else 'streaming', device=device,
+                   model_fps=n / det.model_seconds, overall_fps=n / wall)
+    with open(osp.join(out, 'summary.json'), 'x') as f:
+        json.dump(summary, f, indent=2)
+    print(f'{n} frames, {n_det} detections >= {args.score_thr}; model {summary["model_fps"]:.2f} '
+          f'frames/s ({summary["mode"]}, {device}), overall {summary["overall_fps"]:.2f} '
+          f'frames/s. Wrote detections.mp4/.gif, labels/ and summary.json to {out}')
+
+
+if __name__ == '__main__':
+    main()
