@@ -68,10 +68,19 @@ def test_mmdet_detector_builds_with_crevdet_backbone(scope):
 def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, tmp_path):
     work = str(tmp_path / 'work')
     env = dict(CREVDET_TEST_DATA=kitti_raw)
-    log = run_tool(['tools/train.py', TINY, '--work-dir', work,
-                    '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2'], env)
+    log = run_tool(['tools/train.py', TINY, '--work-dir', work, '--tensorboard',
+                    '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+                    'custom_hooks.0.interval=2'], env)
     assert osp.isfile(osp.join(work, 'iter_2.pth')), log
     assert 'video/psnr' in log
+    # TensorBoard (opt-in): scalars and the video-prediction grid as an image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = glob.glob(osp.join(work, '*', 'vis_data', 'events.out.tfevents.*'))
+    assert len(events) == 1, log
+    acc = EventAccumulator(events[0], size_guidance={'images': 0})
+    acc.Reload()
+    assert 'benchmark_tiny' in acc.Tags()['images'] and 'loss' in acc.Tags()['scalars']
+    assert glob.glob(osp.join(work, '*', 'vis_data', 'vis_image', 'benchmark_tiny_*.png'))
     dump = open(osp.join(work, 'tiny_pretrain_kitti.py')).read()
     # resume to 4 iterations: continues from iter 2 (the user's own checkpoint, trusted load)
     log = run_tool(['tools/train.py', TINY, '--work-dir', work, '--resume'], env)

@@ -1,7 +1,8 @@
 """Train a crevdet model (video-prediction pretraining or detection), mmdetection-style.
 
     python tools/train.py configs/pretrain_kitti.py [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--auto-scale-lr] [--tensorboard] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
 Multi-process: torchrun --nproc_per_node=N tools/train.py CONFIG --launcher pytorch
 (CPU-only machines use the gloo backend automatically).
 """
@@ -32,6 +33,9 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction,
                         help='override config settings, key=value (e.g. '
                         'train_dataloader.batch_size=2 model.n_future=1)')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard: scalars and the video-prediction grids '
+                        '(event files in <work_dir>/<timestamp>/vis_data; pip install tensorboard)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -58,6 +62,15 @@ def build_cfg(args) -> Config:
             raise SystemExit("--auto-scale-lr needs 'auto_scale_lr=dict(base_batch_size=...)' in "
                              'the config')
         cfg.auto_scale_lr.enable = True
+    if args.tensorboard:
+        import importlib.util
+        if importlib.util.find_spec('tensorboard') is None:
+            raise SystemExit('error: --tensorboard needs the tensorboard package: '
+                             'pip install "tensorboard>=2.14"')
+        backends = list(cfg.visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+        if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+            backends.append(dict(type='TensorboardVisBackend'))
+        cfg.visualizer.vis_backends = backends
     from crevdet.engine.checkpoint import plan_run_dir
     resume_from = plan_run_dir(cfg.work_dir, args.resume)
     if resume_from is not None:

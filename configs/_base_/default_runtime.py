@@ -15,6 +15,8 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
+# scalars and images (video-prediction grids) go to <work_dir>/<timestamp>/vis_data; TensorBoard
+# is opt-in: tools/train.py --tensorboard adds dict(type='TensorboardVisBackend') here
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)

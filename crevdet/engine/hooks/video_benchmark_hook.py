@@ -3,7 +3,9 @@ import os.path as osp
 import time
 from typing import List, Optional, Sequence
 
+import numpy as np
 import torch
+from PIL import Image
 from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -84,7 +86,11 @@ class VideoPredictionBenchmarkHook(Hook):
         """Draw the first clips of ``name``'s last evaluation under ``<work_dir>/vis_benchmark``."""
         stem, vis = self.last_vis.get(name, (None, None))
         if vis is not None:
-            save_prediction_visuals(osp.join(runner.work_dir, 'vis_benchmark', stem), *vis)
+            png, _ = save_prediction_visuals(osp.join(runner.work_dir, 'vis_benchmark', stem),
+                                             *vis)
+            # and to every visualisation backend (vis_data/vis_image, TensorBoard's Images tab)
+            runner.visualizer.add_image(f'benchmark_{name}', np.asarray(Image.open(png)),
+                                        step=runner.iter)
 
     @torch.no_grad()
     def evaluate(self, runner, step: Optional[int] = None, save_vis: bool = True,
