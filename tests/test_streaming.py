@@ -124,3 +124,20 @@ def test_detect_video_tool_end_to_end(tmp_path):
     bad.write_bytes(b'not a video')
     with pytest.raises(SystemExit, match='cannot open video'):
         detect_video.main([config, ckpt, str(bad), '--out-dir', str(tmp_path / 'o2')])
+
+
+def test_inference_autocast_keeps_float32_outputs_and_training_untouched():
+    torch.manual_seed(0)
+    bb = CrevNetBackbone(model=TINY_CREVNET, inference_autocast='bf16')
+    for p in bb.parameters():  # leave the exact copy-last start: non-trivial features
+        p.data.add_(torch.randn_like(p) * 0.05)
+    x = torch.rand(1, 12, 32, 48)
+    with torch.no_grad():
+        out = bb(x)
+        bb.inference_autocast = None
+        ref = bb(x)
+    for o, r in zip(out, ref):
+        assert o.dtype == torch.float32 and not torch.equal(o, r)  # it did run in bf16
+        assert torch.allclose(o, r, atol=0.05, rtol=0.05)
+    with pytest.raises(ValueError, match="inference_autocast must be None, 'bf16' or 'fp16'"):
+        CrevNetBackbone(model=TINY_CREVNET, inference_autocast='int8')

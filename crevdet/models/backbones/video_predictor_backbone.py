@@ -35,6 +35,10 @@ class VideoPredictorBackbone(BaseModule):
             costs one encode plus the predictor steps instead of ``num_frames`` encodes. Same
             outputs as the windowed computation; no effect in training. ``set_streaming``
             switches it at run time.
+        inference_autocast: ``'bf16'`` or ``'fp16'`` runs the backbone under ``torch.autocast``
+            at inference (eval mode) and returns float32 features, so the head, the box coder
+            and mmcv's NMS stay in float32. On CPUs with bf16 support this halves the backbone's
+            time; the AP change is measured in the README. None (default): float32 throughout.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
             load as they are, because the backbone owns the model's submodules under their names
@@ -47,6 +51,7 @@ class VideoPredictorBackbone(BaseModule):
 
     def __init__(self, model: dict, num_frames: int = 4, out_indices: Sequence[int] = (0, 1, 2),
                  gates: str = 'mean', frozen: bool = True, streaming: bool = False,
+                 inference_autocast: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if gates not in ('mean', 'concat', 'none'):
@@ -78,6 +83,10 @@ class VideoPredictorBackbone(BaseModule):
         self.out_channels = tuple(net.feat_channels[i] + (n_gate if i == self.out_indices[-1]
                                                           else 0) for i in self.out_indices)
         self.strides = tuple(net.feat_strides[i] for i in self.out_indices)
+        if inference_autocast not in (None, 'bf16', 'fp16'):
+            raise ValueError(f"inference_autocast must be None, 'bf16' or 'fp16', got "
+                             f'{inference_autocast!r}')
+        self.inference_autocast = inference_autocast
         self.set_streaming(streaming)
         if frozen:
             for p in self.parameters():
@@ -134,8 +143,14 @@ class VideoPredictorBackbone(BaseModule):
             raise ValueError(f'{type(self).__name__} expects {self.num_frames} stacked frames of '
                              f'{c} channels ({c * self.num_frames}), got {ct} channels')
         frames = x.view(b, self.num_frames, c, h, w)
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+        cast = self.inference_autocast if not self.training else None
+        dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cast)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen), \
+                torch.autocast(x.device.type, dtype=dtype, enabled=cast is not None):
             feats = self.net.extract_feat(frames)
+        if cast is not None:
+            feats = dict(feats, stages=[s.float() for s in feats['stages']],
+                         gates=[g.float() for g in feats['gates']])
         # 3D mode: keep the newest time slice of each (B, C, k, h, w) clip feature
         newest = lambda t: t[:, :, -1] if t.dim() == 5 else t  # noqa: E731
         outs = [newest(feats['stages'][i]) for i in self.out_indices]
