@@ -141,3 +141,5 @@ def test_inference_autocast_keeps_float32_outputs_and_training_untouched():
         assert torch.allclose(o, r, atol=0.05, rtol=0.05)
     with pytest.raises(ValueError, match="inference_autocast must be None, 'bf16' or 'fp16'"):
         CrevNetBackbone(model=TINY_CREVNET, inference_autocast='int8')
+    with pytest.raises(ValueError, match='compile=True is an inference option for frozen'):
+        CrevNetBackbone(model=TINY_CREVNET, frozen=False, compile=True)
