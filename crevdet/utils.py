@@ -42,8 +42,7 @@ class CfgDictAction(DictAction):
         if plain[:1] in ('[', '(') or ',' in plain:
             return DictAction._parse_iterable(val)
         if len(plain) >= 2 and plain[0] == plain[-1] and plain[0] in '\'"':
-            plain = plain[1:-1]  # quoted: always a string
-            return plain
+            return plain[1:-1]  # quoted: always a string
         return DictAction._parse_int_float_bool(plain)
 
 

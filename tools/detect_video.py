@@ -18,64 +18,22 @@ import sys
 import time
 
 import cv2
-import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from crevdet.utils import CfgDictAction  # noqa: E402
 
-COLOURS = [(0, 200, 0), (60, 20, 220), (255, 60, 0), (0, 200, 255), (200, 0, 200)]  # BGR
-
-
 def read_input(path: str, frame_step: int, max_frames: int):
     """BGR frames of a video file or an image folder (sorted by name), and the frame rate."""
-    from crevdet.datasets.video_folder import IMAGE_EXTS, VIDEO_EXTS
-    if osp.isdir(path):
-        names = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
-        if not names:
-            raise SystemExit(f'error: no images ({"/".join(IMAGE_EXTS)}) in {path}')
-        frames = []
-        for f in names[::frame_step][:max_frames]:
-            img = cv2.imread(osp.join(path, f), cv2.IMREAD_COLOR)
-            if img is None:
-                raise SystemExit(f'error: cannot read frame {osp.join(path, f)}')
-            frames.append(img)
-        return frames, 10.0
-    if not osp.isfile(path):
-        raise SystemExit(f'error: input {path} does not exist')
-    if not path.lower().endswith(VIDEO_EXTS):
-        raise SystemExit(f'error: {path} is neither a video ({"/".join(VIDEO_EXTS)}) nor a '
-                         'folder of frames')
-    cap = cv2.VideoCapture(path)
-    if not cap.isOpened():
-        raise SystemExit(f'error: cannot open video {path} (unreadable file or codec)')
-    fps, frames, i = cap.get(cv2.CAP_PROP_FPS) or 10.0, [], 0
-    while len(frames) < max_frames:
-        ok, img = cap.read()
-        if not ok:
-            break
-        if i % frame_step == 0:
-            frames.append(img)
-        i += 1
-    cap.release()
-    if not frames:
-        raise SystemExit(f'error: no frame of {path} could be decoded')
-    return frames, fps / frame_step
-
-
-def draw(img: np.ndarray, inst, classes, score_thr: float) -> np.ndarray:
-    out = img.copy()
-    for box, label, score in zip(inst.bboxes.tolist(), inst.labels.tolist(),
-                                 inst.scores.tolist()):
-        if score < score_thr:
-            continue
-        x1, y1, x2, y2 = (int(round(v)) for v in box)
-        colour = COLOURS[label % len(COLOURS)]
-        cv2.rectangle(out, (x1, y1), (x2, y2), colour, 2)
-        text = f'{classes[label]} {score:.2f}'
-        cv2.putText(out, text, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
-                    cv2.LINE_AA)
-    return out
+    from crevdet.datasets.video_folder import read_frames
+    try:
+        frames, fps, truncated = read_frames(path, frame_step, max_frames,
+                                             transform=lambda f: f[:, :, ::-1])
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    if truncated:
+        print(f'warning: {truncated}; detecting on the decodable frames')
+    return frames, fps
 
 
 def main(argv=None):
@@ -103,6 +61,7 @@ def main(argv=None):
     from crevdet.apis import VideoDetector
     from crevdet.evaluation.functional.kitti import format_kitti_line
     from crevdet.utils import register_all_modules
+    from crevdet.visualization import draw_boxes
     register_all_modules()
     for f in (args.config, args.checkpoint):
         if not osp.isfile(f):
@@ -122,15 +81,17 @@ def main(argv=None):
                          f'{t} (the target and {t - 1} before it)')
     os.makedirs(osp.join(out, 'labels'))
     drawn, n_det, t0 = [], 0, time.perf_counter()
-    for i in tqdm(range(t - 1, len(frames)), desc='detecting', unit='frame'):
-        inst = det.detect(frames[i - t + 1:i + 1], i)
+    for i, window in tqdm(det.windows(frames), total=len(frames) - t + 1, desc='detecting',
+                          unit='frame'):
+        inst = det.detect(window, i)
         keep = inst.scores >= args.score_thr
         n_det += int(keep.sum())
         with open(osp.join(out, 'labels', f'{i:06d}.txt'), 'w') as f:
             for box, label, score in zip(inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
                                          inst.scores[keep].tolist()):
                 f.write(format_kitti_line(det.classes[label], box, score) + '\n')
-        drawn.append(draw(frames[i], inst, det.classes, args.score_thr))
+        drawn.append(draw_boxes(frames[i], inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
+                                det.classes, inst.scores[keep].tolist()))
     wall = time.perf_counter() - t0
     h, w = drawn[0].shape[:2]
     vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), fps,

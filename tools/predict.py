@@ -25,40 +25,19 @@ def load_frames(path: str, frame_size, frame_step: int, allow_truncated: bool = 
     """All frames of a video file or image folder, resized/cropped like the training data. A
     video that decodes fewer frames than its header announces is an error (a truncated or
     corrupt file) unless ``allow_truncated``, which goes on with the decodable ones (reported)."""
-    from crevdet.datasets.base_video import read_image, resize_center_crop
-    from crevdet.datasets.video_folder import IMAGE_EXTS, VIDEO_EXTS
-    if osp.isfile(path):
-        if not path.lower().endswith(VIDEO_EXTS):
-            raise SystemExit(f'error: {path} is not a video file ({"/".join(VIDEO_EXTS)})')
-        cap = cv2.VideoCapture(path)
-        if not cap.isOpened():
-            raise SystemExit(f'error: cannot open video {path}')
-        frames, i = [], 0
-        while True:
-            ok, img = cap.read()
-            if not ok:
-                break
-            if i % frame_step == 0:
-                frames.append(resize_center_crop(img[:, :, ::-1], frame_size))
-            i += 1
-        fps = cap.get(cv2.CAP_PROP_FPS) or 10
-        announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        cap.release()
-        if 0 < i < announced:
-            msg = (f'{path} announces {announced} frames but only {i} decode (truncated or '
-                   'corrupt file)')
-            if not allow_truncated:
-                raise SystemExit(f'error: {msg}; pass --allow-truncated to predict on the '
-                                 f'{i} decodable frames')
-            print(f'warning: {msg}; predicting on those {i} frames (--allow-truncated)')
-        return frames, fps / frame_step
-    if osp.isdir(path):
-        files = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
-        if not files:
-            raise SystemExit(f'error: no images ({"/".join(IMAGE_EXTS)}) in {path}')
-        return [resize_center_crop(read_image(osp.join(path, f)), frame_size)
-                for f in files[::frame_step]], 10.0
-    raise SystemExit(f'error: input {path} does not exist')
+    from crevdet.datasets.base_video import resize_center_crop
+    from crevdet.datasets.video_folder import read_frames
+    try:
+        frames, fps, truncated = read_frames(
+            path, frame_step, transform=lambda f: resize_center_crop(f, frame_size))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    if truncated:
+        if not allow_truncated:
+            raise SystemExit(f'error: {truncated}; pass --allow-truncated to predict on the '
+                             'decodable frames')
+        print(f'warning: {truncated}; predicting on the decodable frames (--allow-truncated)')
+    return frames, fps
 
 
 def main(argv=None):

@@ -6,7 +6,7 @@ like KITTI's ``prev_2`` samples. With ``streaming=True`` the backbone reuses the
 frames earlier windows already encoded (see ``models/layers/encoding_cache.py``).
 """
 import time
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -88,8 +88,9 @@ class VideoDetector:
         self.model_seconds += time.perf_counter() - t0
         return out.pred_instances.cpu()
 
-    def detect_video(self, frames: List[np.ndarray]):
-        """Detections of every frame with ``num_frames - 1`` frames before it (the first ones
-        have no full window and get none)."""
+    def windows(self, frames: Sequence[np.ndarray]) -> Iterator[Tuple[int, List[np.ndarray]]]:
+        """``(index, window)`` for every frame with ``num_frames - 1`` frames before it (the
+        first ones have no full window)."""
         t = self.num_frames
-        return [self.detect(frames[i - t + 1:i + 1], i) for i in range(t - 1, len(frames))]
+        for i in range(t - 1, len(frames)):
+            yield i, list(frames[i - t + 1:i + 1])

@@ -66,6 +66,17 @@ def frame_number(path: str) -> Optional[int]:
     return int(stem) if stem.isdigit() else None
 
 
+def _missing(nums: List[int]) -> List[int]:
+    return [n for a, b in zip(nums, nums[1:]) for n in range(a + 1, b)]
+
+
+def missing_frame_numbers(frames: List[str]) -> List[int]:
+    """The frame numbers missing between sorted, numbered frame files (``0000000042.png``);
+    empty when the names are not all plain numbers (no gap can be seen then)."""
+    nums = [frame_number(f) for f in frames]
+    return [] if any(n is None for n in nums) else _missing(nums)
+
+
 def split_at_gaps(frames: List[str], source: str, on_gap: str) -> List[List[str]]:
     """Sorted frame files of one source as runs of consecutive frame numbers. A gap (a missing
     frame) is an error naming the source and the missing numbers unless ``on_gap='split'``, where
@@ -77,7 +88,7 @@ def split_at_gaps(frames: List[str], source: str, on_gap: str) -> List[List[str]
     cuts = [i for i in range(1, len(nums)) if nums[i] != nums[i - 1] + 1]
     if not cuts:
         return [frames]
-    missing = [n for i in cuts for n in range(nums[i - 1] + 1, nums[i])][:8]
+    missing = _missing(nums)[:8]
     if on_gap != 'split':
         raise ValueError(
             f'{source}: frame numbering has {len(cuts)} gap(s), missing frame number(s) '

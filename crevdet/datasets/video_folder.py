@@ -1,14 +1,14 @@
 """A user's own footage: a folder of video files and/or folders of frame images."""
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from mmengine.logging import print_log
 
 from crevdet.registry import DATASETS
-from .base_video import BaseVideoDataset, resize_center_crop, split_at_gaps
+from .base_video import BaseVideoDataset, read_image, resize_center_crop, split_at_gaps
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -40,6 +40,53 @@ def read_video_frames(path: str, start: int, count: int, step: int = 1) -> np.nd
         idx += 1
     cap.release()
     return np.stack(frames)
+
+
+def read_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
+                transform: Optional[Callable[[np.ndarray], np.ndarray]] = None
+                ) -> Tuple[List[np.ndarray], float, Optional[str]]:
+    """Every ``frame_step``-th frame (at most ``max_frames``) of a video file or of a folder of
+    images sorted by name: the tools' reader of a user's input (``predict.py``,
+    ``detect_video.py``, ``det_fps.py --video``).
+
+    Returns the frames as RGB uint8 ``(H, W, 3)``, each passed through ``transform`` when given
+    (applied while reading, so a long video is never held at full size); the frame rate after
+    ``frame_step`` (10 for a folder); and, for a video read to its end that decodes fewer frames
+    than its header announces, a note saying so (a truncated or corrupt file), else None.
+    Errors name the path and the expected input."""
+    transform = transform or (lambda f: f)
+    if osp.isdir(path):
+        names = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
+        if not names:
+            raise FileNotFoundError(f'no images ({"/".join(IMAGE_EXTS)}) in {path}')
+        return [transform(read_image(osp.join(path, f)))
+                for f in names[::frame_step][:max_frames]], 10.0, None
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'input {path} does not exist')
+    if not path.lower().endswith(VIDEO_EXTS):
+        raise ValueError(f'{path} is neither a video ({"/".join(VIDEO_EXTS)}) nor a folder of '
+                         'frames')
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise OSError(f'cannot open video {path} (unreadable file or codec)')
+    fps, announced = cap.get(cv2.CAP_PROP_FPS) or 10.0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    frames, decoded, at_end = [], 0, False
+    while max_frames is None or len(frames) < max_frames:
+        ok, img = cap.read()
+        if not ok:
+            at_end = True
+            break
+        if decoded % frame_step == 0:
+            frames.append(transform(img[:, :, ::-1]))
+        decoded += 1
+    cap.release()
+    if not frames:
+        raise OSError(f'no frame of {path} could be decoded')
+    truncated = None
+    if at_end and decoded < announced:
+        truncated = (f'{path} announces {announced} frames but only {decoded} decode (truncated '
+                     'or corrupt file)')
+    return frames, fps / frame_step, truncated
 
 
 @DATASETS.register_module()

@@ -144,6 +144,12 @@ def checkpoint_step(path: str) -> Optional[Tuple[str, int]]:
     return (m.group(1), int(m.group(2))) if m else None
 
 
+def _run_checkpoints(work_dir: str) -> List[str]:
+    """The ``iter_N`` / ``epoch_N`` checkpoints of ``work_dir``, oldest step first."""
+    return sorted((p for p in glob.glob(osp.join(work_dir, '*.pth')) if checkpoint_step(p)),
+                  key=checkpoint_step)
+
+
 def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[str, str]]]:
     """The checkpoint ``--resume`` continues from: the one ``last_checkpoint`` names, or when that
     one is unreadable (an interrupted save) the newest readable ``iter_N`` / ``epoch_N`` file.
@@ -157,8 +163,7 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[
             named = f.read().strip()
         if named:
             candidates.append(named if osp.isabs(named) else osp.join(work_dir, named))
-    steps = [(checkpoint_step(p), p) for p in glob.glob(osp.join(work_dir, '*.pth'))]
-    candidates += [p for s, p in sorted((s, p) for s, p in steps if s)[::-1]]
+    candidates += _run_checkpoints(work_dir)[::-1]
     skipped, seen = [], set()
     for path in candidates:
         if path in seen:
@@ -172,10 +177,6 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[
             return path, skipped
         skipped.append((path, problem))
     return None, skipped
-
-
-def _run_checkpoints(work_dir: str) -> List[str]:
-    return sorted(p for p in glob.glob(osp.join(work_dir, '*.pth')) if checkpoint_step(p))
 
 
 def plan_run_dir(work_dir: str, resume: Optional[str]) -> Optional[str]:
@@ -223,8 +224,8 @@ def plan_run_dir(work_dir: str, resume: Optional[str]) -> Optional[str]:
             hint = f'; the newest readable checkpoint there is {good}' if good else ''
             raise SystemExit(f'error: --resume checkpoint {path} is {problem}{hint}')
     step = checkpoint_step(path)
-    later = [p for p in _run_checkpoints(work_dir) if step and checkpoint_step(p)[0] == step[0]
-             and checkpoint_step(p)[1] > step[1]]
+    later = [p for p in existing if step and checkpoint_step(p)[0] == step[0]
+             and checkpoint_step(p)[1] > step[1] and osp.isfile(p)]
     if later:
         raise SystemExit(f'error: resuming from {path} in {work_dir} would overwrite its later '
                          f'checkpoints ({", ".join(osp.basename(p) for p in later)}); resume into '

@@ -13,7 +13,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
-from crevdet.models.weights import apply_revise_keys, check_weights_fit
+from crevdet.models.weights import apply_revise_keys, check_weights_fit, fitting_part
 from .checkpoint import install_checkpoint_loader, trusted_checkpoints
 from .hooks import NaNGuardHook, PortableCheckpointHook
 
@@ -58,23 +58,21 @@ class CrevdetRunner(Runner):
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
         # mmengine's own body, with the fit check before the (then partial-safe) load
-        rules = revise_keys
         checkpoint = _load_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
-        state = apply_revise_keys(checkpoint.get('state_dict', checkpoint), rules)
+        raw = checkpoint.get('state_dict', checkpoint)
+        state = apply_revise_keys(raw, revise_keys)  # once; the load below reuses it
         own = model.state_dict()
         exact = check_weights_fit(own, state, filename, f'the {type(model).__name__} of '
                                   f'{osp.basename(self.cfg.filename or "the config")}',
                                   strict=strict or self.cfg.get('load_strict', True),
                                   opt_out="'load_strict=False' (--cfg-options load_strict=False)")
-        if not exact:  # drop shape mismatches, which torch refuses even with strict=False
-            kept = OrderedDict((k, v) for k, v in state.items()
-                               if k not in own or v.shape == own[k].shape)
-            kept._metadata = getattr(checkpoint.get('state_dict', checkpoint), '_metadata',
-                                     OrderedDict())
-            checkpoint, rules = dict(checkpoint, state_dict=kept), []
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, False, revise_keys=rules)
+        # a partial load keeps the entries that fit: torch refuses other shapes even when not strict
+        kept = OrderedDict(state if exact else fitting_part(own, state))
+        kept._metadata = getattr(raw, '_metadata', OrderedDict())  # BN version info and the like
+        checkpoint = _load_checkpoint_to_model(model, dict(checkpoint, state_dict=kept), False,
+                                               revise_keys=[])
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

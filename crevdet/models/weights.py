@@ -75,6 +75,13 @@ def check_weights_fit(model_sd: Dict[str, torch.Tensor], ckpt_sd: Dict[str, torc
     return False
 
 
+def fitting_part(model_sd: Dict[str, torch.Tensor], ckpt_sd: Dict[str, torch.Tensor]
+                 ) -> Dict[str, torch.Tensor]:
+    """The checkpoint entries a partial load can take: keys the model has, with its shapes
+    (``load_state_dict(strict=False)`` still refuses other shapes)."""
+    return {k: v for k, v in ckpt_sd.items() if k in model_sd and v.shape == model_sd[k].shape}
+
+
 def strip_prefix(state_dict: Dict[str, torch.Tensor], prefix: Optional[str]
                  ) -> Dict[str, torch.Tensor]:
     """Keys under ``prefix`` (e.g. ``'backbone.'``) with the prefix removed; all when None."""
@@ -86,8 +93,8 @@ def strip_prefix(state_dict: Dict[str, torch.Tensor], prefix: Optional[str]
     return out
 
 
-def apply_revise_keys(state_dict: Dict[str, torch.Tensor], rules: Sequence[Tuple[str, str]]
-                ) -> Dict[str, torch.Tensor]:
+def apply_revise_keys(state_dict: Dict[str, torch.Tensor],
+                      rules: Sequence[Tuple[str, str]]) -> Dict[str, torch.Tensor]:
     """mmengine's ``revise_keys``: regex substitutions applied to every key."""
     for pattern, repl in rules:
         state_dict = {re.sub(pattern, repl, k): v for k, v in state_dict.items()}

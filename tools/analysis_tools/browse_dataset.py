@@ -21,9 +21,7 @@ import numpy as np
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from crevdet.utils import CfgDictAction  # noqa: E402
-
-COLOURS = [(0, 200, 0), (60, 20, 220), (255, 60, 0), (0, 200, 255), (200, 0, 200)]  # BGR
-
+from crevdet.visualization import draw_boxes  # noqa: E402
 
 def caption(img: np.ndarray, text: str) -> np.ndarray:
     bar = np.full((18, img.shape[1], 3), 255, np.uint8)
@@ -36,15 +34,10 @@ def detection_picture(item: dict, classes) -> np.ndarray:
     x = item['inputs'].numpy()
     t = x.shape[0] // 3
     frames = [np.ascontiguousarray(x[3 * i:3 * i + 3].transpose(1, 2, 0)) for i in range(t)]
-    target = frames[-1].copy()
     gt = item['data_samples'].gt_instances
     boxes = gt.bboxes.tensor if hasattr(gt.bboxes, 'tensor') else gt.bboxes
-    for box, label in zip(boxes.tolist(), gt.labels.tolist()):
-        x1, y1, x2, y2 = (int(round(v)) for v in box)
-        c = COLOURS[label % len(COLOURS)]
-        cv2.rectangle(target, (x1, y1), (x2, y2), c, 1)
-        cv2.putText(target, classes[label], (x1, max(10, y1 - 2)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.35, c, 1, cv2.LINE_AA)
+    target = draw_boxes(frames[-1], boxes.tolist(), gt.labels.tolist(), classes, thickness=1,
+                        font_scale=0.35)
     names = [f't-{t - 1 - i}' for i in range(t - 1)] + ['target + boxes']
     gap = np.full((frames[0].shape[0] + 18, 4, 3), 255, np.uint8)
     parts = []

@@ -74,11 +74,14 @@ def video_fps(args) -> None:
     import torch
 
     from crevdet.apis import VideoDetector
+    from crevdet.datasets.video_folder import read_frames
     from crevdet.utils import register_all_modules
-    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    from detect_video import read_input
     register_all_modules()
-    frames, _ = read_input(args.video, args.frame_step, args.num_images + args.warmup + 8)
+    try:  # BGR, as the detector's pipeline expects
+        frames, _, _ = read_frames(args.video, args.frame_step, args.num_images + args.warmup + 8,
+                                   transform=lambda f: f[:, :, ::-1])
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     results = {}
     # one detector (same weights, random ones too), streaming switched on for the second pass
@@ -86,12 +89,11 @@ def video_fps(args) -> None:
                         cfg_options=args.cfg_options)
     for mode in ('windowed', 'streaming'):
         det.model.backbone.set_streaming(mode == 'streaming')
-        t = det.num_frames
-        idx = range(t - 1, len(frames))
-        for i in idx[:args.warmup]:
-            det.detect(frames[i - t + 1:i + 1], i)
+        windows = list(det.windows(frames))
+        for i, w in windows[:args.warmup]:
+            det.detect(w, i)
         det.model_seconds = 0.0
-        outs = [det.detect(frames[i - t + 1:i + 1], i) for i in idx[args.warmup:]]
+        outs = [det.detect(w, i) for i, w in windows[args.warmup:]]
         results[mode] = (len(outs) / det.model_seconds, outs)
         print(f'{mode:9s}: {results[mode][0]:.2f} images/s ({1000 / results[mode][0]:.1f} '
               f'ms/image) on {device}, {len(outs)} consecutive frames of {args.video}, batch 1, '

@@ -53,12 +53,11 @@ class Plan:
                              '(move it away or choose another --out-root)')
         self.links.append((src, dst, copy))
 
-    def extract(self, archive: str, member: str, dst: str) -> None:
+    def extract(self, archive: str, member: zipfile.ZipInfo, dst: str) -> None:
         if osp.exists(dst):
-            info = zipfile.ZipFile(archive).getinfo(member)
-            if osp.getsize(dst) == info.file_size:
+            if osp.getsize(dst) == member.file_size:
                 return
-            raise SystemExit(f'error: {dst} exists with another size than {member} in '
+            raise SystemExit(f'error: {dst} exists with another size than {member.filename} in '
                              f'{archive}; not overwriting it')
         self.extracts.append((archive, member, dst))
 
@@ -98,8 +97,8 @@ def plan_object(sources, obj_root: str, plan: Plan, copy: bool) -> dict:
             raise SystemExit(f'error: --object {src} does not exist')
         if zipfile.is_zipfile(src):
             members = defaultdict(list)
-            for m in zipfile.ZipFile(src).namelist():
-                parts = m.split('/')
+            for m in zipfile.ZipFile(src).infolist():
+                parts = m.filename.split('/')
                 if len(parts) == 3 and parts[0] == 'training' and parts[1] in KINDS and parts[2]:
                     members[parts[1]].append(m)
             if not members:
@@ -108,7 +107,7 @@ def plan_object(sources, obj_root: str, plan: Plan, copy: bool) -> dict:
             for kind, ms in members.items():
                 claim(kind, src)
                 for m in ms:
-                    plan.extract(src, m, osp.join(obj_root, m))
+                    plan.extract(src, m, osp.join(obj_root, m.filename))
             continue
         root = src if osp.basename(osp.normpath(src)) == 'training' else osp.join(src, 'training')
         kinds = [k for k in KINDS if osp.isdir(osp.join(root, k))]
@@ -128,16 +127,16 @@ def plan_raw(sources, raw_root: str, plan: Plan, copy: bool) -> list:
         if not osp.exists(src):
             raise SystemExit(f'error: --raw {src} does not exist')
         if zipfile.is_zipfile(src):
-            names = [m for m in zipfile.ZipFile(src).namelist() if not m.endswith('/')]
-            found = {m.split('/')[1] for m in names
-                     if len(m.split('/')) > 2 and DRIVE_RE.match(m.split('/')[1])}
-            if not found:
+            members = [(m, m.filename.split('/')) for m in zipfile.ZipFile(src).infolist()
+                       if not m.is_dir()]
+            members = [(m, parts[1]) for m, parts in members
+                       if len(parts) > 2 and DRIVE_RE.match(parts[1])]
+            if not members:
                 raise SystemExit(f'error: {src} holds no <date>/<date>_drive_<dddd>_sync/ files; '
                                  'is it a KITTI raw drive archive?')
-            for m in names:
-                if DRIVE_RE.match(m.split('/')[1] if m.count('/') > 1 else ''):
-                    plan.extract(src, m, osp.join(raw_root, m))
-            drives += [(d, None) for d in sorted(found)]
+            for m, _ in members:
+                plan.extract(src, m, osp.join(raw_root, m.filename))
+            drives += [(d, None) for d in sorted({d for _, d in members})]
             continue
         name = osp.basename(osp.normpath(src))
         if DRIVE_RE.match(name):
@@ -213,7 +212,7 @@ def check_object(obj_root: str, kinds: dict, ids, dry: bool):
 
 
 def check_raw(raw_root: str, drives, dry: bool):
-    from crevdet.datasets.base_video import frame_number
+    from crevdet.datasets.base_video import missing_frame_numbers
     from crevdet.datasets.kitti_det import png_size
     rows, problems = [], []
     for drive, src in drives:
@@ -221,9 +220,7 @@ def check_raw(raw_root: str, drives, dry: bool):
         frames_dir = osp.join(folder, 'image_02', 'data')
         files = sorted(f for f in os.listdir(frames_dir) if f.endswith('.png')) \
             if osp.isdir(frames_dir) else []
-        nums = [frame_number(f) for f in files]
-        gaps = [n for a, b in zip(nums, nums[1:]) if a is not None and b is not None
-                for n in range(a + 1, b)]
+        gaps = missing_frame_numbers(files)
         sizes = {png_size(osp.join(frames_dir, f)) for f in files}
         rows.append((drive, len(files), len(gaps), ', '.join(f'{s[0]}x{s[1]}' for s in sizes
                                                               if s) or '-'))

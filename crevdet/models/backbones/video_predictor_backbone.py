@@ -17,7 +17,7 @@ from mmengine.model import BaseModule
 from crevdet.registry import MODELS, build_crevdet
 from ..layers.encoding_cache import EncodingCache
 from ..predictors.base_predictor import BaseVideoPredictor
-from ..weights import check_weights_fit, strip_prefix
+from ..weights import check_weights_fit, fitting_part, strip_prefix
 
 
 @MODELS.register_module()
@@ -135,8 +135,7 @@ class VideoPredictorBackbone(BaseModule):
         check_weights_fit(own, state, path, f'{type(self).__name__} (model.backbone)',
                           strict=cfg.get('strict', True),
                           opt_out='model.backbone.init_cfg.strict=False')
-        self.load_state_dict({k: v for k, v in state.items()
-                              if k in own and v.shape == own[k].shape}, strict=False)
+        self.load_state_dict(fitting_part(own, state), strict=False)
         self._is_init = True
 
     def _compile_net(self) -> None:
