@@ -12,11 +12,7 @@ model = dict(
     backbone=dict(
         _delete_=True, type='CrevNetBackbone', num_frames=num_frames, out_indices=(1, 2),
         gates='mean', frozen=True,
-        model=dict(in_channels=3, n_past=4, n_future=1,
-                   autoencoder=dict(init_squeeze=2, blocks=(4, 5, 3), strides=(1, 2, 2),
-                                    norm='none'),
-                   predictor=dict(num_layers=8, hidden_channels=64, cell='convlstm',
-                                  bias=False, update='scaled_convex')),
+        model='configs/pretrain_kitti_416x128.py',  # its `model`: the architecture, once
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     neck=dict(in_channels=[48, 288], start_level=0, add_extra_convs='on_output', num_outs=5),
     bbox_head=dict(num_classes=3,

@@ -3,8 +3,7 @@
 # Pretrain first:  python tools/train.py configs/pretrain_srvp_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
 pretrained = 'work_dirs/pretrain_srvp_kitti_416x128/iter_20000.pth'
-srvp = dict(type='SRVP', in_channels=3, n_past=4, n_future=1, frame_size=(128, 416), nf=32,
-            nh=128, ny=32, nz=32, n_inf=2, n_content=2, dt=0.5, num_samples=1)
+srvp = 'configs/pretrain_srvp_kitti_416x128.py'  # its `model`
 feat_channels = (64, 128)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=srvp,

@@ -4,9 +4,7 @@
 # Pretrain first:  python tools/train.py configs/pretrain_unet_rpm_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
 pretrained = 'work_dirs/pretrain_unet_rpm_kitti_416x128/iter_20000.pth'
-unet_rpm = dict(type='UNetVideoPredictor', in_channels=3, n_past=4, n_future=1,
-                encoder=dict(channels=(32, 64, 128), norm='gn'),
-                predictor=dict(type='rpm', num_layers=8, hidden_channels=64, cell='convlstm'))
+unet_rpm = 'configs/pretrain_unet_rpm_kitti_416x128.py'  # its `model`
 # stage 1: 64 channels; stage 2: 128 + 64 (mean RPM gate over the latent's half)
 feat_channels = (64, 192)
 model = dict(

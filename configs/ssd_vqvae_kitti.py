@@ -3,8 +3,7 @@
 # Pretrain first:  python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
 pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/iter_20000.pth'
-vqvae = dict(type='VQVAEVideoPredictor', in_channels=3, n_past=4, n_future=4,
-             vqvae=dict(nh=64, code_dim=32, num_codes=512, num_res=2))
+vqvae = 'configs/pretrain_vqvae_kitti_416x128.py'  # its `model`
 feat_channels = (64, 64)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,

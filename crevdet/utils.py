@@ -2,10 +2,14 @@
 import datetime
 import difflib
 import inspect
+import os.path as osp
 import warnings
 
 from mmengine import DefaultScope
 from mmengine.config import DictAction
+
+# the repository root (crevdet is installed in development mode): shipped configs resolve from it
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -97,7 +101,6 @@ def check_cfg_options(cfg, options: dict) -> None:
 def load_tool_config(args):
     """The config step shared by tools/train.py and tools/test.py: read ``args.config``, apply
     ``--launcher``, ``--cfg-options`` and ``--work-dir`` (default ``./work_dirs/<config name>``)."""
-    import os.path as osp
 
     from mmengine.config import Config
     if not osp.isfile(args.config):

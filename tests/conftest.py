@@ -1,13 +1,19 @@
+import gzip
+import importlib.util
 import os
 import os.path as osp
+import re
+import struct
+import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
-sys.path.insert(0, ROOT)
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -25,3 +31,80 @@ def shared(*parts):
     if not osp.exists(p):
         pytest.skip(f'{p} not available')
     return p
+
+
+def run_tool(args, env_extra=None, timeout=600, cmd=None) -> subprocess.CompletedProcess:
+    """Run a tool (``args[0]`` relative to the repository) in a subprocess; the finished process."""
+    return subprocess.run((cmd or [sys.executable]) + list(args), cwd=ROOT,
+                          env=dict(os.environ, **(env_extra or {})), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def run_tool_ok(args, env_extra=None, timeout=600, cmd=None) -> str:
+    """:func:`run_tool` that must exit 0; its stdout + stderr."""
+    proc = run_tool(args, env_extra, timeout, cmd)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc.stdout + proc.stderr
+
+
+def load_tool(relpath: str):
+    """Import a tool script (``'tools/train.py'``) as a module, without touching ``sys.path``."""
+    name = 'crevdet_tool_' + re.sub(r'\W', '_', relpath)
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, relpath))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def make_kitti_raw(root, drives, size=(40, 132)):
+    """drives: {drive_name: n_frames}; frame value encodes (drive index, frame index)."""
+    for d, (name, n) in enumerate(drives.items()):
+        date = name[:10]
+        folder = osp.join(root, date, name, 'image_02', 'data')
+        os.makedirs(folder)
+        for i in range(n):
+            img = np.full(size + (3,), 0, np.uint8)
+            img[..., 0] = d * 20
+            img[..., 1] = i
+            img[:, : size[1] // 2, 2] = 200  # left half marked: lets tests see flips
+            cv2.imwrite(osp.join(folder, f'{i:010d}.png'), img)
+    return root
+
+
+def write_idx(path, images):
+    with gzip.open(path, 'wb') as f:
+        f.write(struct.pack('>IIII', 2051, len(images), 28, 28))
+        f.write(images.astype(np.uint8).tobytes())
+
+
+def moving_square(b=4, t=7, size=32, seed=0):
+    """``(B, T, 1, H, W)``: a bright 8x8 square moving 2 px per frame (learnable motion)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((b, t, 1, size, size), np.float32)
+    for i in range(b):
+        y, x = rng.integers(0, size - 8 - 2 * t, 2)
+        for k in range(t):
+            out[i, k, 0, y + 2 * k:y + 2 * k + 8, x + 2 * k:x + 2 * k + 8] = 1.0
+    return torch.from_numpy(out)
+
+
+def tiny_configs(tmp_path):
+    """Two tiny baseline configs inheriting the real ones."""
+    base = osp.join(ROOT, 'configs', 'baselines')
+    paths = []
+    for name, body in [('stacked_convlstm', 'model = dict(num_layers=1, hidden_channels=4)'),
+                       ('crevnet_2d', 'model = dict(autoencoder=dict(blocks=(1, 1, 1)), '
+                                      'predictor=dict(num_layers=2, hidden_channels=4))')]:
+        p = tmp_path / f'tiny_{name}.py'
+        p.write_text(f"_base_ = '{osp.join(base, name + '_mmnist.py')}'\n{body}\n")
+        paths.append(str(p))
+    return paths
+
+
+@pytest.fixture(scope='module')
+def kitti_raw(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('kitti_raw'))
+    return make_kitti_raw(root, {'2011_09_26_drive_0001_sync': 16,
+                                 '2011_09_26_drive_0009_sync': 12})

@@ -17,13 +17,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, SHARED_DATA
-from test_stack import TINY, kitti_raw  # noqa: F401  (module fixture)
-from test_video_datasets import make_kitti_raw
+from conftest import ROOT, SHARED_DATA, load_tool, make_kitti_raw
 
-sys.path.insert(0, osp.join(ROOT, 'tools'))
-import train as train_tool  # noqa: E402
-
+train_tool = load_tool('tools/train.py')
+TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
 TINY_SSD = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
 TINY_CREVNET = dict(in_channels=3, n_past=3, n_future=1,
                     autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2)),
@@ -221,14 +218,15 @@ def test_backbone_with_other_width_refuses_pretraining_checkpoint(tmp_path):
     wide = dict(TINY_CREVNET, predictor=dict(TINY_CREVNET['predictor'], hidden_channels=16))
     bb = CrevNetBackbone(model=wide, init_cfg=dict(type='Pretrained', checkpoint=path))
     with pytest.raises(WeightMismatchError, match=r'pre8\.pth do not fit CrevNetBackbone.* with '
-                       r'other shapes \(predictor.*checkpoint \[.*vs model.*init_cfg.strict=False'):
+                       r'other shapes \(net\.predictor.*checkpoint \[.*vs model.*'
+                       r'init_cfg.strict=False'):
         bb.init_weights()
     # the explicit opt-in loads what fits and says so
     bb = CrevNetBackbone(model=wide, init_cfg=dict(type='Pretrained', checkpoint=path,
                                                    strict=False))
     bb.init_weights()
     ae = {k: v for k, v in net.state_dict().items() if k.startswith('autoencoder.')}
-    assert all(torch.equal(bb.state_dict()[k], v) for k, v in ae.items())
+    assert all(torch.equal(bb.net.state_dict()[k], v) for k, v in ae.items())
     # a detector checkpoint without prefix='backbone.' is named as such
     det_ckpt = save_ckpt(str(tmp_path / 'det.pth'),
                          {f'backbone.{k}': v for k, v in net.state_dict().items()})
@@ -238,7 +236,7 @@ def test_backbone_with_other_width_refuses_pretraining_checkpoint(tmp_path):
     bb = CrevNetBackbone(model=TINY_CREVNET, init_cfg=dict(type='Pretrained', checkpoint=det_ckpt,
                                                            prefix='backbone.'))
     bb.init_weights()
-    assert all(torch.equal(bb.state_dict()[k], v) for k, v in net.state_dict().items())
+    assert all(torch.equal(bb.net.state_dict()[k], v) for k, v in net.state_dict().items())
 
 
 def test_runner_load_is_strict_unless_load_strict_false(tmp_path):
@@ -443,9 +441,7 @@ def test_cfg_option_values_keep_their_spaces(tmp_path):
 
 
 def _predict(argv):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import predict
-    return predict.main(argv)
+    return load_tool('tools/predict.py').main(argv)
 
 
 def test_predict_refuses_a_detector_checkpoint(tmp_path):
@@ -483,8 +479,7 @@ def test_predict_reports_a_truncated_video(tmp_path):
 
 
 def test_demo_children_show_live_progress_with_stage_and_time(tmp_path, capfd):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import demo
+    demo = load_tool('tools/demo.py')
     child = ("import time\nfor i in (1, 2):\n"
              "    print(f'x - mmengine - INFO - Iter(train) [{i}/2] loss: 0.5')\n"
              "    time.sleep(0.2)\n")

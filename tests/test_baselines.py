@@ -3,16 +3,13 @@ RNN), the generic detection backbone, and the benchmark / ablation tools' output
 import glob
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, moving_square, run_tool, tiny_configs, write_idx
 from crevdet.registry import MODELS
-from test_video_datasets import write_idx
 
 TINY = {
     'ConvLSTMSeq2Seq': dict(hidden_channels=8),
@@ -33,17 +30,6 @@ def build(name, **kw):
     cfg.update(kw)
     torch.manual_seed(0)
     return MODELS.build(cfg)
-
-
-def moving_square(b=4, t=7, size=32, seed=0):
-    """``(B, T, 1, H, W)``: a bright 8x8 square moving 2 px per frame (learnable motion)."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros((b, t, 1, size, size), np.float32)
-    for i in range(b):
-        y, x = rng.integers(0, size - 8 - 2 * t, 2)
-        for k in range(t):
-            out[i, k, 0, y + 2 * k:y + 2 * k + 8, x + 2 * k:x + 2 * k + 8] = 1.0
-    return torch.from_numpy(out)
 
 
 @pytest.mark.parametrize('name', list(TINY))
@@ -127,7 +113,7 @@ def test_unet_detection_backbone_loads_pretraining_checkpoint(tmp_path, name, ga
                                 init_cfg=dict(type='Pretrained', checkpoint=path))
     bb.init_weights()
     for k, v in net.state_dict().items():
-        assert torch.equal(bb.state_dict()[k], v), k
+        assert torch.equal(bb.net.state_dict()[k], v), k
     feats = bb(torch.rand(2, 9, 32, 64))
     assert tuple(f.shape[1] for f in feats) == bb.out_channels == channels
     assert [64 // f.shape[-1] for f in feats] == list(bb.strides) == [4, 8]
@@ -141,24 +127,6 @@ def test_backbone_rejects_models_without_features_or_gates():
     with pytest.raises(ValueError, match="has no attention masks; set gates='none'"):
         VideoPredictorBackbone(model=dict(type='UNetVideoPredictor', n_past=3, n_future=1,
                                           predictor=dict(type='stacked')))
-
-
-def run_tool(args, timeout=300):
-    return subprocess.run([sys.executable] + args, cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def tiny_configs(tmp_path):
-    """Two tiny baseline configs inheriting the real ones."""
-    base = osp.join(ROOT, 'configs', 'baselines')
-    paths = []
-    for name, body in [('stacked_convlstm', 'model = dict(num_layers=1, hidden_channels=4)'),
-                       ('crevnet_2d', 'model = dict(autoencoder=dict(blocks=(1, 1, 1)), '
-                                      'predictor=dict(num_layers=2, hidden_channels=4))')]:
-        p = tmp_path / f'tiny_{name}.py'
-        p.write_text(f"_base_ = '{osp.join(base, name + '_mmnist.py')}'\n{body}\n")
-        paths.append(str(p))
-    return paths
 
 
 def test_benchmark_tool_writes_table_and_json(tmp_path):

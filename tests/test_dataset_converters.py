@@ -2,17 +2,15 @@
 purpose) and on the shared real sample."""
 import os
 import os.path as osp
-import sys
 import zipfile
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, shared
+from conftest import ROOT, load_tool, make_kitti_raw, shared
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-import kitti as converter  # noqa: E402
+converter = load_tool('tools/dataset_converters/kitti.py')
 
 TRAIN, VAL = ['000000', '000003', '000007'], ['000001', '000002']
 
@@ -130,11 +128,9 @@ def test_converter_on_the_shared_sample_gives_a_layout_the_dataset_reads(tmp_pat
 
 
 def test_browse_dataset_draws_detection_samples_and_video_clips(tmp_path):
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-    import browse_dataset
+    browse_dataset = load_tool('tools/analysis_tools/browse_dataset.py')
 
     from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
-    from test_video_datasets import make_kitti_raw
     root = make_synthetic_kitti(str(tmp_path / 'kitti'), seed=1, size=(94, 310), raw_drives=1,
                                 raw_frames=6, det_train=3, det_val=2)
     out = tmp_path / 'det'

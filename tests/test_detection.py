@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, shared
+from conftest import ROOT, run_tool_ok, shared
 from crevdet.datasets import KittiDetDataset
 from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
 from crevdet.registry import MODELS, TRANSFORMS
-from test_stack import run_tool
 
 TINY_SSD = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
 
@@ -121,7 +120,7 @@ def test_backbone_loads_pretraining_checkpoint(tmp_path):
     bb = CrevNetBackbone(model=kw, init_cfg=dict(type='Pretrained', checkpoint=path))
     bb.init_weights()
     for k, v in net.state_dict().items():
-        assert torch.equal(bb.state_dict()[k], v), k
+        assert torch.equal(bb.net.state_dict()[k], v), k
     x = torch.rand(1, 12, 64, 96)
     feats = bb(x)
     assert [f.shape[1] for f in feats] == list(bb.out_channels)
@@ -132,11 +131,11 @@ def test_backbone_loads_pretraining_checkpoint(tmp_path):
 def test_ssd_train_and_test_end_to_end(synth, tmp_path):
     env = dict(CREVDET_TEST_DATA=synth['object'] + '/')
     work = str(tmp_path / 'ssd')
-    run_tool(['tools/train.py', TINY_SSD, '--work-dir', work], env)
+    run_tool_ok(['tools/train.py', TINY_SSD, '--work-dir', work], env)
     ckpt = osp.join(work, 'epoch_1.pth')
     assert osp.isfile(ckpt)
     test_dir = str(tmp_path / 'test')
-    out = run_tool(['tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
+    out = run_tool_ok(['tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
                     '--out', str(tmp_path / 'dets.pkl')], env)
     metrics = json.load(open(glob.glob(osp.join(test_dir, '*', 'metrics.json'))[0]))
     assert 'kitti/mAP_R40' in metrics and 'kitti/Car_moderate_R11' in metrics
@@ -144,7 +143,7 @@ def test_ssd_train_and_test_end_to_end(synth, tmp_path):
     assert glob.glob(osp.join(test_dir, '*', 'vis', '*.png'))
     # submission files, and no silent overwrite of an earlier submission
     sub = str(tmp_path / 'submission')
-    out = run_tool(['tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir, '--format-only',
+    out = run_tool_ok(['tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir, '--format-only',
                     '--outfile-prefix', sub], env)
     assert 'submission files written' in out
     assert sorted(os.listdir(sub)) == [f'{i:06d}.txt' for i in range(6, 10)]
@@ -170,9 +169,9 @@ def test_real_kitti_sample_end_to_end(tmp_path):
             'val_dataloader.dataset.missing_prev=repeat',
             'test_dataloader.dataset.missing_prev=repeat']
     work = str(tmp_path / 'work')
-    log = run_tool(['tools/train.py', TINY_SSD, '--work-dir', work] + opts, env)
+    log = run_tool_ok(['tools/train.py', TINY_SSD, '--work-dir', work] + opts, env)
     assert 'target frame is repeated' in log
-    out = run_tool(['tools/test.py', TINY_SSD, osp.join(work, 'epoch_1.pth'), '--work-dir',
+    out = run_tool_ok(['tools/test.py', TINY_SSD, osp.join(work, 'epoch_1.pth'), '--work-dir',
                     str(tmp_path / 'test')] + opts, env)
     metrics = json.load(open(glob.glob(str(tmp_path / 'test' / '*' / 'metrics.json'))[0]))
     assert 'kitti/Car_moderate_R40' in metrics, out[-2000:]
@@ -219,11 +218,15 @@ def test_shipped_detector_configs_build_and_predict(config, backbone):
 def test_other_pretraining_encoders_train_ssd_end_to_end(synth, tmp_path, config, model):
     """The SRVP / video VQ-VAE detection configs train and validate through tools/train.py."""
     channels = (16, 32) if 'srvp' in config else (16, 16)
+    # a shrunk pretraining config; the detector names it, as the shipped ones name theirs
+    pre = tmp_path / f'tiny_pretrain_{config}'
+    pre_base = config.replace('ssd_', 'pretrain_').replace('_kitti', '_kitti_416x128')
+    pre.write_text(f"_base_ = '{osp.join(ROOT, 'configs', pre_base)}'\nmodel = {model}\n")
     cfg = tmp_path / f'tiny_{config}'
     cfg.write_text(
         f"_base_ = '{osp.join(ROOT, 'configs', config)}'\n"
         f"data_root = '{synth['object']}/'\n"
-        f"model = dict(backbone=dict(model={model}, init_cfg=None),\n"
+        f"model = dict(backbone=dict(model='{pre}', init_cfg=None),\n"
         f"             neck=dict(in_channels={channels}, out_channels={channels} + (32, 32, 16)),\n"
         f"             bbox_head=dict(in_channels={channels} + (32, 32, 16)))\n"
         "_loader = dict(batch_size=2, num_workers=0, persistent_workers=False)\n"
@@ -232,5 +235,5 @@ def test_other_pretraining_encoders_train_ssd_end_to_end(synth, tmp_path, config
         "test_dataloader = val_dataloader\n"
         "train_cfg = dict(max_epochs=1, val_interval=1)\n"
         "default_hooks = dict(logger=dict(interval=1))\n")
-    log = run_tool(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'w')], {})
+    log = run_tool_ok(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'w')], {})
     assert 'kitti/mAP_R40' in log and osp.isfile(str(tmp_path / 'w' / 'epoch_1.pth'))

@@ -8,9 +8,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from test_baselines import run_tool, tiny_configs
-from test_video_datasets import write_idx
+from conftest import ROOT, run_tool, tiny_configs, write_idx
 
 
 @pytest.fixture(scope='module')

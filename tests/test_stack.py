@@ -1,7 +1,6 @@
 """The pinned OpenMMLab stack works end to end: compiled mmcv ops, registries, tools, torchrun."""
 import glob
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,26 +9,9 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT
-from test_video_datasets import make_kitti_raw
+from conftest import ROOT, run_tool_ok
 
 TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
-
-
-def run_tool(args, env_extra, timeout=600, cmd=None):
-    env = dict(os.environ, **env_extra)
-    cmd = cmd or [sys.executable]
-    proc = subprocess.run(cmd + args, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc.stdout + proc.stderr
-
-
-@pytest.fixture(scope='module')
-def kitti_raw(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('kitti_raw'))
-    return make_kitti_raw(root, {'2011_09_26_drive_0001_sync': 16,
-                                 '2011_09_26_drive_0009_sync': 12})
 
 
 def test_mmcv_compiled_nms():
@@ -68,7 +50,7 @@ def test_mmdet_detector_builds_with_crevdet_backbone(scope):
 def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, tmp_path):
     work = str(tmp_path / 'work')
     env = dict(CREVDET_TEST_DATA=kitti_raw)
-    log = run_tool(['tools/train.py', TINY, '--work-dir', work, '--tensorboard',
+    log = run_tool_ok(['tools/train.py', TINY, '--work-dir', work, '--tensorboard',
                     '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
                     'custom_hooks.0.interval=2'], env)
     assert osp.isfile(osp.join(work, 'iter_2.pth')), log
@@ -83,7 +65,7 @@ def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, 
     assert glob.glob(osp.join(work, '*', 'vis_data', 'vis_image', 'benchmark_tiny_*.png'))
     dump = open(osp.join(work, 'tiny_pretrain_kitti.py')).read()
     # resume to 4 iterations: continues from iter 2 (the user's own checkpoint, trusted load)
-    log = run_tool(['tools/train.py', TINY, '--work-dir', work, '--resume'], env)
+    log = run_tool_ok(['tools/train.py', TINY, '--work-dir', work, '--resume'], env)
     assert 'resumed' in log.lower() and osp.isfile(osp.join(work, 'iter_4.pth')), log
     # the first run's config dump is kept; the resumed run's differs (resume, load_from)
     assert open(osp.join(work, 'tiny_pretrain_kitti.py')).read() == dump
@@ -92,13 +74,13 @@ def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, 
     assert glob.glob(osp.join(work, 'vis_benchmark', 'tiny_iter4.gif'))
     # test: weights-only load of the same checkpoint, metrics.json written
     test_dir = str(tmp_path / 'test')
-    out = run_tool(['tools/test.py', TINY, osp.join(work, 'iter_4.pth'), '--work-dir', test_dir],
+    out = run_tool_ok(['tools/test.py', TINY, osp.join(work, 'iter_4.pth'), '--work-dir', test_dir],
                    env)
     metrics = json.load(open(glob.glob(osp.join(test_dir, '*', 'metrics.json'))[0]))
     assert {'video/mse', 'video/psnr', 'video/ssim', 'video/copy_last/psnr'} <= set(metrics)
     assert 'copy_last/psnr' in out and 'metrics written to' in out
     time.sleep(1)  # a second test run gets its own timestamp folder: nothing is replaced
-    run_tool(['tools/test.py', TINY, osp.join(work, 'iter_4.pth'), '--work-dir', test_dir], env)
+    run_tool_ok(['tools/test.py', TINY, osp.join(work, 'iter_4.pth'), '--work-dir', test_dir], env)
     assert len(glob.glob(osp.join(test_dir, '*', 'metrics.json'))) == 2
     # predict on a video file with the config stored in the checkpoint
     import cv2
@@ -109,7 +91,7 @@ def test_train_two_iterations_writes_checkpoint_then_test_and_resume(kitti_raw, 
         vw.write(np.full((64, 96, 3), 20 * i, np.uint8))
     vw.release()
     pred_dir = str(tmp_path / 'pred')
-    out = run_tool(['tools/predict.py', osp.join(work, 'iter_4.pth'), video, '--out-dir',
+    out = run_tool_ok(['tools/predict.py', osp.join(work, 'iter_4.pth'), video, '--out-dir',
                     pred_dir], env)
     assert len(glob.glob(osp.join(pred_dir, 'frames', '*.png'))) == 8 - 3  # n_past = 3
     for name in ('side_by_side.mp4', 'side_by_side.gif', 'grid.png'):
@@ -127,7 +109,7 @@ def test_train_rejects_missing_config():
 
 def test_torchrun_two_process_cpu_training(kitti_raw, tmp_path):
     work = str(tmp_path / 'ddp')
-    log = run_tool(['-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29531',
+    log = run_tool_ok(['-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29531',
                     'tools/train.py', TINY, '--launcher', 'pytorch', '--work-dir', work,
                     '--cfg-options', 'train_cfg.max_iters=2', 'custom_hooks=[]'],
                    dict(CREVDET_TEST_DATA=kitti_raw, OMP_NUM_THREADS='1'))

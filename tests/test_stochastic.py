@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, moving_square, run_tool, write_idx
 from crevdet.datasets.moving_mnist import bouncing_sequence
 from crevdet.evaluation import VideoPredictionMetric, frechet_distance, gaussian_fit
 from crevdet.registry import METRICS, MODELS
-from test_baselines import moving_square, run_tool
-from test_video_datasets import write_idx
 
 
 def tiny_srvp(**kw):

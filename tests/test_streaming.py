@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, load_tool
 from crevdet.models import CrevNetBackbone, VideoPredictorBackbone
 
 TINY_CREVNET = dict(in_channels=3, n_past=4, n_future=1,
@@ -84,7 +84,6 @@ def test_streaming_detector_gives_the_windowed_boxes_and_scores():
 
 def test_detect_video_tool_end_to_end(tmp_path):
     import json
-    import sys
 
     import cv2
     import numpy as np
@@ -92,8 +91,7 @@ def test_detect_video_tool_end_to_end(tmp_path):
     from mmengine.registry import DefaultScope
 
     from crevdet.registry import MODELS
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import detect_video
+    detect_video = load_tool('tools/detect_video.py')
     config = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None

@@ -11,22 +11,7 @@ import torch
 
 from crevdet.datasets import (KittiRawVideoDataset, MovingMNISTDataset, VideoFolderDataset,
                               resize_center_crop)
-from conftest import shared
-
-
-def make_kitti_raw(root, drives, size=(40, 132)):
-    """drives: {drive_name: n_frames}; frame value encodes (drive index, frame index)."""
-    for d, (name, n) in enumerate(drives.items()):
-        date = name[:10]
-        folder = osp.join(root, date, name, 'image_02', 'data')
-        os.makedirs(folder)
-        for i in range(n):
-            img = np.full(size + (3,), 0, np.uint8)
-            img[..., 0] = d * 20
-            img[..., 1] = i
-            img[:, : size[1] // 2, 2] = 200  # left half marked: lets tests see flips
-            cv2.imwrite(osp.join(folder, f'{i:010d}.png'), img)
-    return root
+from conftest import make_kitti_raw, shared, write_idx
 
 
 DRIVES = {'2011_09_26_drive_0001_sync': 14, '2011_09_26_drive_0005_sync': 12,
@@ -112,12 +97,6 @@ def test_video_folder_from_mp4_and_frames(tmp_path):
         VideoFolderDataset(str(tmp_path / 'empty'))
     with pytest.raises(FileNotFoundError, match='does not exist'):
         VideoFolderDataset(str(tmp_path / 'nothing'))
-
-
-def write_idx(path, images):
-    with gzip.open(path, 'wb') as f:
-        f.write(struct.pack('>IIII', 2051, len(images), 28, 28))
-        f.write(images.astype(np.uint8).tobytes())
 
 
 def test_moving_mnist_generation(tmp_path):

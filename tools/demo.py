@@ -25,8 +25,7 @@ import subprocess
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from crevdet.utils import REPO_ROOT as ROOT
 
 
 # extra pretraining methods of --methods: name -> whether its pretraining config validates and

@@ -14,14 +14,11 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 
 import cv2
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from crevdet.utils import CfgDictAction  # noqa: E402
+from crevdet.utils import CfgDictAction
 
 def read_input(path: str, frame_step: int, max_frames: int):
     """BGR frames of a video file or an image folder (sorted by name), and the frame rate."""

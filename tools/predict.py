@@ -12,13 +12,10 @@ Every window of ``n_past`` frames predicts the next ``n_future``; outputs under 
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
 import cv2
 import numpy as np
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_frames(path: str, frame_size, frame_step: int, allow_truncated: bool = False):

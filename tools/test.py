@@ -8,11 +8,8 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from crevdet.utils import CfgDictAction  # noqa: E402
+from crevdet.utils import CfgDictAction
 
 
 def parse_args(argv=None):
@@ -42,7 +39,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'error: checkpoint file {args.checkpoint!r} does not exist')
-    from crevdet.engine import CrevdetRunner
+    from crevdet.engine import build_runner
     from crevdet.utils import load_tool_config, register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = load_tool_config(args)
@@ -64,7 +61,7 @@ def main(argv=None):
             raise SystemExit('--out must be a .pkl or .pickle file')
         if osp.exists(args.out):
             raise SystemExit(f'--out {args.out!r} exists already; refusing to overwrite it')
-    runner = CrevdetRunner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

@@ -8,14 +8,10 @@ Multi-process: torchrun --nproc_per_node=N tools/train.py CONFIG --launcher pyto
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
+from mmengine.config import Config
 
-from mmengine.config import Config  # noqa: E402
-
-from crevdet.utils import CfgDictAction  # noqa: E402
+from crevdet.utils import CfgDictAction
 
 
 def parse_args(argv=None):
@@ -80,11 +76,11 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    from crevdet.engine import CrevdetRunner
+    from crevdet.engine import build_runner
     from crevdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
-    runner = CrevdetRunner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

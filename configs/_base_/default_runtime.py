@@ -1,6 +1,9 @@
 default_scope = 'crevdet'
 # lets plain mmengine/mmdet scripts build crevdet types from this config too
 custom_imports = dict(imports=['crevdet'], allow_failed_imports=False)
+# crevdet's runner (strict weight loading, never-overwrite checkpoint policy, non-finite guard);
+# tools/train.py and tools/test.py build whatever runner_type names, mmengine-style
+runner_type = 'CrevdetRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -2,12 +2,9 @@
 # synthetic KITTI-object images written by tools/demo.py. tools/demo.py sets the checkpoint.
 _base_ = '../ssd_crevnet_kitti.py'
 data_root = 'work_dirs/demo_data/object/'
-crevnet = dict(in_channels=3, n_past=4, n_future=1,
-               autoencoder=dict(init_squeeze=2, blocks=(2, 2, 2), strides=(1, 2, 2),
-                                norm='none'),
-               predictor=dict(num_layers=4, hidden_channels=32, cell='convlstm',
-                              bias=False, update='scaled_convex'))
-model = dict(backbone=dict(model=crevnet))
+crevnet = 'configs/demo/pretrain_demo.py'  # its `model`: the architecture, written once
+# checkpoint: tools/demo.py sets its pretraining run's iter_N.pth
+model = dict(backbone=dict(model=crevnet, init_cfg=dict(checkpoint='')))
 _loader = dict(batch_size=8, num_workers=1, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root))
 val_dataloader = dict(**_loader, dataset=dict(data_root=data_root))

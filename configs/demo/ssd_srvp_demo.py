@@ -1,9 +1,7 @@
 # The demo detector of ssd_demo.py on the frozen small SRVP encoder of pretrain_srvp_demo.py
 # (DCGAN stages at strides 4 and 8: 32 and 64 channels). tools/demo.py sets the checkpoint.
 _base_ = './ssd_demo.py'
-srvp = dict(type='SRVP', in_channels=3, n_past=4, n_future=1, frame_size=(128, 416), nf=16,
-            nh=64, ny=16, nz=16, n_inf=2, n_content=2, mlp_hidden=128, mlp_layers=3, dt=0.5,
-            num_samples=1)
+srvp = 'configs/demo/pretrain_srvp_demo.py'  # its `model`
 feat_channels = (32, 64)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=srvp,

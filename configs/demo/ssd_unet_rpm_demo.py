@@ -1,9 +1,7 @@
 # The demo detector of ssd_demo.py on the frozen small UNet + RPM of pretrain_unet_rpm_demo.py
 # (encoder stages at strides 4 and 8: 32 and 64 + 32 mean-gate channels).
 _base_ = './ssd_demo.py'
-unet_rpm = dict(type='UNetVideoPredictor', in_channels=3, n_past=4, n_future=1,
-                encoder=dict(channels=(16, 32, 64), norm='gn'),
-                predictor=dict(type='rpm', num_layers=4, hidden_channels=32, cell='convlstm'))
+unet_rpm = 'configs/demo/pretrain_unet_rpm_demo.py'  # its `model`
 feat_channels = (32, 96)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=unet_rpm,

@@ -2,8 +2,7 @@
 # pretrain_vqvae_demo.py: the 4 detection frames form one clip; bottom (stride 4) and top
 # (stride 8) features of its newest slice, 32 channels each.
 _base_ = './ssd_demo.py'
-vqvae = dict(type='VQVAEVideoPredictor', in_channels=3, n_past=4, n_future=4,
-             vqvae=dict(nh=32, code_dim=16, num_codes=128, num_res=1))
+vqvae = 'configs/demo/pretrain_vqvae_demo.py'  # its `model`
 feat_channels = (32, 32)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,

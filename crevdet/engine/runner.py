@@ -13,7 +13,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
-from crevdet.models.weights import apply_revise_keys, check_weights_fit, fitting_part
+from crevdet.models.weights import (apply_revise_keys, check_weights_fit, fitting_part,
+                                    upgrade_legacy_keys)
+from crevdet.registry import RUNNERS
 from .checkpoint import install_checkpoint_loader, trusted_checkpoints
 from .hooks import NaNGuardHook, PortableCheckpointHook
 
@@ -32,6 +34,7 @@ def prepare_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+@RUNNERS.register_module()
 class CrevdetRunner(Runner):
     """``mmengine.runner.Runner`` that
 
@@ -63,6 +66,7 @@ class CrevdetRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) else self.model
         raw = checkpoint.get('state_dict', checkpoint)
         state = apply_revise_keys(raw, revise_keys)  # once; the load below reuses it
+        state = upgrade_legacy_keys(model, state)  # e.g. crevdet 0.1's backbone layout
         own = model.state_dict()
         exact = check_weights_fit(own, state, filename, f'the {type(model).__name__} of '
                                   f'{osp.basename(self.cfg.filename or "the config")}',
@@ -98,3 +102,11 @@ class CrevdetRunner(Runner):
         install_checkpoint_loader()
         prepare_cpu_distributed(cfg)
         return super().from_cfg(cfg)
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner a config asks for (``runner_type``, mmengine's convention; crevdet's configs
+    set ``'CrevdetRunner'``), :class:`CrevdetRunner` when it names none."""
+    if 'runner_type' not in cfg:
+        cfg.runner_type = 'CrevdetRunner'
+    return RUNNERS.build(cfg)

@@ -99,3 +99,14 @@ def apply_revise_keys(state_dict: Dict[str, torch.Tensor],
     for pattern, repl in rules:
         state_dict = {re.sub(pattern, repl, k): v for k, v in state_dict.items()}
     return state_dict
+
+
+def upgrade_legacy_keys(model: torch.nn.Module, state: Dict[str, torch.Tensor]
+                        ) -> Dict[str, torch.Tensor]:
+    """Rename the keys of checkpoints written with an older module layout: every submodule with
+    an ``upgrade_keys(state, prefix)`` method (e.g. ``VideoPredictorBackbone``) rewrites its own
+    keys. Needed before :func:`check_weights_fit`, which compares key names."""
+    for name, module in model.named_modules():
+        if hasattr(module, 'upgrade_keys'):
+            state = module.upgrade_keys(state, prefix=f'{name}.' if name else '')
+    return state

@@ -2,10 +2,13 @@
 # Data folder (the KITTI object layout root) from the CREVDET_TEST_DATA environment variable.
 _base_ = '../../configs/ssd_crevnet_kitti_random.py'
 data_root = '{{$CREVDET_TEST_DATA:data/kitti/object/}}'
-crevnet = dict(in_channels=3, n_past=3, n_future=1,
-               autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2)),
-               predictor=dict(num_layers=2, hidden_channels=8, cell='convlstm'))
-model = dict(backbone=dict(model=crevnet))
+tiny_crevnet = dict(in_channels=3, n_past=3, n_future=1,
+                    autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2),
+                                     norm='none'),
+                    predictor=dict(num_layers=2, hidden_channels=8, cell='convlstm',
+                                   bias=False, update='scaled_convex'))
+# a model dict instead of the base's pretraining-config path: the backbone takes either
+model = dict(backbone=dict(model=dict(_delete_=True, **tiny_crevnet)))
 _loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root))
 val_dataloader = dict(**_loader, dataset=dict(data_root=data_root))

@@ -12,16 +12,13 @@ Output: ``--out-dir`` (default ``work_dirs/browse/<config>_<time>``), never an e
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from crevdet.utils import CfgDictAction  # noqa: E402
-from crevdet.visualization import draw_boxes  # noqa: E402
+from crevdet.utils import CfgDictAction
+from crevdet.visualization import draw_boxes
 
 def caption(img: np.ndarray, text: str) -> np.ndarray:
     bar = np.full((18, img.shape[1], 3), 255, np.uint8)

@@ -11,12 +11,10 @@ variant in a fresh subprocess and reports, per sample:
 """
 import argparse
 import json
-import os.path as osp
 import resource
 import subprocess
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 SETTINGS = {
     '64x64_10to10': dict(in_channels=1, size=(64, 64), n_past=10, n_future=10, hidden=32),

@@ -10,13 +10,9 @@ consecutive frames of a video instead, windowed (every window encoded in full) a
 that both give the same detections.
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction
 
 
 def main(argv=None):

@@ -9,11 +9,7 @@ Prints the seconds of each implementation, the ratio, and the largest AP differe
 18 Car/Pedestrian/Cyclist x Easy/Moderate/Hard x R40/R11 entries.
 """
 import argparse
-import os.path as osp
-import sys
 import time
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def main(argv=None):

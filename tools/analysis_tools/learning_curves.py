@@ -31,14 +31,11 @@ import os.path as osp
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from mmengine.hooks import Hook
 
-from ablation import data_spec, prepare_run, protocol, subset, train_for_budget  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
-
-from crevdet.engine.hooks.learning_curve_hook import write_rows_csv  # noqa: E402
+from crevdet.apis.budget_training import (data_spec, prepare_run, protocol, subset,
+                                          train_for_budget)
+from crevdet.engine.hooks.learning_curve_hook import write_rows_csv
 
 METRICS = ('mse', 'ssim', 'psnr')
 TITLES = dict(mse='MSE per frame (lower is better)', ssim='SSIM (higher is better)',

@@ -31,7 +31,6 @@ import sys
 import zipfile
 from collections import defaultdict
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 SPLITS = osp.join(osp.dirname(osp.abspath(__file__)), 'kitti_splits')
 KINDS = ('image_2', 'label_2', 'prev_2', 'calib')

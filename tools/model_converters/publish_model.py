@@ -7,11 +7,8 @@ IN.pth is loaded in full (pickle): run this only on checkpoints you produced or 
 """
 import argparse
 import os.path as osp
-import sys
 
 import torch
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def main(argv=None):

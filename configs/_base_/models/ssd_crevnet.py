@@ -1,11 +1,8 @@
 # SSD on a frozen CrevNet backbone: autoencoder stages at strides 4 and 8 (+ the mean RPM attention
 # mask on the latter), SSD extra layers down to stride 64, anchors sized for 416x128 KITTI objects.
 det_num_frames = 4
-crevnet = dict(in_channels=3, n_past=4, n_future=1,
-               autoencoder=dict(init_squeeze=2, blocks=(4, 5, 3), strides=(1, 2, 2),
-                                norm='none'),
-               predictor=dict(num_layers=8, hidden_channels=64, cell='convlstm',
-                              bias=False, update='scaled_convex'))
+# the architecture is the pretraining config's `model`, written there only
+crevnet = 'configs/pretrain_kitti_416x128.py'
 model = dict(
     type='SingleStageDetector',
     data_preprocessor=dict(type='MultiFrameDetDataPreprocessor', num_frames=det_num_frames,

@@ -9,22 +9,28 @@ batch padding work). Frames must be in [0, 1]: configure the detector's data pre
 Any predictor with ``extract_feat`` and ``feat_channels`` / ``feat_strides`` / ``gate_channels``
 works: :class:`CrevNet` and :class:`UNetVideoPredictor` (UNet + RPM, UNet + stacked RNN).
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
 from crevdet.registry import MODELS, build_crevdet
 from ..layers.encoding_cache import EncodingCache
 from ..predictors.base_predictor import BaseVideoPredictor
-from ..weights import check_weights_fit, fitting_part, strip_prefix
+from ..pretrain_config import (architecture_differences, checkpoint_model,
+                               model_from_pretrain_config)
+from ..weights import WeightMismatchError, check_weights_fit, fitting_part, strip_prefix
 
 
 @MODELS.register_module()
 class VideoPredictorBackbone(BaseModule):
     """Args:
-        model: the pretraining config's ``model`` (``type`` defaults to ``default_type``;
-            ``data_preprocessor`` is dropped).
+        model: the path of the pretraining config (``'configs/pretrain_kitti_416x128.py'``,
+            relative to the working directory or the crevdet repository), whose ``model`` is
+            built, so the architecture is written once, where it is pretrained; or that
+            ``model`` dict itself. ``type`` defaults to ``default_type``; ``data_preprocessor``
+            is dropped.
         num_frames: T, frames per detection sample (target + T-1 previous ones).
         out_indices: feature stages returned (strides ``model.feat_strides``).
         gates: how the attention masks join the last returned stage: ``'mean'`` (average over
@@ -44,34 +50,37 @@ class VideoPredictorBackbone(BaseModule):
             a faster backbone (measured in the README); for long video runs, not for tests.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
-            load as they are, because the backbone owns the model's submodules under their names
-            (``prefix='backbone.'`` takes them from a detector checkpoint). The load is strict:
-            missing, unexpected or differently shaped weights are an error naming them, unless
-            ``strict=False`` is added to the init_cfg (partial load, reported as a warning).
+            load into ``self.net`` (``prefix='backbone.'`` takes them from a detector checkpoint;
+            one written before ``self.net`` is upgraded by :meth:`upgrade_keys`). The load is
+            strict: missing, unexpected or differently shaped weights are an error naming them,
+            and so is a checkpoint whose own model config (mmengine's ``meta['cfg']``) sets an
+            architecture key to another value than ``model`` does; ``strict=False`` in the
+            init_cfg loads anyway (partial load, reported as a warning).
     """
 
     default_type = 'CrevNet'
 
-    def __init__(self, model: dict, num_frames: int = 4, out_indices: Sequence[int] = (0, 1, 2),
+    def __init__(self, model: Union[dict, str], num_frames: int = 4,
+                 out_indices: Sequence[int] = (0, 1, 2),
                  gates: str = 'mean', frozen: bool = True, streaming: bool = False,
                  inference_autocast: Optional[str] = None, compile: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if gates not in ('mean', 'concat', 'none'):
             raise ValueError(f"gates must be 'mean', 'concat' or 'none', got {gates!r}")
-        model = {k: v for k, v in model.items() if k != 'data_preprocessor'}
+        model = model_from_pretrain_config(model)
         model.setdefault('type', self.default_type)
+        self.model_cfg = model  # init_weights compares it with the checkpoint's model
         net = build_crevdet(MODELS, model)
         if not isinstance(net, BaseVideoPredictor) or not net.feat_channels:
             raise TypeError(f"{model['type']} cannot be a detection backbone: it has no "
                             'extract_feat features (use CrevNet or UNetVideoPredictor)')
         if gates != 'none' and not net.gate_channels:
             raise ValueError(f"{model['type']} has no attention masks; set gates='none'")
-        # own the submodules under the pretraining model's names so checkpoints load unchanged
-        for name, child in net.named_children():
-            if name != 'data_preprocessor':
-                self.add_module(name, child)
-        self._net = [net]  # a list: not registered twice as a submodule
+        # an ordinary child (mmpretrain's convention): its train/eval mode follows the backbone's
+        # and its weights are ``net.<pretraining model's names>``
+        self.net = net
+        self._register_load_state_dict_pre_hook(self._upgrade_legacy_keys)
         self.num_frames, self.gates, self.frozen = num_frames, gates, frozen
         n_stages = len(net.feat_channels)
         if not out_indices or any(not 0 <= i < n_stages for i in out_indices):
@@ -105,10 +114,6 @@ class VideoPredictorBackbone(BaseModule):
         self.net.encoding_cache = EncodingCache(size=4 * self.num_frames) if enabled else None
 
     @property
-    def net(self) -> BaseVideoPredictor:
-        return self._net[0]
-
-    @property
     def feature_step(self) -> int:
         """The predictor step whose features and attention masks the detector gets: the one that
         consumes the target frame (index ``num_frames - 1`` of the window). Pretraining must have
@@ -131,12 +136,51 @@ class VideoPredictorBackbone(BaseModule):
         state = strip_prefix(ckpt.get('state_dict', ckpt), cfg.get('prefix'))
         # the pretraining model's data preprocessor is not part of the backbone (see __init__)
         state = {k: v for k, v in state.items() if not k.startswith('data_preprocessor.')}
+        # a pretraining checkpoint's `autoencoder.*` (or an old detector's) -> `net.autoencoder.*`
+        state = self.upgrade_keys(state)
+        strict = cfg.get('strict', True)
+        self._check_architecture(ckpt, path, strict)
         own = self.state_dict()
         check_weights_fit(own, state, path, f'{type(self).__name__} (model.backbone)',
-                          strict=cfg.get('strict', True),
-                          opt_out='model.backbone.init_cfg.strict=False')
+                          strict=strict, opt_out='model.backbone.init_cfg.strict=False')
         self.load_state_dict(fitting_part(own, state), strict=False)
         self._is_init = True
+
+    def _check_architecture(self, ckpt: dict, path: str, strict: bool) -> None:
+        """Weights of equal shapes can still come from another architecture (``strength_scale``,
+        ``update``, ``cell`` with equal widths ...): compare the checkpoint's own model config."""
+        trained = checkpoint_model(ckpt)
+        if not isinstance(trained, dict):
+            return
+        diffs = architecture_differences(self.model_cfg, trained)
+        if not diffs:
+            return
+        msg = (f'{path} was trained with another model than {type(self).__name__} builds: '
+               + '; '.join(diffs))
+        if strict:
+            raise WeightMismatchError(
+                msg + ". Point the backbone's `model` at the pretraining config of that run, or "
+                'set model.backbone.init_cfg.strict=False to load it anyway')
+        print_log(msg + ' (loaded anyway: init_cfg strict=False)', logger='current', level=30)
+
+    def upgrade_keys(self, state: dict, prefix: str = '') -> dict:
+        """Rename the keys of a checkpoint written before the backbone held its predictor as
+        ``self.net`` (crevdet 0.1: ``<prefix>autoencoder.*``, ``<prefix>predictor.*``, ...) to
+        today's ``<prefix>net.*``. Keys that already have ``net.`` and other modules' keys pass
+        unchanged, so an upgraded or current state dict is returned as it is."""
+        names = tuple(f'{prefix}{n}.' for n, _ in self.net.named_children()
+                      if n != 'data_preprocessor')
+        if any(k.startswith(f'{prefix}net.') for k in state):
+            return state
+        return type(state)((f'{prefix}net.{k[len(prefix):]}' if k.startswith(names) else k, v)
+                           for k, v in state.items())
+
+    def _upgrade_legacy_keys(self, state_dict, prefix, *args) -> None:
+        # torch's load_state_dict pre-hook: in place, for plain `load_state_dict` users
+        upgraded = self.upgrade_keys(dict(state_dict), prefix)
+        if upgraded.keys() != state_dict.keys():
+            state_dict.clear()
+            state_dict.update(upgraded)
 
     def _compile_net(self) -> None:
         """Compile the heavy parts in place (instance attributes; the weights stay shared)."""

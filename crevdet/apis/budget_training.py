@@ -1,0 +1,158 @@
+"""Train a video-prediction config for a fixed budget on a shared benchmark protocol: the
+data presets and data-config files of ``ablation.py`` / ``learning_curves.py`` (``--data``), the
+fixed test subset, and a runner that stops after N iterations or M training minutes.
+
+``args`` is the tools' argparse namespace (``data``, ``data_root``, ``n_past``, ``n_future``,
+``batch``, ``workers``, ``test_clips``, ``iters``, ``minutes``, ``log_interval``, ``seed``,
+``work_dir``); errors are ``SystemExit`` with a message naming the option.
+"""
+import os
+import os.path as osp
+import sys
+import time
+
+from crevdet.utils import REPO_ROOT as ROOT
+
+DATA = {
+    'mmnist': dict(base='configs/_base_/datasets/moving_mnist.py', in_channels=1, n_past=10,
+                   n_future=10, data_root='data/mnist/'),
+    'smmnist': dict(base='configs/_base_/datasets/stochastic_moving_mnist.py', in_channels=1,
+                    n_past=5, n_future=10, data_root='data/mnist/'),
+    'kitti': dict(base='configs/_base_/datasets/kitti_raw.py', in_channels=3, n_past=10,
+                  n_future=1, data_root='data/kitti_raw/'),
+}
+FRAME_SIZE = dict(mmnist=(64, 64), smmnist=(64, 64), kitti=(128, 160))
+
+
+def data_spec(args) -> dict:
+    """The preset of ``--data``, or the ``protocol`` of a data config file (with its path as
+    ``base``)."""
+    if args.data in DATA:
+        return dict(DATA[args.data], frame_size=FRAME_SIZE[args.data])
+    if not args.data.endswith('.py') or not osp.isfile(args.data):
+        raise SystemExit(f'error: --data {args.data!r} is neither a preset ({", ".join(DATA)}) '
+                         'nor an existing data config file (.py)')
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.data)
+    missing = [k for k in ('train_dataloader', 'test_dataloader', 'protocol') if k not in cfg]
+    if missing:
+        raise SystemExit(f'error: data config {args.data} lacks {", ".join(missing)} (it needs '
+                         'train_dataloader, test_dataloader and protocol=dict(in_channels=, '
+                         'n_past=, n_future=, frame_size=))')
+    spec = dict(cfg.protocol)
+    absent = [k for k in ('in_channels', 'n_past', 'n_future', 'frame_size') if k not in spec]
+    if absent:
+        raise SystemExit(f'error: protocol of {args.data} lacks {", ".join(absent)}')
+    return dict(spec, base=osp.abspath(args.data), data_root=None)
+
+
+def protocol(args):
+    spec = data_spec(args)
+    return (args.n_past or spec['n_past'], args.n_future or spec['n_future'])
+
+
+def find_file(root: str, stem: str):
+    for name in (stem, stem + '.gz'):
+        if osp.isfile(osp.join(root, name)):
+            return osp.join(root, name)
+    return None
+
+
+def data_config(args):
+    """Train / test dataloader configs of the chosen data, pointed at ``--data-root``."""
+    from mmengine.config import Config
+    spec = data_spec(args)
+    root = args.data_root or spec['data_root']
+    if root is not None and not osp.isdir(root):
+        raise SystemExit(f'error: --data-root {root!r} is not a directory')
+    dcfg = Config.fromfile(osp.join(ROOT, spec['base']))
+    train, test = dcfg.train_dataloader, dcfg.test_dataloader
+    for loader in (train, test):
+        loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)
+    if args.batch:
+        train.batch_size = args.batch
+    note = ''
+    n_past, n_future = protocol(args)
+    for loader in (train, test):
+        key = 'seq_len' if args.data in ('mmnist', 'smmnist') else 'clip_len'
+        if key in loader.dataset:  # (a wrapper such as ConcatDataset sets it per part)
+            loader.dataset[key] = n_past + n_future
+    if args.data in ('mmnist', 'smmnist'):
+        test_file = find_file(root, 't10k-images-idx3-ubyte')
+        if test_file is None:
+            raise SystemExit(f'error: no t10k-images-idx3-ubyte(.gz) in {root}')
+        train_file = find_file(root, 'train-images-idx3-ubyte')
+        if train_file:
+            train.dataset.update(mnist_file=train_file, digit_range=(0, 60000))
+            test.dataset.update(mnist_file=test_file, digit_range=(0, 10000))
+        else:
+            note = ('no MNIST training digits in the data root: training on t10k digits '
+                    '0-7999, testing on 8000-9999')
+            train.dataset.update(mnist_file=test_file, digit_range=(0, 8000))
+            test.dataset.update(mnist_file=test_file, digit_range=(8000, 10000))
+        test.dataset.num_sequences = args.test_clips
+        return train, test, None, note
+    if root is not None:
+        for loader in (train, test):
+            if 'data_root' not in loader.dataset:
+                raise SystemExit(f'error: --data-root: the datasets of {args.data} have no '
+                                 'data_root to replace; edit the data config instead')
+            loader.dataset.data_root = root
+    return train, test, args.test_clips, note
+
+
+def subset(dataset_cfg, n):
+    """At most ``n`` clips spread evenly over the built test set (deterministic)."""
+    from torch.utils.data import Subset
+
+    from crevdet.registry import DATASETS, build_crevdet
+    ds = build_crevdet(DATASETS, dataset_cfg)
+    if len(ds) <= n:
+        return ds
+    step = len(ds) / n
+    return Subset(ds, [int(i * step) for i in range(n)])
+
+
+def train_for_budget(cfg, args, work_dir, share: float = 1.0, hooks=()):
+    """Build a runner for ``cfg`` and train it for ``share`` of the budget; returns the runner
+    and the training time in seconds (evaluations inside the loop excluded). ``hooks``: more
+    custom hook configs or Hook objects (their evaluation time does not count as training time,
+    see ``TrainTimeBudgetHook``)."""
+    from crevdet.engine import build_runner
+    from crevdet.engine.hooks.time_budget_hook import eval_seconds
+    max_iters = max(1, int(args.iters * share)) if args.iters else 10 ** 9
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 9)
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    cfg.param_scheduler = []  # constant lr: a short budget never reaches a decay milestone
+    cfg.custom_hooks = [dict(type='TrainTimeBudgetHook', minutes=args.minutes * share)] \
+        if args.minutes else []
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=args.log_interval)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=max_iters,
+                                        by_epoch=False, save_last=True)
+    cfg.log_processor = dict(type='LogProcessor', window_size=args.log_interval, by_epoch=False)
+    cfg.work_dir = work_dir
+    cfg.experiment_name = f'ablation_{osp.basename(work_dir)}_{time.strftime("%Y%m%d_%H%M%S")}'
+    cfg.randomness = dict(seed=args.seed)
+    cfg.custom_hooks += [h for h in hooks if isinstance(h, dict)]
+    if getattr(args, 'quiet', False):
+        cfg.log_level = 'WARNING'
+    runner = build_runner(cfg)
+    for h in hooks:
+        if not isinstance(h, dict):
+            runner.register_hook(h)
+    t0 = time.perf_counter()
+    runner.train()
+    return runner, time.perf_counter() - t0 - eval_seconds(runner)
+
+
+def prepare_run(args):
+    """Registers crevdet, builds the shared data (:func:`data_config`) and creates a new
+    ``<work-dir>/<timestamp>/``; returns ``(train, test, limit, note, out_dir)``."""
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    train, test, limit, note = data_config(args)
+    out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))
+    os.makedirs(out_dir, exist_ok=False)
+    if note:
+        print(note, file=sys.stderr)
+    return train, test, limit, note, out_dir

@@ -1,0 +1,83 @@
+"""Where a detection backbone finds its architecture: the ``model`` of the pretraining config
+(one place, so a detector cannot drift from what was pretrained), and the check that a
+pretraining checkpoint was written by that same model.
+
+mmengine stores the full config text of a run in every checkpoint (``meta['cfg']``), so a
+checkpoint carries the model it was trained with; :func:`architecture_differences` compares it
+with the model the detector builds.
+"""
+import os.path as osp
+from typing import Any, Dict, List, Union
+
+from mmengine.config import Config
+
+from crevdet.utils import REPO_ROOT
+
+
+
+def resolve_config_path(path: str) -> str:
+    """``path`` as given (relative to the working directory) or, failing that, relative to the
+    crevdet repository (``configs/...``)."""
+    for candidate in (path, osp.join(REPO_ROOT, path)):
+        if osp.isfile(candidate):
+            return candidate
+    raise FileNotFoundError(
+        f'pretraining config {path!r} not found (looked in the working directory and in '
+        f'{REPO_ROOT}); give the backbone the path of the config its checkpoint was trained '
+        'with, or the model dict itself')
+
+
+def model_from_pretrain_config(model: Union[dict, str]) -> Dict[str, Any]:
+    """The predictor config a backbone builds: ``model`` itself, or the ``model`` of the
+    pretraining config at path ``model``; the data preprocessor (not part of a backbone) dropped."""
+    if isinstance(model, str):
+        cfg = Config.fromfile(resolve_config_path(model))
+        if not isinstance(cfg.get('model'), dict):
+            raise ValueError(f'pretraining config {model} has no `model` dict')
+        model = cfg.model.to_dict()
+    elif not isinstance(model, dict):
+        raise TypeError(f'backbone model must be a dict or a pretraining config path, got '
+                        f'{type(model).__name__}')
+    return {k: v for k, v in dict(model).items() if k != 'data_preprocessor'}
+
+
+def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
+    """The ``model`` of the run that wrote ``checkpoint`` (mmengine's ``meta['cfg']``), or None
+    when the checkpoint carries no config (e.g. one saved by plain ``torch.save``)."""
+    text = (checkpoint.get('meta') or {}).get('cfg') if isinstance(checkpoint, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        model = Config.fromstring(text, '.py').get('model')
+    except Exception:  # an unparsable dump is not a reason to refuse the weights
+        return None
+    return model.to_dict() if hasattr(model, 'to_dict') else model
+
+
+def _norm(v):
+    if isinstance(v, (list, tuple)):
+        return [_norm(x) for x in v]
+    return v
+
+
+# what only shapes pretraining (losses, training-time feeding, sampling): a detector built with
+# other values of these still runs the same network
+TRAINING_ONLY = ('data_preprocessor', 'init_cfg', 'teacher_forcing', 'reversible_backprop',
+                 'n_future', 'num_samples')
+
+
+def architecture_differences(built: dict, trained: dict, path: str = 'model') -> List[str]:
+    """``'key: checkpoint X vs config Y'`` for every key set on both sides to different values
+    (recursively), training-only keys (:data:`TRAINING_ONLY`, ``loss*``, ``beta*``) aside. A key
+    set on one side only is not compared: its other side is the class default, which this check
+    cannot see. Weight shapes are checked separately."""
+    diffs = []
+    for key in sorted(set(built) & set(trained)):
+        if key in TRAINING_ONLY or key.startswith(('loss', 'beta')):
+            continue
+        a, b = built[key], trained[key]
+        if isinstance(a, dict) and isinstance(b, dict):
+            diffs += architecture_differences(a, b, f'{path}.{key}')
+        elif _norm(a) != _norm(b):
+            diffs.append(f'{path}.{key}: checkpoint {b!r} vs config {a!r}')
+    return diffs

@@ -1,0 +1,174 @@
+"""The backbone holds its predictor as an ordinary child (``backbone.net``): train/eval follows the
+backbone, and checkpoints written before that layout (crevdet 0.1: ``backbone.autoencoder.*``)
+still load, strictly, into the same places."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from conftest import ROOT
+from crevdet.models import CrevNetBackbone
+from crevdet.models.weights import check_weights_fit, upgrade_legacy_keys
+from crevdet.registry import MODELS
+
+# keys and shapes written by crevdet 0.1.0 (commit b735fae) for tests/configs/tiny_ssd_kitti.py
+OLD = json.load(open(osp.join(ROOT, 'tests', 'data', 'crevdet_0_1_tiny_ssd_keys.json')))
+
+
+def tiny_detector():
+    cfg = Config.fromfile(osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py'))
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        return MODELS.build(cfg.model), cfg
+
+
+def random_state(shapes, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return {k: torch.randn(s, generator=g) for k, s in shapes.items()}
+
+
+def test_predictor_is_an_ordinary_child_whose_mode_follows_the_backbone():
+    det, cfg = tiny_detector()
+    bb = det.backbone
+    assert dict(bb.named_children())['net'] is bb.net
+    assert all(k.startswith('net.') for k in bb.state_dict())
+    det.train()
+    assert not bb.net.training  # frozen: eval mode whatever the detector does
+    tuned = CrevNetBackbone(model=cfg.model.backbone.model, frozen=False)
+    tuned.train()
+    assert tuned.net.training and tuned.net.autoencoder.training
+    tuned.eval()
+    assert not tuned.net.autoencoder.training
+
+
+def test_a_detector_checkpoint_of_crevdet_0_1_loads_strictly_into_the_same_weights():
+    det, _ = tiny_detector()
+    old = random_state(OLD['detector'])
+    assert any(k.startswith('backbone.autoencoder.') for k in old)
+    # the runner's path (load_from / test / resume): upgrade, then the strict fit check
+    upgraded = upgrade_legacy_keys(det, dict(old))
+    assert check_weights_fit(det.state_dict(), upgraded, 'old.pth', 'detector')
+    # plain torch: the backbone's load_state_dict pre-hook upgrades in place
+    det.load_state_dict(dict(old), strict=True)
+    own = det.state_dict()
+    for k, v in old.items():
+        new_k = 'backbone.net.' + k[len('backbone.'):] if k.startswith('backbone.') else k
+        assert torch.equal(own[new_k], v), k
+    # today's checkpoints pass unchanged
+    assert upgrade_legacy_keys(det, own).keys() == own.keys()
+
+
+def test_a_pretraining_checkpoint_of_crevdet_0_1_initialises_the_backbone(tmp_path):
+    det, cfg = tiny_detector()
+    old = random_state(OLD['pretrain'], seed=1)
+    path = str(tmp_path / 'iter_1.pth')
+    torch.save(dict(meta=dict(), state_dict=old), path)
+    bb = CrevNetBackbone(model=cfg.model.backbone.model,
+                         init_cfg=dict(type='Pretrained', checkpoint=path))
+    bb.init_weights()
+    own = bb.state_dict()
+    assert all(torch.equal(own['net.' + k], v) for k, v in old.items()
+               if not k.startswith('data_preprocessor.'))
+    # a detector checkpoint (prefix='backbone.') of either layout gives the same weights
+    for layout in ('old', 'new'):
+        sd = {('backbone.' + k if layout == 'old' else 'backbone.net.' + k): v
+              for k, v in old.items()}
+        torch.save(dict(state_dict=sd), path)
+        bb2 = CrevNetBackbone(model=cfg.model.backbone.model,
+                              init_cfg=dict(type='Pretrained', checkpoint=path,
+                                            prefix='backbone.'))
+        bb2.init_weights()
+        assert all(torch.equal(a, b) for a, b in zip(bb2.state_dict().values(), own.values()))
+
+
+def test_a_mismatched_old_checkpoint_still_fails_naming_the_key():
+    det, _ = tiny_detector()
+    old = random_state(OLD['detector'])
+    key = next(k for k in old if k.startswith('backbone.predictor.'))
+    old[key] = torch.zeros(3)
+    with pytest.raises(Exception, match='backbone.net.predictor'):
+        check_weights_fit(det.state_dict(), upgrade_legacy_keys(det, old), 'old.pth', 'det')
+
+
+def _detection_configs():
+    import glob
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)):
+        if '_base_' in path:
+            continue
+        cfg = Config.fromfile(path)
+        backbone = (cfg.get('model') or {}).get('backbone') or {}
+        if backbone.get('type') in ('VideoPredictorBackbone', 'CrevNetBackbone'):
+            yield osp.relpath(path, ROOT), cfg
+
+
+def test_no_detection_config_writes_an_architecture_it_pretrains_elsewhere():
+    """Every detection config names its pretraining config instead of repeating its model, and
+    its checkpoint (if set) is that pretraining run's."""
+    seen = 0
+    for name, cfg in _detection_configs():
+        seen += 1
+        bb = cfg.model.backbone
+        assert isinstance(bb.model, str), f'{name}: backbone.model repeats a model dict'
+        pre = Config.fromfile(osp.join(ROOT, bb.model))
+        assert pre.model.type != 'SingleStageDetector' and 'backbone' not in pre.model, name
+        ckpt = (bb.get('init_cfg') or {}).get('checkpoint')
+        if ckpt:  # the shipped path: work_dirs/<pretraining config name>/iter_N.pth
+            stem = osp.splitext(osp.basename(bb.model))[0]
+            assert f'/{stem}/' in ckpt, f'{name}: checkpoint {ckpt} is not from {bb.model}'
+    assert seen >= 10
+
+
+def test_backbone_builds_the_model_of_the_named_pretraining_config():
+    bb = CrevNetBackbone(model='configs/demo/pretrain_demo.py')
+    pre = Config.fromfile(osp.join(ROOT, 'configs', 'demo', 'pretrain_demo.py')).model
+    assert len(bb.net.predictor.layers) == pre.predictor.num_layers
+    assert bb.model_cfg['autoencoder']['blocks'] == pre.autoencoder.blocks
+    with pytest.raises(FileNotFoundError, match="pretraining config 'configs/nope.py' not found"):
+        CrevNetBackbone(model='configs/nope.py')
+
+
+def test_a_checkpoint_of_another_architecture_with_equal_shapes_fails_loudly(tmp_path):
+    """strength_scale changes no shape: the weight check alone would accept the checkpoint."""
+    from crevdet.models import CrevNet
+    from crevdet.models.weights import WeightMismatchError
+    _, cfg = tiny_detector()
+    model = dict(cfg.model.backbone.model.to_dict(), type='CrevNet')
+    trained = dict(model, predictor=dict(model['predictor'], update='scaled_convex',
+                                         strength_scale=1.0))
+    net = CrevNet(**{k: v for k, v in trained.items() if k != 'type'})
+    path = str(tmp_path / 'iter_1.pth')
+    text = Config(dict(model=trained, teacher_forcing=True)).pretty_text
+    torch.save(dict(meta=dict(cfg=text), state_dict=net.state_dict()), path)
+    built = dict(model, predictor=dict(model['predictor'], update='scaled_convex',
+                                       strength_scale=10.0))
+    bb = CrevNetBackbone(model=built, init_cfg=dict(type='Pretrained', checkpoint=path))
+    with pytest.raises(WeightMismatchError,
+                       match=r'trained with another model .*model\.predictor\.strength_scale: '
+                       r'checkpoint 1\.0 vs config 10\.0'):
+        bb.init_weights()
+    # the same checkpoint through the pretraining config it came from loads
+    bb = CrevNetBackbone(model=trained, init_cfg=dict(type='Pretrained', checkpoint=path))
+    bb.init_weights()
+
+
+def test_runner_is_registered_and_chosen_by_runner_type(tmp_path):
+    from crevdet.engine import CrevdetRunner, build_runner
+    from crevdet.registry import RUNNERS
+    assert RUNNERS.get('CrevdetRunner') is CrevdetRunner
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'pretrain_mmnist.py'))
+    assert cfg.runner_type == 'CrevdetRunner'  # from configs/_base_/default_runtime.py
+    cfg.model.update(autoencoder=dict(blocks=(1, 1, 1)),
+                     predictor=dict(num_layers=2, hidden_channels=8))
+    cfg.work_dir = str(tmp_path / 'run')
+    cfg.train_dataloader = cfg.val_dataloader = cfg.test_dataloader = None
+    cfg.train_cfg = cfg.val_cfg = cfg.test_cfg = cfg.val_evaluator = cfg.test_evaluator = None
+    cfg.optim_wrapper = cfg.param_scheduler = None
+    cfg.custom_hooks = []
+    assert type(build_runner(cfg)) is CrevdetRunner
+    cfg = Config({k: v for k, v in cfg.to_dict().items() if k != 'runner_type'})
+    cfg.work_dir = str(tmp_path / 'run2')
+    assert type(build_runner(cfg)) is CrevdetRunner  # the default when a config names none
