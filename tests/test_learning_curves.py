@@ -8,7 +8,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_tool, tiny_configs, write_idx
+from conftest import ROOT, load_tool, run_tool, tiny_configs, write_idx
 
 
 @pytest.fixture(scope='module')
@@ -176,3 +176,16 @@ def test_merge_refuses_runs_that_are_not_comparable(tmp_path):
     out = run_tool(tool + ['cfg.py', '--merge', a])
     assert out.returncode and 'either configs to train or --merge' in out.stderr
     assert not osp.exists(tmp_path / 'm')
+
+
+def test_simple_predictors_blurred_extrapolation(tmp_path):
+    """gain 0 is copy-last; a uniform brightness ramp is continued exactly."""
+    tool = load_tool('tools/analysis_tools/simple_predictors.py')
+    prev = np.full((8, 10, 3), 0.2, np.float32)
+    last = np.full((8, 10, 3), 0.3, np.float32)
+    assert np.array_equal(tool.blurred_extrapolation(last, prev, 0.0, 5), last)
+    assert np.allclose(tool.blurred_extrapolation(last, prev, 1.0, 5), 0.4, atol=1e-6)
+    assert np.allclose(tool.blurred_extrapolation(last, prev, 10.0, 5), 1.0)  # clipped
+    with pytest.raises(SystemExit, match='--blur must be an odd size'):
+        tool.main([osp.join(ROOT, 'configs', '_base_', 'datasets', 'kitti_raw_sample.py'),
+                   '--blur', '4'])
