@@ -101,9 +101,11 @@ def test_ssd_predict_fix():
     x = torch.rand(1, 12, 128, 416)
     sample = DetDataSample(metainfo=dict(img_shape=(128, 416), ori_shape=(128, 416),
                                          scale_factor=(1.0, 1.0)))
-    det = _tiny_ssd('KittiSSDHead').eval()
+    det = _tiny_ssd('FixedSSDHead').eval()
     out = det.predict(x, [sample])
     assert out[0].pred_instances.bboxes.shape[1] == 4
+    # crevdet 0.1's name builds the same class (old configs and checkpoint metas)
+    assert type(_tiny_ssd('KittiSSDHead').bbox_head) is type(det.bbox_head)
     # pins the upstream bug this class exists for; if mmdet fixes it, this tells us
     with pytest.raises(AttributeError, match='loss_cls'):
         _tiny_ssd('SSDHead').eval().predict(x, [DetDataSample(metainfo=sample.metainfo)])

@@ -13,7 +13,7 @@ model = dict(
     neck=dict(type='SSDNeck', in_channels=(48, 288), out_channels=(48, 288, 256, 256, 128),
               level_strides=(2, 2, 2), level_paddings=(1, 1, 1), l2_norm_scale=20),
     bbox_head=dict(
-        type='KittiSSDHead',
+        type='FixedSSDHead',
         in_channels=(48, 288, 256, 256, 128),
         num_classes=3,
         anchor_generator=dict(

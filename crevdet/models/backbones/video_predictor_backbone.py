@@ -226,10 +226,3 @@ class VideoPredictorBackbone(BaseModule):
                 if g.shape[-2:] != last.shape[-2:] else g
             outs[-1] = torch.cat([last, g], 1)
         return tuple(outs)
-
-
-@MODELS.register_module()
-class CrevNetBackbone(VideoPredictorBackbone):
-    """:class:`VideoPredictorBackbone` whose ``model`` is a :class:`CrevNet` (its kwargs)."""
-
-    default_type = 'CrevNet'

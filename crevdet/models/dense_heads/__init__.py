@@ -1,3 +1,3 @@
-from .kitti_ssd_head import KittiSSDHead
+from .fixed_ssd_head import FixedSSDHead
 
-__all__ = ['KittiSSDHead']
+__all__ = ['FixedSSDHead']

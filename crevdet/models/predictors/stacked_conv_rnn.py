@@ -64,19 +64,3 @@ class StackedConvRNN(BaseVideoPredictor):
             if t >= decode_from:
                 outs.append(pred)
         return torch.stack(outs, 1), [[] for _ in range(last + 1)]
-
-
-@MODELS.register_module()
-class StackedConvLSTM(StackedConvRNN):
-    """:class:`StackedConvRNN` with ConvLSTM cells (the paper's stacked ConvLSTM baseline)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cell='convlstm', **kwargs)
-
-
-@MODELS.register_module()
-class PredRNN(StackedConvRNN):
-    """:class:`StackedConvRNN` with ST-LSTM cells and zig-zag memory (PredRNN)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cell='stlstm', **kwargs)

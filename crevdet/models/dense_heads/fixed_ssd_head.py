@@ -12,11 +12,17 @@ from crevdet.registry import MODELS
 
 
 @MODELS.register_module()
-class KittiSSDHead(SSDHead):
-    """``SSDHead`` with the 3.3.0 ``predict`` fix; configure anchors for 416x128 inputs with
+class FixedSSDHead(SSDHead):
+    """mmdet's ``SSDHead`` with the 3.3.0 ``predict`` fix, nothing else (it holds nothing
+    KITTI-specific); configure anchors for 416x128 inputs with
     ``SSDAnchorGenerator(strides=[(w, h), ...], min_sizes=[...], max_sizes=[...])``."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not hasattr(self, 'loss_cls'):
             self.loss_cls = None
+
+
+# its name in crevdet 0.1: configs written then, and the configs kept in their checkpoints'
+# meta, still build (the same class, not a second type)
+MODELS.register_module(name='KittiSSDHead', module=FixedSSDHead)

@@ -8,7 +8,6 @@ last — so mmdet's own geometric transforms (``Resize``, ``RandomFlip``, ``Rand
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmdet.datasets.transforms import PhotoMetricDistortion
 
 from crevdet.registry import TRANSFORMS
 
@@ -43,25 +42,4 @@ class LoadMultiFrameImages(BaseTransform):
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         results['num_frames'] = len(frames)
-        return results
-
-
-@TRANSFORMS.register_module()
-class MultiFramePhotoMetricDistortion(PhotoMetricDistortion):
-    """mmdet's ``PhotoMetricDistortion`` with one draw of random parameters applied identically to
-    every 3-channel frame of a stacked ``(H, W, 3*T)`` image."""
-
-    def transform(self, results: dict) -> dict:
-        img = results['img']
-        if img.shape[2] % 3:
-            raise ValueError(f'expected stacked 3-channel frames, got {img.shape[2]} channels')
-        flags = self._random_flags()
-        draw = self._random_flags
-        self._random_flags = lambda: flags  # same parameters for every frame
-        try:
-            out = [super(MultiFramePhotoMetricDistortion, self).transform(
-                dict(img=img[..., i:i + 3]))['img'] for i in range(0, img.shape[2], 3)]
-        finally:
-            self._random_flags = draw
-        results['img'] = np.concatenate(out, axis=2)
         return results
