@@ -172,3 +172,15 @@ def test_runner_is_registered_and_chosen_by_runner_type(tmp_path):
     cfg = Config({k: v for k, v in cfg.to_dict().items() if k != 'runner_type'})
     cfg.work_dir = str(tmp_path / 'run2')
     assert type(build_runner(cfg)) is CrevdetRunner  # the default when a config names none
+
+
+def test_a_checkpoint_config_is_parsed_never_executed(tmp_path):
+    from crevdet.models.pretrain_config import checkpoint_model
+    flag = tmp_path / 'ran'
+    text = f"model = dict(type='CrevNet', x=open({str(flag)!r}, 'w').write('x'))\n"
+    assert checkpoint_model(dict(meta=dict(cfg=text))) is None
+    assert not flag.exists()
+    text = Config(dict(model=dict(type='CrevNet', blocks=(1, 2), predictor=dict(k=-1.5)))
+                  ).pretty_text
+    assert checkpoint_model(dict(meta=dict(cfg=text))) == dict(
+        type='CrevNet', blocks=(1, 2), predictor=dict(k=-1.5))

@@ -6,6 +6,7 @@ mmengine stores the full config text of a run in every checkpoint (``meta['cfg']
 checkpoint carries the model it was trained with; :func:`architecture_differences` compares it
 with the model the detector builds.
 """
+import ast
 import os.path as osp
 from typing import Any, Dict, List, Union
 
@@ -41,17 +42,37 @@ def model_from_pretrain_config(model: Union[dict, str]) -> Dict[str, Any]:
     return {k: v for k, v in dict(model).items() if k != 'data_preprocessor'}
 
 
+def _literal(node: ast.AST):
+    """A config value written as literals and ``dict(...)`` calls (what ``Config.pretty_text``
+    writes), evaluated without executing anything; ValueError for anything else."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == 'dict' and not node.args:
+        return {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg is not None}
+    if isinstance(node, ast.Dict):
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(x) for x in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    return ast.literal_eval(node)
+
+
 def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
     """The ``model`` of the run that wrote ``checkpoint`` (mmengine's ``meta['cfg']``), or None
-    when the checkpoint carries no config (e.g. one saved by plain ``torch.save``)."""
+    when the checkpoint carries no readable config (e.g. one saved by plain ``torch.save``). The
+    text is parsed, never executed: a checkpoint is loaded weights-only, and its config must not
+    be a way around that."""
     text = (checkpoint.get('meta') or {}).get('cfg') if isinstance(checkpoint, dict) else None
     if not isinstance(text, str):
         return None
     try:
-        model = Config.fromstring(text, '.py').get('model')
-    except Exception:  # an unparsable dump is not a reason to refuse the weights
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == 'model' for t in node.targets):
+                model = _literal(node.value)
+                return model if isinstance(model, dict) else None
+    except (SyntaxError, ValueError, TypeError):  # not a plain dump: nothing to compare
         return None
-    return model.to_dict() if hasattr(model, 'to_dict') else model
+    return None
 
 
 def _norm(v):
