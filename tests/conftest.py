@@ -1,3 +1,5 @@
+import functools
+import glob
 import gzip
 import importlib.util
 import os
@@ -108,3 +110,20 @@ def kitti_raw(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('kitti_raw'))
     return make_kitti_raw(root, {'2011_09_26_drive_0001_sync': 16,
                                  '2011_09_26_drive_0009_sync': 12})
+
+
+@functools.lru_cache(maxsize=None)
+def detection_configs():
+    """``((path relative to the repository, Config), ...)`` of every shipped detection config
+    whose backbone is a video predictor (``VideoPredictorBackbone`` / ``CrevNetBackbone``)."""
+    from mmengine.config import Config
+    found = []
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)):
+        rel = osp.relpath(path, ROOT)
+        if '_base_' in rel:
+            continue
+        cfg = Config.fromfile(path)
+        backbone = (cfg.get('model') or {}).get('backbone') or {}
+        if str(backbone.get('type', '')).endswith(('CrevNetBackbone', 'VideoPredictorBackbone')):
+            found.append((rel, cfg))
+    return tuple(found)

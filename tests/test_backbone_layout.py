@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from conftest import ROOT
+from conftest import ROOT, detection_configs
 from crevdet.models import CrevNetBackbone
 from crevdet.models.weights import check_weights_fit, upgrade_legacy_keys
 from crevdet.registry import MODELS
@@ -94,22 +94,11 @@ def test_a_mismatched_old_checkpoint_still_fails_naming_the_key():
         check_weights_fit(det.state_dict(), upgrade_legacy_keys(det, old), 'old.pth', 'det')
 
 
-def _detection_configs():
-    import glob
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)):
-        if '_base_' in path:
-            continue
-        cfg = Config.fromfile(path)
-        backbone = (cfg.get('model') or {}).get('backbone') or {}
-        if backbone.get('type') in ('VideoPredictorBackbone', 'CrevNetBackbone'):
-            yield osp.relpath(path, ROOT), cfg
-
-
 def test_no_detection_config_writes_an_architecture_it_pretrains_elsewhere():
     """Every detection config names its pretraining config instead of repeating its model, and
     its checkpoint (if set) is that pretraining run's."""
     seen = 0
-    for name, cfg in _detection_configs():
+    for name, cfg in detection_configs():
         seen += 1
         bb = cfg.model.backbone
         assert isinstance(bb.model, str), f'{name}: backbone.model repeats a model dict'

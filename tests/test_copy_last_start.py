@@ -1,16 +1,14 @@
 """An untrained CrevNet predicts exactly the last observed frame; k > 1 clips are trained and fed
 back consistently; detection backbones use a step their pretraining trained."""
-import glob
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
 
+from conftest import ROOT, detection_configs
 from crevdet.models import CrevNet
 from crevdet.registry import MODELS, build_crevdet
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def config_model(path, **over):
@@ -143,15 +141,11 @@ def test_closed_loop_feeds_back_frames_with_observed_ones_overwritten(conv_dim, 
 def _recurrent_detection_configs():
     """(detection config, its pretraining config) for every detector on a recurrent predictor:
     the backbone names the pretraining config whose model it builds."""
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)):
-        rel = osp.relpath(path, ROOT)
-        if '_base_' in rel:
-            continue
-        backbone = Config.fromfile(path).get('model', {}).get('backbone', {})
-        if str(backbone.get('type', '')).endswith(('CrevNetBackbone', 'VideoPredictorBackbone')):
-            pre = Config.fromfile(osp.join(ROOT, backbone.model))
-            if pre.model.get('type', 'CrevNet') in ('CrevNet', 'UNetVideoPredictor'):
-                yield rel, backbone.model
+    for rel, cfg in detection_configs():
+        pretrain = cfg.model.backbone.model
+        if Config.fromfile(osp.join(ROOT, pretrain)).model.get('type', 'CrevNet') in (
+                'CrevNet', 'UNetVideoPredictor'):
+            yield rel, pretrain
 
 
 RECURRENT_DETECTORS = list(_recurrent_detection_configs())
