@@ -173,3 +173,33 @@ def test_a_checkpoint_config_is_parsed_never_executed(tmp_path):
                   ).pretty_text
     assert checkpoint_model(dict(meta=dict(cfg=text))) == dict(
         type='CrevNet', blocks=(1, 2), predictor=dict(k=-1.5))
+
+
+@pytest.mark.parametrize('named', ['path', 'dict'])
+def test_a_detector_checkpoint_with_its_config_initialises_the_backbone(tmp_path, named):
+    """prefix='backbone.': the checkpoint's config is a detector's; its backbone's model (a
+    pretraining config path or a dict) is what is compared."""
+    from crevdet.models.weights import WeightMismatchError
+    pre = 'configs/demo/pretrain_demo.py'
+    bb = CrevNetBackbone(model=pre)
+    model = pre if named == 'path' else dict(bb.model_cfg)
+    text = Config(dict(model=dict(type='SingleStageDetector', backbone=dict(
+        type='CrevNetBackbone', model=model)))).pretty_text
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(dict(meta=dict(cfg=text), state_dict={
+        'backbone.' + k: v for k, v in bb.state_dict().items()}), path)
+    loaded = CrevNetBackbone(model=pre, init_cfg=dict(type='Pretrained', checkpoint=path,
+                                                      prefix='backbone.'))
+    loaded.init_weights()
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(),
+                                                 bb.state_dict().values()))
+    if named == 'dict':  # the check still bites through the prefix
+        other = dict(bb.model_cfg, predictor=dict(bb.model_cfg['predictor'], strength_scale=1.0))
+        text = Config(dict(model=dict(type='SingleStageDetector', backbone=dict(
+            type='CrevNetBackbone', model=other)))).pretty_text
+        torch.save(dict(meta=dict(cfg=text), state_dict={
+            'backbone.' + k: v for k, v in bb.state_dict().items()}), path)
+        with pytest.raises(WeightMismatchError,
+                           match='strength_scale: checkpoint 1.0 vs config 10.0'):
+            CrevNetBackbone(model=pre, init_cfg=dict(type='Pretrained', checkpoint=path,
+                                                     prefix='backbone.')).init_weights()

@@ -8,8 +8,6 @@ import json
 import os
 import os.path as osp
 import pickle
-import subprocess
-import sys
 import types
 
 import cv2
@@ -17,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, SHARED_DATA, load_tool, make_kitti_raw
+from conftest import ROOT, SHARED_DATA, load_tool, make_kitti_raw, run_tool
 
 train_tool = load_tool('tools/train.py')
 TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
@@ -28,8 +26,7 @@ TINY_CREVNET = dict(in_channels=3, n_past=3, n_future=1,
 
 
 def run(args, env=None):
-    proc = subprocess.run([sys.executable] + args, cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, **(env or {})), timeout=600)
+    proc = run_tool(args, env)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -60,7 +57,7 @@ def save_ckpt(path, state_dict, **extra):
 
 
 # ---------------------------------------------------------------------- 1. non-finite training
-def test_nan_loss_stops_training_without_writing_checkpoints(kitti_raw, tmp_path):  # noqa: F811
+def test_nan_loss_stops_training_without_writing_checkpoints(kitti_raw, tmp_path):
     work = str(tmp_path / 'work')
     rc, out = run(['tools/train.py', TINY, '--work-dir', work,
                    '--cfg-options', 'optim_wrapper.optimizer.lr=1e10'],
@@ -170,7 +167,7 @@ def test_resume_refuses_a_broken_checkpoint_and_overwriting_later_ones(tmp_path)
     assert cfg.load_from == osp.join(work, 'iter_2.pth')
 
 
-def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(kitti_raw, tmp_path):  # noqa
+def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(kitti_raw, tmp_path):
     cfg = tmp_path / 'killed.py'
     cfg.write_text(f"_base_ = '{TINY}'\n"
                    "custom_imports = dict(imports=['tests.configs.sigkill_hook'], "

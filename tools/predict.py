@@ -55,6 +55,7 @@ def main(argv=None):
     from tqdm import tqdm
 
     from crevdet.engine import install_checkpoint_loader, load_local_checkpoint
+    from crevdet.models.pretrain_config import checkpoint_config
     from crevdet.registry import MODELS
     from crevdet.utils import register_all_modules
     from crevdet.visualization import save_prediction_visuals
@@ -65,10 +66,10 @@ def main(argv=None):
     if args.config:
         cfg = Config.fromfile(args.config)
     else:
-        meta = load_local_checkpoint(args.checkpoint, 'cpu').get('meta', {})
-        if 'cfg' not in meta:
-            raise SystemExit(f'error: {args.checkpoint} stores no config; pass --config')
-        cfg = Config.fromstring(meta['cfg'], '.py')
+        stored = checkpoint_config(load_local_checkpoint(args.checkpoint, 'cpu'))
+        if not stored or not isinstance(stored.get('model'), dict):
+            raise SystemExit(f'error: {args.checkpoint} stores no readable config; pass --config')
+        cfg = Config(stored)  # parsed from meta['cfg'], never executed
     from crevdet.models.predictors.base_predictor import BaseVideoPredictor
     model = MODELS.build(cfg.model)
     if not isinstance(model, BaseVideoPredictor):

@@ -70,6 +70,9 @@ def main(argv=None):
         print(f'KITTI submission files written to {cfg.test_evaluator.outfile_prefix}')
         return
     flat = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
+    from mmengine.dist import is_main_process
+    if not is_main_process():  # every process gets the metrics; one writes them
+        return
     out = osp.join(runner.log_dir, 'metrics.json')  # <work_dir>/<timestamp>/: never replaced
     with open(out, 'x') as f:
         json.dump(flat, f, indent=2, sort_keys=True)

@@ -32,8 +32,9 @@ class VideoDetector:
         from mmengine.registry import DefaultScope
         from mmengine.runner.checkpoint import _load_checkpoint
 
+        from crevdet.datasets.kitti_det import KittiDetDataset
         from crevdet.engine import install_checkpoint_loader
-        from crevdet.models.weights import check_weights_fit
+        from crevdet.models.weights import check_weights_fit, upgrade_legacy_keys
         from crevdet.registry import MODELS, TRANSFORMS
         install_checkpoint_loader()
         cfg = Config.fromfile(config) if isinstance(config, str) else config
@@ -56,13 +57,14 @@ class VideoDetector:
         if checkpoint:
             ckpt = _load_checkpoint(checkpoint, map_location='cpu')
             state, meta = ckpt.get('state_dict', ckpt), ckpt.get('meta', {})
+            state = upgrade_legacy_keys(self.model, state)  # e.g. crevdet 0.1's backbone keys
             check_weights_fit(self.model.state_dict(), state, checkpoint,
                               f'the detector of {cfg.filename}', strict=True,
                               opt_out='nothing: give the checkpoint of this config')
             self.model.load_state_dict(state)
         # class names as the detector was trained (mmengine stores the dataset's metainfo)
         self.classes = tuple((meta.get('dataset_meta') or {}).get('classes')
-                             or ('Car', 'Pedestrian', 'Cyclist'))
+                             or KittiDetDataset.METAINFO['classes'])
         self.model.to(device).eval()
         self.device = device
         self.num_frames = self.model.backbone.num_frames

@@ -166,9 +166,9 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[
     candidates += _run_checkpoints(work_dir)[::-1]
     skipped, seen = [], set()
     for path in candidates:
-        if path in seen:
+        if osp.realpath(path) in seen:  # last_checkpoint names it absolute, the scan relative
             continue
-        seen.add(path)
+        seen.add(osp.realpath(path))
         if not osp.isfile(path):
             skipped.append((path, 'missing (named by last_checkpoint)'))
             continue

@@ -56,23 +56,34 @@ def _literal(node: ast.AST):
     return ast.literal_eval(node)
 
 
-def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
-    """The ``model`` of the run that wrote ``checkpoint`` (mmengine's ``meta['cfg']``), or None
-    when the checkpoint carries no readable config (e.g. one saved by plain ``torch.save``). The
-    text is parsed, never executed: a checkpoint is loaded weights-only, and its config must not
-    be a way around that."""
+def checkpoint_config(checkpoint: dict) -> Union[Dict[str, Any], None]:
+    """The config of the run that wrote ``checkpoint`` (mmengine's ``meta['cfg']``) as a dict of
+    its top-level assignments, or None when the checkpoint carries no readable config (e.g. one
+    saved by plain ``torch.save``). The text is parsed, never executed: a checkpoint is loaded
+    weights-only, and its config must not be a way around that. Assignments that are not plain
+    literals / ``dict(...)`` (what ``Config.pretty_text`` writes) are left out."""
     text = (checkpoint.get('meta') or {}).get('cfg') if isinstance(checkpoint, dict) else None
     if not isinstance(text, str):
         return None
     try:
-        for node in ast.parse(text).body:
-            if isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == 'model' for t in node.targets):
-                model = _literal(node.value)
-                return model if isinstance(model, dict) else None
-    except (SyntaxError, ValueError, TypeError):  # not a plain dump: nothing to compare
+        body = ast.parse(text).body
+    except SyntaxError:  # not a plain dump: nothing to read
         return None
-    return None
+    cfg = {}
+    for node in body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name):
+            try:
+                cfg[node.targets[0].id] = _literal(node.value)
+            except (ValueError, TypeError):
+                continue
+    return cfg
+
+
+def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
+    """The ``model`` of :func:`checkpoint_config`, or None."""
+    model = (checkpoint_config(checkpoint) or {}).get('model')
+    return model if isinstance(model, dict) else None
 
 
 def _norm(v):

@@ -12,19 +12,25 @@ that both give the same detections.
 import argparse
 import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+from crevdet.utils import CfgDictAction
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: the config\'s init)')
-    parser.add_argument('--num-images', type=int, default=50)
-    parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--num-images', type=int, default=50, help='images (frames) timed')
+    parser.add_argument('--warmup', type=int, default=5,
+                        help='untimed images (windows) before the timing')
     parser.add_argument('--video', help='time windowed vs streaming on this video\'s frames')
-    parser.add_argument('--frame-step', type=int, default=1)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--frame-step', type=int, default=1,
+                        help='with --video: use every N-th frame')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
+    if args.frame_step < 1 or args.num_images < 1 or args.warmup < 0:
+        raise SystemExit('error: --frame-step and --num-images must be >= 1, --warmup >= 0')
     if args.video:
         return video_fps(args)
     import torch
@@ -73,16 +79,21 @@ def video_fps(args) -> None:
     from crevdet.datasets.video_folder import read_frames
     from crevdet.utils import register_all_modules
     register_all_modules()
-    try:  # BGR, as the detector's pipeline expects
-        frames, _, _ = read_frames(args.video, args.frame_step, args.num_images + args.warmup + 8,
-                                   transform=lambda f: f[:, :, ::-1])
-    except (OSError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     results = {}
     # one detector (same weights, random ones too), streaming switched on for the second pass
     det = VideoDetector(args.config, args.checkpoint, device, streaming=False,
                         cfg_options=args.cfg_options)
+    want = args.num_images + args.warmup + det.num_frames - 1  # frames for that many windows
+    try:  # BGR, as the detector's pipeline expects
+        frames, _, _ = read_frames(args.video, args.frame_step, want,
+                                   transform=lambda f: f[:, :, ::-1])
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    if len(frames) < args.warmup + det.num_frames:
+        raise SystemExit(f'error: {args.video} gives {len(frames)} frames (frame step '
+                         f'{args.frame_step}): not enough for {args.warmup} warm-up windows of '
+                         f'{det.num_frames} frames plus one timed one')
     for mode in ('windowed', 'streaming'):
         det.model.backbone.set_streaming(mode == 'streaming')
         windows = list(det.windows(frames))

@@ -6,17 +6,20 @@ must beat, and what a simple rule already wins over copy-last.
 
 Rows: copy-last (``x_t``) and, per gain ``a``, the blurred extrapolation
 ``x_t + a * GaussianBlur_k(x_t - x_{t-1})`` (clipped to [0, 1]); for every clip of the config's
-``train_dataloader`` / ``test_dataloader`` datasets (no flips), the frame after the ``n_past``
+``train_dataloader`` / ``test_dataloader`` datasets (raw clips: no flips), the frame after the ``n_past``
 observed ones (``protocol.n_past``). MSE per frame (summed over pixels and channels), PSNR and
 SSIM as ``VideoPredictionMetric`` computes them.
 """
 import argparse
+import sys
 
 import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
+from tqdm import tqdm
 
+from crevdet.apis.budget_training import data_spec
 from crevdet.evaluation.functional.video import mse, psnr, ssim
 from crevdet.registry import DATASETS, build_crevdet
 from crevdet.utils import register_all_modules
@@ -30,10 +33,10 @@ def blurred_extrapolation(last: np.ndarray, prev: np.ndarray, gain: float, k: in
     return np.clip(last + gain * diff, 0, 1)
 
 
-def evaluate(dataset, n_past: int, gains, k: int) -> dict:
+def evaluate(dataset, n_past: int, gains, k: int, desc: str = 'clips') -> dict:
     rows = {name: [] for name in ['copy last frame'] + [f'x_t + {g} blur{k}(x_t - x_t-1)'
                                                          for g in gains]}
-    for i in range(len(dataset)):
+    for i in tqdm(range(len(dataset)), desc=desc, unit='clip', file=sys.stderr):
         clip = dataset.get_clip(i).astype(np.float32) / 255  # (T, H, W, C)
         last, prev, target = clip[n_past - 1], clip[n_past - 2], clip[n_past]
         preds = [last] + [blurred_extrapolation(last, prev, g, k) for g in gains]
@@ -53,18 +56,15 @@ def main(argv=None):
     if args.blur < 1 or args.blur % 2 == 0:
         raise SystemExit(f'error: --blur must be an odd size >= 1, got {args.blur}')
     register_all_modules(init_default_scope=False)
+    # the learning-curve tools' check: a .py file with train/test_dataloader and a full protocol
+    n_past = data_spec(argparse.Namespace(data=args.data))['n_past']
     cfg = Config.fromfile(args.data)
-    if 'protocol' not in cfg:
-        raise SystemExit(f'error: {args.data} has no protocol=dict(n_past=...)')
-    n_past = cfg.protocol['n_past']
     if n_past < 2:
         raise SystemExit('error: the extrapolation needs n_past >= 2')
     print('| split | predictor | MSE / frame | PSNR | SSIM |\n|---|---|---:|---:|---:|')
     for split in ('train', 'test'):
-        ds_cfg = dict(cfg[f'{split}_dataloader'].dataset)
-        ds_cfg.pop('flip_prob', None)
-        dataset = build_crevdet(DATASETS, ds_cfg)
-        for name, (m, p, s) in evaluate(dataset, n_past, args.gains, args.blur).items():
+        dataset = build_crevdet(DATASETS, cfg[f'{split}_dataloader'].dataset)
+        for name, (m, p, s) in evaluate(dataset, n_past, args.gains, args.blur, split).items():
             print(f'| {split} ({len(dataset)} clips) | {name} | {m:.3f} | {p:.3f} | {s:.5f} |')
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
-import crevdet.models.feature_extractors  # noqa: F401 (registers the extractor types)
 from crevdet.registry import METRICS, MODELS, build_crevdet
 from ..functional import frechet_distance, gaussian_fit
 from .video_metric import sample_getter

@@ -139,17 +139,29 @@ class VideoPredictorBackbone(BaseModule):
         # a pretraining checkpoint's `autoencoder.*` (or an old detector's) -> `net.autoencoder.*`
         state = self.upgrade_keys(state)
         strict = cfg.get('strict', True)
-        self._check_architecture(ckpt, path, strict)
+        self._check_architecture(ckpt, path, strict, cfg.get('prefix'))
         own = self.state_dict()
         check_weights_fit(own, state, path, f'{type(self).__name__} (model.backbone)',
                           strict=strict, opt_out='model.backbone.init_cfg.strict=False')
         self.load_state_dict(fitting_part(own, state), strict=False)
         self._is_init = True
 
-    def _check_architecture(self, ckpt: dict, path: str, strict: bool) -> None:
+    def _check_architecture(self, ckpt: dict, path: str, strict: bool,
+                            prefix: Optional[str] = None) -> None:
         """Weights of equal shapes can still come from another architecture (``strength_scale``,
-        ``update``, ``cell`` with equal widths ...): compare the checkpoint's own model config."""
+        ``update``, ``cell`` with equal widths ...): compare the checkpoint's own model config.
+        With ``prefix`` (e.g. ``'backbone.'``: a detector checkpoint) the predictor config is
+        that submodule's ``model``: a dict, or the pretraining config path it named."""
         trained = checkpoint_model(ckpt)
+        if prefix:
+            for part in prefix.strip('.').split('.'):
+                trained = trained.get(part) if isinstance(trained, dict) else None
+            trained = trained.get('model') if isinstance(trained, dict) else None
+            if isinstance(trained, str):
+                try:
+                    trained = model_from_pretrain_config(trained)
+                except FileNotFoundError:  # that config is not on this machine: cannot compare
+                    return
         if not isinstance(trained, dict):
             return
         diffs = architecture_differences(self.model_cfg, trained)
@@ -207,7 +219,8 @@ class VideoPredictorBackbone(BaseModule):
         frames = x.view(b, self.num_frames, c, h, w)
         if self.compile and not self._compiled:
             self._compile_net()
-        cast = self.inference_autocast if not self.training else None
+        # inference only: a frozen backbone is in eval mode while the detector trains too
+        cast = self.inference_autocast if not torch.is_grad_enabled() else None
         dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cast)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen), \
                 torch.autocast(x.device.type, dtype=dtype, enabled=cast is not None):
