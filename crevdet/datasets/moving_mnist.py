@@ -30,7 +30,8 @@ def read_idx_images(path: str) -> np.ndarray:
         with opener(path, 'rb') as f:
             data = f.read()
     except (OSError, EOFError, zlib.error) as e:  # EOFError: a truncated .gz
-        raise OSError(f'cannot read MNIST file {path!r} ({type(e).__name__}: {str(e) or "ends early"});'
+        why = str(e) or 'ends early'
+        raise OSError(f'cannot read MNIST file {path!r} ({type(e).__name__}: {why});'
                       ' it is truncated or corrupt: download it again') from e
     if len(data) < 16:
         raise ValueError(f'{path!r} is not an MNIST idx3 image file (too short)')

@@ -1,8 +1,9 @@
 """Fréchet Video Distance (Unterthiner et al. 2018) with a configurable feature extractor.
 
 FVD compares the Gaussian fits of video features of real and predicted clips. The standard
-extractor is the Kinetics-400 I3D network (``I3DFeatureExtractor`` in ``crevdet/models/feature_extractors``), whose TorchScript weights
-(``i3d_torchscript.pt``, the file StyleGAN-V's and fvd-comparison's FVD code use) must already be
+extractor is the Kinetics-400 I3D network (``I3DFeatureExtractor``, in
+``crevdet/models/feature_extractors``), whose TorchScript weights (``i3d_torchscript.pt``, the
+file StyleGAN-V's and fvd-comparison's FVD code use) must already be
 on disk: crevdet never downloads. ``RandomVideoFeatureExtractor`` (a fixed, seeded random 3D-conv
 network) needs no weights; its distances rank models on one dataset but are not comparable to
 published FVD numbers.
