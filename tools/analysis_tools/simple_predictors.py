@@ -7,8 +7,8 @@ must beat, and what a simple rule already wins over copy-last.
 Rows: copy-last (``x_t``) and, per gain ``a``, the blurred extrapolation
 ``x_t + a * GaussianBlur_k(x_t - x_{t-1})`` (clipped to [0, 1]); for every clip of the config's
 ``train_dataloader`` / ``test_dataloader`` datasets (raw clips: no flips), the frame after the
-``n_past`` observed ones (``protocol.n_past``). MSE per frame (summed over pixels and channels), PSNR and
-SSIM as ``VideoPredictionMetric`` computes them.
+``n_past`` observed ones (``protocol.n_past``). MSE per frame (summed over pixels and channels),
+PSNR and SSIM as ``VideoPredictionMetric`` computes them.
 """
 import argparse
 import sys
