@@ -1,6 +1,7 @@
 """The pinned OpenMMLab stack works end to end: compiled mmcv ops, registries, tools, torchrun."""
 import glob
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -127,3 +128,14 @@ def test_setup_script_is_a_fast_noop_when_set_up():
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert 'nothing to do' in out.stdout and time.time() - t0 < 60
+
+
+@pytest.mark.parametrize('wrapper, real_var', [('cxx20.sh', 'CREVDET_REAL_CXX'),
+                                               ('nvcc20.sh', 'CREVDET_REAL_NVCC')])
+def test_compiler_wrappers_turn_mmcv_std_flags_into_cxx20(wrapper, real_var):
+    # mmcv 2.1.0 passes -std=c++17 to g++ and nvcc; torch 2.14's headers need C++20
+    env = dict(os.environ, **{real_var: 'echo'})
+    out = subprocess.run(['bash', osp.join(ROOT, 'tools', 'setup', wrapper), '-O2', '-std=c++17',
+                          '-I/a b', '-std=c++14', '-c', 'x.cu'], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ['-O2', '-std=c++20', '-I/a', 'b', '-std=c++20', '-c', 'x.cu']

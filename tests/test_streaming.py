@@ -141,3 +141,46 @@ def test_inference_autocast_keeps_float32_outputs_and_training_untouched():
         CrevNetBackbone(model=TINY_CREVNET, inference_autocast='int8')
     with pytest.raises(ValueError, match='compile=True is an inference option for frozen'):
         CrevNetBackbone(model=TINY_CREVNET, frozen=False, compile=True)
+
+
+def test_batched_streams_match_single_detection_and_det_fps_batch(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    from crevdet.apis import VideoDetector
+    config = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (64, 96, 3), np.uint8) for _ in range(10)]
+    torch.manual_seed(0)
+    det = VideoDetector(config, None, streaming=False,
+                        cfg_options={'model.backbone.init_cfg': None,
+                                     'model.test_cfg.score_thr': 0.0})
+    wins = [w for _, w in det.windows(frames)]  # 7 windows of 4 frames
+    ref = [det.detect(w) for w in wins]
+    det.model.backbone.set_streaming(True, streams=2)
+    # two streams (windows 0-2 and 3-5), detected side by side
+    out = [o for k in range(3) for o in det.detect_batch([wins[k], wins[3 + k]])]
+    order = [0, 3, 1, 4, 2, 5]
+    for o, i in zip(out, order):
+        assert len(o.scores) > 0 and len(o.scores) == len(ref[i].scores)
+        assert torch.allclose(o.scores, ref[i].scores, atol=1e-5)
+    cache = det.model.backbone.net.encoding_cache
+    # frames 0-8 once each, except frame 3, in both first windows of one batch: encoded twice
+    assert cache.size == 2 * 4 * det.num_frames and cache.misses == 10
+    with pytest.raises(ValueError, match='streams must be >= 1'):
+        det.model.backbone.set_streaming(True, streams=0)
+
+    video = str(tmp_path / 'clip.avi')
+    vw = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 10, (96, 64))
+    for f in frames + frames:
+        vw.write(f)
+    vw.release()
+    det_fps = load_tool('tools/analysis_tools/det_fps.py')
+    det_fps.main([config, '--video', video, '--batch', '2', '--num-images', '4', '--warmup', '1',
+                  '--cfg-options', 'model.backbone.init_cfg=None'])
+    printed = capsys.readouterr().out
+    assert printed.count('4 consecutive frames') == 2 and '2 stream(s), batch 2' in printed
+    assert 'largest score difference 0.0e+00' in printed
+    with pytest.raises(SystemExit, match='not enough for 4 stream'):
+        det_fps.main([config, '--video', video, '--batch', '4', '--num-images', '4',
+                      '--warmup', '3', '--cfg-options', 'model.backbone.init_cfg=None'])

@@ -85,6 +85,9 @@ else
   export CC="$ROOT/tools/setup/cxx20.sh" CXX="$ROOT/tools/setup/cxx20.sh"
   if [ "$CUDA_MODE" = 1 ]; then
     export FORCE_CUDA=1
+    # nvcc gets mmcv's -std=c++17 too: the same rewrite to C++20 as for the host compiler
+    export CREVDET_REAL_NVCC="$(command -v nvcc || echo "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc")"
+    export PYTORCH_NVCC="$ROOT/tools/setup/nvcc20.sh"
     say "CUDA found: building mmcv's CUDA ops too (FORCE_CUDA=1; set CREVDET_CUDA=0 to skip)"
   fi
   step "installing mmengine (needed by mmcv's build)" "${PIP[@]}" install "mmengine==0.10.7"

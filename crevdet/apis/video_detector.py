@@ -74,21 +74,34 @@ class VideoDetector:
     def detect(self, window: Sequence[np.ndarray], frame_id: int = 0):
         """``window``: ``num_frames`` BGR uint8 frames ``(H, W, 3)``, oldest first, target last.
         Returns the target's ``pred_instances`` (boxes in the frame's pixels)."""
-        if len(window) != self.num_frames:
-            raise ValueError(f'the detector takes {self.num_frames} frames, got {len(window)}')
-        img = np.concatenate(list(window), axis=2)
-        data = self.pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-                                  img_id=str(frame_id), num_frames=len(window)))
-        batch = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+        return self.detect_batch([window], [frame_id])[0]
+
+    def detect_batch(self, windows: Sequence[Sequence[np.ndarray]],
+                     frame_ids: Optional[Sequence[int]] = None) -> list:
+        """Several windows (e.g. one per camera / stream) in one batch; returns one
+        ``pred_instances`` per window, as :meth:`detect` would."""
+        frame_ids = list(range(len(windows))) if frame_ids is None else list(frame_ids)
+        inputs, samples = [], []
+        for window, frame_id in zip(windows, frame_ids):
+            if len(window) != self.num_frames:
+                raise ValueError(f'the detector takes {self.num_frames} frames, got '
+                                 f'{len(window)}')
+            img = np.concatenate(list(window), axis=2)
+            data = self.pipeline(dict(img=img, img_shape=img.shape[:2],
+                                      ori_shape=img.shape[:2], img_id=str(frame_id),
+                                      num_frames=len(window)))
+            inputs.append(data['inputs'])
+            samples.append(data['data_samples'])
+        batch = dict(inputs=inputs, data_samples=samples)
         if self.device.startswith('cuda'):
             torch.cuda.synchronize()
         t0 = time.perf_counter()
         with torch.no_grad():
-            out = self.model.test_step(batch)[0]
+            outs = self.model.test_step(batch)
         if self.device.startswith('cuda'):
             torch.cuda.synchronize()
         self.model_seconds += time.perf_counter() - t0
-        return out.pred_instances.cpu()
+        return [o.pred_instances.cpu() for o in outs]
 
     def windows(self, frames: Sequence[np.ndarray]) -> Iterator[Tuple[int, List[np.ndarray]]]:
         """``(index, window)`` for every frame with ``num_frames - 1`` frames before it (the

@@ -1,13 +1,15 @@
 """Inference speed of a detector (images/s), data loading excluded.
 
     python tools/analysis_tools/det_fps.py CONFIG [CKPT] [--num-images 50] [--warmup 5]
-        [--video VIDEO [--frame-step N]] [--cfg-options k=v ...]
+        [--batch 1] [--video VIDEO [--frame-step N]] [--cfg-options k=v ...]
 
-Runs ``model.test_step`` on the first images of the test set, one at a time (batch 1, as the
-paper's 6.8 FPS on a V100), after ``--warmup`` untimed images. With ``--video`` it times the
-consecutive frames of a video instead, windowed (every window encoded in full) and streaming
+Runs ``model.test_step`` on the first images of the test set, ``--batch`` at a time (default 1,
+as the paper's 6.8 FPS on a V100), after ``--warmup`` untimed batches. With ``--video`` it times
+the consecutive frames of a video instead, windowed (every window encoded in full) and streaming
 (each frame encoded once, ``VideoPredictorBackbone(streaming=True)``) side by side, and checks
-that both give the same detections.
+that both give the same detections; ``--batch B`` there cuts the video into ``B`` consecutive
+parts detected as ``B`` parallel streams (``B`` cameras). Runs on CUDA when torch sees a GPU;
+``--cfg-options model.backbone.inference_autocast=fp16`` times mixed precision.
 """
 import argparse
 import time
@@ -23,14 +25,17 @@ def main(argv=None):
     parser.add_argument('checkpoint', nargs='?', help='weights (default: the config\'s init)')
     parser.add_argument('--num-images', type=int, default=50, help='images (frames) timed')
     parser.add_argument('--warmup', type=int, default=5,
-                        help='untimed images (windows) before the timing')
+                        help='untimed batches (windows) before the timing')
+    parser.add_argument('--batch', type=int, default=1,
+                        help='images per forward pass (with --video: parallel streams)')
     parser.add_argument('--video', help='time windowed vs streaming on this video\'s frames')
     parser.add_argument('--frame-step', type=int, default=1,
                         help='with --video: use every N-th frame')
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
-    if args.frame_step < 1 or args.num_images < 1 or args.warmup < 0:
-        raise SystemExit('error: --frame-step and --num-images must be >= 1, --warmup >= 0')
+    if min(args.frame_step, args.num_images, args.batch) < 1 or args.warmup < 0:
+        raise SystemExit('error: --frame-step, --num-images and --batch must be >= 1, '
+                         '--warmup >= 0')
     if args.video:
         return video_fps(args)
     import torch
@@ -51,13 +56,16 @@ def main(argv=None):
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model.to(device).eval()
     ds = DATASETS.build(cfg.test_dataloader.dataset)
-    n = min(len(ds), args.num_images + args.warmup)
-    if n <= args.warmup:
-        raise SystemExit(f'the test set has {len(ds)} images; need more than --warmup')
+    b = args.batch
+    steps = args.warmup + -(-args.num_images // b)  # batches: warm-up + enough for num_images
+    if len(ds) < (args.warmup + 1) * b:
+        raise SystemExit(f'the test set has {len(ds)} images; need more than --warmup '
+                         f'batches of {b}')
+    steps = min(steps, len(ds) // b)
     timed = 0.0
     with torch.no_grad():
-        for i in range(n):
-            batch = pseudo_collate([ds[i]])
+        for i in range(steps):
+            batch = pseudo_collate([ds[j] for j in range(i * b, (i + 1) * b)])
             if device == 'cuda':
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
@@ -66,10 +74,11 @@ def main(argv=None):
                 torch.cuda.synchronize()
             if i >= args.warmup:
                 timed += time.perf_counter() - t0
-    fps = (n - args.warmup) / timed
+    n = (steps - args.warmup) * b
+    fps = n / timed
     shape = tuple(ds[0]['inputs'].shape)
     print(f'{fps:.2f} images/s ({1000 / fps:.1f} ms/image) on {device}, input {shape}, '
-          f'{n - args.warmup} images, batch 1, torch threads {torch.get_num_threads()}')
+          f'{n} images, batch {b}, torch threads {torch.get_num_threads()}')
 
 
 def video_fps(args) -> None:
@@ -84,32 +93,39 @@ def video_fps(args) -> None:
     # one detector (same weights, random ones too), streaming switched on for the second pass
     det = VideoDetector(args.config, args.checkpoint, device, streaming=False,
                         cfg_options=args.cfg_options)
-    want = args.num_images + args.warmup + det.num_frames - 1  # frames for that many windows
+    b, t = args.batch, det.num_frames
+    steps = args.warmup + -(-args.num_images // b)  # batched windows per stream
+    per_stream = steps + t - 1
+    want = b * per_stream
     try:  # BGR, as the detector's pipeline expects
         frames, _, _ = read_frames(args.video, args.frame_step, want,
                                    transform=lambda f: f[:, :, ::-1])
     except (OSError, ValueError) as e:
         raise SystemExit(f'error: {e}')
-    if len(frames) < args.warmup + det.num_frames:
+    if len(frames) < b * (args.warmup + t):
         raise SystemExit(f'error: {args.video} gives {len(frames)} frames (frame step '
-                         f'{args.frame_step}): not enough for {args.warmup} warm-up windows of '
-                         f'{det.num_frames} frames plus one timed one')
+                         f'{args.frame_step}): not enough for {b} stream(s) of {args.warmup} '
+                         f'warm-up windows of {t} frames plus one timed one')
+    per_stream = len(frames) // b
+    # stream s: frames [s * per_stream, (s + 1) * per_stream); step k: every stream's k-th window
+    streams = [list(det.windows(frames[s * per_stream:(s + 1) * per_stream])) for s in range(b)]
+    steps = [[streams[s][k] for s in range(b)] for k in range(len(streams[0]))]
     for mode in ('windowed', 'streaming'):
-        det.model.backbone.set_streaming(mode == 'streaming')
-        windows = list(det.windows(frames))
-        for i, w in windows[:args.warmup]:
-            det.detect(w, i)
+        det.model.backbone.set_streaming(mode == 'streaming', streams=b)
+        for step in steps[:args.warmup]:
+            det.detect_batch([w for _, w in step], [i for i, _ in step])
         det.model_seconds = 0.0
-        outs = [det.detect(w, i) for i, w in windows[args.warmup:]]
+        outs = [o for step in steps[args.warmup:]
+                for o in det.detect_batch([w for _, w in step], [i for i, _ in step])]
         results[mode] = (len(outs) / det.model_seconds, outs)
         print(f'{mode:9s}: {results[mode][0]:.2f} images/s ({1000 / results[mode][0]:.1f} '
-              f'ms/image) on {device}, {len(outs)} consecutive frames of {args.video}, batch 1, '
-              f'torch threads {torch.get_num_threads()}', flush=True)
+              f'ms/image) on {device}, {len(outs)} consecutive frames of {args.video} as {b} '
+              f'stream(s), batch {b}, torch threads {torch.get_num_threads()}', flush=True)
     pairs = list(zip(results['windowed'][1], results['streaming'][1]))
-    if any(len(a.scores) != len(b.scores) for a, b in pairs):
+    if any(len(w.scores) != len(s.scores) for w, s in pairs):
         raise SystemExit('streaming and windowed detections differ in number')
-    diff = max((float((a.scores - b.scores).abs().max()) if len(a.scores) else 0.0)
-               for a, b in pairs)
+    diff = max((float((w.scores - s.scores).abs().max()) if len(w.scores) else 0.0)
+               for w, s in pairs)
     print(f'streaming / windowed: {results["streaming"][0] / results["windowed"][0]:.2f}x; '
           f'largest score difference {diff:.1e}')
 

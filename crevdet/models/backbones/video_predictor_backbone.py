@@ -109,9 +109,13 @@ class VideoPredictorBackbone(BaseModule):
                 p.requires_grad_(False)
             self.train()  # frozen: eval mode from the start (see train())
 
-    def set_streaming(self, enabled: bool = True) -> None:
-        """Switch streaming inference on (a fresh, empty cache) or off."""
-        self.net.encoding_cache = EncodingCache(size=4 * self.num_frames) if enabled else None
+    def set_streaming(self, enabled: bool = True, streams: int = 1) -> None:
+        """Switch streaming inference on (a fresh, empty cache) or off. ``streams``: videos
+        batched together (each keeps its own recent encodings in the one cache)."""
+        if streams < 1:
+            raise ValueError(f'streams must be >= 1, got {streams}')
+        self.net.encoding_cache = (EncodingCache(size=4 * self.num_frames * streams)
+                                   if enabled else None)
 
     @property
     def feature_step(self) -> int:
