@@ -186,3 +186,23 @@ def test_trained_steps_follow_the_protocol():
     assert list(net.trained_steps()) == [0, 1, 2, 3]
     net.teacher_forcing, net.n_future = False, 3
     assert list(net.trained_steps()) == [0, 1, 2, 3]  # closed-loop steps see predictions
+
+
+@pytest.mark.parametrize('diff_input', ['only', True])
+def test_motion_only_rpms_keep_a_still_scene_still_after_training(diff_input):
+    """diff_input='only' with bias-free cells: whatever the weights (here all perturbed, as after
+    training), a video that stops moving is predicted as its last frame; with diff_input=True
+    the cells also see the content, and a trained model changes a still frame."""
+    torch.manual_seed(0)
+    net = CrevNet(in_channels=3, n_past=4, n_future=3,
+                  autoencoder=dict(blocks=(1, 1), strides=(1, 2), norm='none'),
+                  predictor=dict(num_layers=3, hidden_channels=8, bias=False, update='residual',
+                                 diff_input=diff_input))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    still = torch.rand(2, 1, 3, 16, 24).expand(2, 7, 3, 16, 24).contiguous()
+    dev = max_dev_from_copy_last(net, still, 4, 3)
+    assert dev < 1e-5 if diff_input == 'only' else dev > 1e-3
+    moving = torch.rand(2, 7, 3, 16, 24)
+    assert max_dev_from_copy_last(net, moving, 4, 3) > 1e-3  # motion is extrapolated

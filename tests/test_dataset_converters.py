@@ -91,7 +91,11 @@ def test_converter_never_overwrites_and_dry_run_writes_nothing(download, tmp_pat
     dry = tmp_path / 'dry'
     convert(download, dry, '--dry-run')
     assert not osp.exists(dry)
-    assert 'would link 3 folder(s), extract 18 file(s)' in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert 'would link 3 folder(s), extract 18 file(s)' in text
+    # the zipped drive is counted from its archive (its frame size is known only once extracted)
+    assert '| 2011_09_26_drive_0001_sync | 5 | 1 | 10x4 |' in text
+    assert '| 2011_09_26_drive_0002_sync | 4 | 0 | - |' in text
     out = tmp_path / 'data'
     os.makedirs(out / 'kitti' / 'object' / 'training' / 'image_2')  # the user's own folder
     with pytest.raises(SystemExit, match=r'image_2 exists and is not a link to .*not overwriting'):

@@ -86,13 +86,15 @@ def test_zero_initialised_autoencoder_starts_as_the_squeezes():
         assert torch.equal(ae.decode(ae.encode(x)), x)
 
 
-@pytest.mark.parametrize('update,layers', [('residual', 4), ('convex', 4), ('residual', 3),
-                                           ('scaled_convex', 4), ('scaled_convex', 3)])
+@pytest.mark.parametrize('update,layers,diff', [
+    ('residual', 4, False), ('convex', 4, False), ('residual', 3, False),
+    ('scaled_convex', 4, False), ('scaled_convex', 3, False), ('residual', 3, True),
+    ('scaled_convex', 4, True), ('residual', 4, 'only')])
 @pytest.mark.parametrize('cell', ['convlstm', 'stlstm'])
-def test_predictor_conditional_reversibility(cell, update, layers):
+def test_predictor_conditional_reversibility(cell, update, layers, diff):
     torch.manual_seed(0)
     p = RPMPredictor(16, num_layers=layers, hidden_channels=8, cell=cell, update=update,
-                     zero_init_proj=False)
+                     zero_init_proj=False, diff_input=diff)
     p = perturb_(p, std=0.1).double()  # scaled_convex: a non-zero mixing strength
     z0 = torch.randn(2, 16, 6, 6, dtype=torch.float64)
     z1 = torch.randn(2, 16, 6, 6, dtype=torch.float64)
@@ -103,6 +105,8 @@ def test_predictor_conditional_reversibility(cell, update, layers):
     lo = -1 if update == 'scaled_convex' else 0  # a * g with a = tanh(k alpha) in (-1, 1)
     assert all(((g >= lo) & (g <= 1)).all() for g in gates)
     assert (p.inverse(z2, s1, s2['m_in']) - z1).abs().max() < 1e-10
+    if diff:  # the step depends on the previous x1 (a second step from z1 alone differs)
+        assert (p(z1, dict(s1, x1=None))[0] - z2).abs().max() > 1e-3
     if cell == 'stlstm':
         with pytest.raises(ValueError, match='m_in'):
             p.inverse(z2, s1)

@@ -99,6 +99,32 @@ def test_video_folder_from_mp4_and_frames(tmp_path):
         VideoFolderDataset(str(tmp_path / 'nothing'))
 
 
+def test_frame_names_without_zero_padding_keep_their_order(tmp_path):
+    # plain sorted() gives 1, 10, 11, 2, ...: false gaps and clips out of temporal order
+    from crevdet.datasets.video_folder import read_frames
+    for i in range(1, 13):
+        cv2.imwrite(str(tmp_path / f'{i}.png'), np.full((8, 8, 3), i * 20, np.uint8))
+    ds = VideoFolderDataset(str(tmp_path), clip_len=3, frame_size=None)
+    assert len(ds) == 10
+    assert [ds[k]['inputs'][:, 0, 0, 0].tolist() for k in (0, 8)] == [[20, 40, 60],
+                                                                    [180, 200, 220]]
+    frames, _, _ = read_frames(str(tmp_path), 1, 12)
+    assert [int(f[0, 0, 0]) for f in frames] == [20 * i for i in range(1, 13)]
+
+
+def test_frame_range_counts_folder_positions_across_split_gaps(tmp_path):
+    # frames 0-9 and 12-21 (10, 11 missing): two runs of 10; frame_range is over the folder
+    for i in list(range(10)) + list(range(12, 22)):
+        cv2.imwrite(str(tmp_path / f'{i:06d}.png'), np.full((8, 8, 3), i * 10, np.uint8))
+    ds = VideoFolderDataset(str(tmp_path), clip_len=3, frame_size=None, on_gap='split',
+                            frame_range=(12, 20))
+    assert [m['start_frame'] for m in ds.clip_meta] == [12, 13, 14, 15, 16, 17]
+    assert ds[0]['inputs'][:, 0, 0, 0].tolist() == [140, 150, 160]  # positions 12-14
+    head = VideoFolderDataset(str(tmp_path), clip_len=3, frame_size=None, on_gap='split',
+                              frame_range=(0, 12))
+    assert [m['start_frame'] for m in head.clip_meta] == [0, 1, 2, 3, 4, 5, 6, 7]
+
+
 def test_moving_mnist_generation(tmp_path):
     rng = np.random.default_rng(0)
     digits = np.zeros((20, 28, 28), np.uint8)

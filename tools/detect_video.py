@@ -77,7 +77,8 @@ def main(argv=None):
         raise SystemExit(f'error: {args.input} gives {len(frames)} frames; the detector needs '
                          f'{t} (the target and {t - 1} before it)')
     os.makedirs(osp.join(out, 'labels'))
-    drawn, n_det, t0 = [], 0, time.perf_counter()
+    # the drawn frames go straight into the MP4; only the GIF's 480-pixel thumbnails are kept
+    small, vw, n_det, t0 = [], None, 0, time.perf_counter()
     for i, window in tqdm(det.windows(frames), total=len(frames) - t + 1, desc='detecting',
                           unit='frame'):
         inst = det.detect(window, i)
@@ -87,20 +88,20 @@ def main(argv=None):
             for box, label, score in zip(inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
                                          inst.scores[keep].tolist()):
                 f.write(format_kitti_line(det.classes[label], box, score) + '\n')
-        drawn.append(draw_boxes(frames[i], inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
-                                det.classes, inst.scores[keep].tolist()))
+        drawn = draw_boxes(frames[i], inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
+                           det.classes, inst.scores[keep].tolist())
+        h, w = drawn.shape[:2]
+        if vw is None:
+            vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'),
+                                 cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h))
+        vw.write(drawn)
+        small.append(Image.fromarray(cv2.resize(
+            drawn, (w * 480 // max(w, 480), h * 480 // max(w, 480)))[:, :, ::-1]))
     wall = time.perf_counter() - t0
-    h, w = drawn[0].shape[:2]
-    vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                         (w, h))
-    for f in drawn:
-        vw.write(f)
     vw.release()
-    small = [Image.fromarray(cv2.resize(f, (w * 480 // max(w, 480), h * 480 // max(w, 480)))
-                             [:, :, ::-1]) for f in drawn]
     small[0].save(osp.join(out, 'detections.gif'), save_all=True, append_images=small[1:],
                   duration=int(1000 / fps), loop=0)
-    n = len(drawn)
+    n = len(small)
     summary = dict(input=args.input, frames_read=len(frames), frames_detected=n,
                    detections=n_det, score_thr=args.score_thr,
                    mode='windowed' if args.windowed else 'streaming', device=device,

@@ -6,6 +6,7 @@ and applies one random horizontal flip to the whole clip. Frames stay uint8 unti
 preprocessor. Item: ``dict(inputs=uint8 (T, C, H, W), data_samples=BaseDataElement(metainfo))``.
 """
 import os.path as osp
+import re
 from typing import Any, List, Optional, Sequence, Tuple
 
 import cv2
@@ -59,6 +60,12 @@ def convert_channels(img: np.ndarray, channels: int) -> np.ndarray:
 def read_image(path: str, channels: int = 3) -> np.ndarray:
     """Read an image as uint8 RGB (H, W, 3) or gray (H, W, 1); error names the file."""
     return convert_channels(read_frame_raw(path), channels)
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders numbers by value: ``2.png`` before ``10.png`` (plain ``sorted``
+    puts ``10.png`` first, which reorders frames whose names are not zero-padded)."""
+    return [(1, int(t), '') if t.isdigit() else (0, 0, t) for t in re.split(r'(\d+)', name)]
 
 
 def frame_number(path: str) -> Optional[int]:

@@ -8,7 +8,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 from crevdet.registry import DATASETS
-from .base_video import BaseVideoDataset, read_image, resize_center_crop, split_at_gaps
+from .base_video import (BaseVideoDataset, natural_key, read_image, resize_center_crop,
+                         split_at_gaps)
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -56,7 +57,8 @@ def read_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None
     Errors name the path and the expected input."""
     transform = transform or (lambda f: f)
     if osp.isdir(path):
-        names = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS))
+        names = sorted((f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS)),
+                       key=natural_key)
         if not names:
             raise FileNotFoundError(f'no images ({"/".join(IMAGE_EXTS)}) in {path}')
         return [transform(read_image(osp.join(path, f)))
@@ -123,8 +125,11 @@ class VideoFolderDataset(BaseVideoDataset):
                 f'({"/".join(IMAGE_EXTS)}) found under {data_root!r}')
         span = (clip_len - 1) * frame_step + 1  # source frames covered by one clip
         short = []
-        for kind, src, n in sources:
-            first, stop = (0, n) if frame_range is None else (frame_range[0], min(n, frame_range[1]))
+        for kind, src, n, offset in sources:
+            # frame_range counts the frames of the whole video / folder; a run cut out of a
+            # folder at a gap (on_gap='split') starts at position `offset` of that folder
+            first, stop = (0, n) if frame_range is None else (
+                max(0, frame_range[0] - offset), min(n, frame_range[1] - offset))
             if stop - first < span:
                 short.append(f'{src if kind == "video" else osp.dirname(src[0])} '
                              f'({max(0, stop - first)} frames)')
@@ -134,7 +139,7 @@ class VideoFolderDataset(BaseVideoDataset):
                 else:
                     self.clips.append(src[start:start + span:frame_step])
                 self.clip_meta.append(dict(source=src if kind == 'video' else osp.dirname(src[0]),
-                                           start_frame=start))
+                                           start_frame=offset + start))
         if short:
             print_log(f'VideoFolderDataset: skipped {len(short)} of {len(sources)} source(s) '
                       f'shorter than one clip ({span} frames): {", ".join(short[:5])}'
@@ -145,22 +150,26 @@ class VideoFolderDataset(BaseVideoDataset):
 
     @staticmethod
     def _find_sources(root: str, on_gap: str = 'error'):
+        """``(kind, video path or frame files, frame count, position of the first frame in its
+        video / folder)`` per video and per run of consecutive frames."""
         if osp.isfile(root):
             if not root.lower().endswith(VIDEO_EXTS):
                 raise ValueError(f'{root!r} is not a video file ({"/".join(VIDEO_EXTS)})')
-            return [('video', root, video_frame_count(root))]
+            return [('video', root, video_frame_count(root), 0)]
         if not osp.isdir(root):
             raise FileNotFoundError(f'video data_root {root!r} does not exist')
         sources = []
         for dirpath, _, files in sorted(os.walk(root)):
-            files = sorted(files)
+            files = sorted(files, key=natural_key)  # frame 2 before frame 10
             for f in files:
                 if f.lower().endswith(VIDEO_EXTS):
                     p = osp.join(dirpath, f)
-                    sources.append(('video', p, video_frame_count(p)))
+                    sources.append(('video', p, video_frame_count(p), 0))
             images = [osp.join(dirpath, f) for f in files if f.lower().endswith(IMAGE_EXTS)]
+            offset = 0  # position of the run's first frame in its folder
             for run in split_at_gaps(images, f'frame folder {dirpath}', on_gap) if images else []:
-                sources.append(('frames', run, len(run)))
+                sources.append(('frames', run, len(run), offset))
+                offset += len(run)
         return sources
 
     def get_clip(self, idx: int) -> np.ndarray:

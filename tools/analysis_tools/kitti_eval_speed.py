@@ -40,9 +40,9 @@ def main(argv=None):
         t_ref = time.perf_counter() - t0
     finally:
         kitti.kitti_precision_curve = fast_curve
-    diff = max(abs(fast[k] - ref[k]) for k in ref)
     if set(fast) != set(ref):
         raise SystemExit(f'the implementations report different entries: {set(fast) ^ set(ref)}')
+    diff = max(abs(fast[k] - ref[k]) for k in ref)
     print(f'reference (devkit transliteration): {t_ref:7.2f} s   mAP R40 {ref["mAP_R40"]:.4f}')
     print(f'speed-up {t_ref / t_fast:.1f}x; largest AP difference over {len(ref)} entries: '
           f'{diff:.2e}')

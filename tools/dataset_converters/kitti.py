@@ -135,7 +135,7 @@ def plan_raw(sources, raw_root: str, plan: Plan, copy: bool) -> list:
                                  'is it a KITTI raw drive archive?')
             for m, _ in members:
                 plan.extract(src, m, osp.join(raw_root, m.filename))
-            drives += [(d, None) for d in sorted({d for _, d in members})]
+            drives += [(d, src) for d in sorted({d for _, d in members})]
             continue
         name = osp.basename(osp.normpath(src))
         if DRIVE_RE.match(name):
@@ -215,12 +215,18 @@ def check_raw(raw_root: str, drives, dry: bool):
     from crevdet.datasets.kitti_det import png_size
     rows, problems = [], []
     for drive, src in drives:
-        folder = src if dry and src else osp.join(raw_root, drive[:10], drive)
-        frames_dir = osp.join(folder, 'image_02', 'data')
-        files = sorted(f for f in os.listdir(frames_dir) if f.endswith('.png')) \
-            if osp.isdir(frames_dir) else []
+        if dry and zipfile.is_zipfile(src):  # not extracted yet: count the archive's frames
+            prefix = f'{drive[:10]}/{drive}/image_02/data/'
+            files = sorted(n[len(prefix):] for n in zipfile.ZipFile(src).namelist()
+                           if n.startswith(prefix) and n.endswith('.png'))
+            sizes = set()  # unknown until extracted
+        else:
+            folder = src if dry else osp.join(raw_root, drive[:10], drive)
+            frames_dir = osp.join(folder, 'image_02', 'data')
+            files = sorted(f for f in os.listdir(frames_dir) if f.endswith('.png')) \
+                if osp.isdir(frames_dir) else []
+            sizes = {png_size(osp.join(frames_dir, f)) for f in files}
         gaps = missing_frame_numbers(files)
-        sizes = {png_size(osp.join(frames_dir, f)) for f in files}
         rows.append((drive, len(files), len(gaps), ', '.join(f'{s[0]}x{s[1]}' for s in sizes
                                                               if s) or '-'))
         if not files:

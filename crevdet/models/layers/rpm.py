@@ -3,6 +3,8 @@
 One RPM on a latent ``x = cat(x1, x2)`` (``C`` channels, halves of ``C/2``)::
 
     h_t   = ConvRNN(x1_t, h_{t-1})                 hidden_channels
+    h_t   = ConvRNN([x1_t, x1_t - x1_{t-1}], h_{t-1})   with diff_input=True
+    h_t   = ConvRNN(x1_t - x1_{t-1}, h_{t-1})           with diff_input='only'
     hp_t  = W_p * h_t                              1x1 projection to C/2
     g_t   = sigmoid(W2 * ReLU(W1 * h_t + b1) + b2) attention mask, C/2 channels in [0, 1]
     x2'_t = x2_t + g_t * hp_t                      update='residual' (default)
@@ -13,7 +15,10 @@ One RPM on a latent ``x = cat(x1, x2)`` (``C`` channels, halves of ``C/2``)::
 
 ``x1`` passes unchanged, so given ``h_{t-1}`` the module is invertible (conditional
 reversibility, paper eq. 5): ``x2 = x2' - g * hp`` (residual) or ``(x2' - g * hp) / (1 - g)``
-(convex; with ``g -> a * g``, ``|a g| < 1``, for scaled_convex).
+(convex; with ``g -> a * g``, ``|a g| < 1``, for scaled_convex). ``diff_input=True`` also hands
+the cell the temporal difference of ``x1`` (its value at the previous step is part of the
+state), so motion is an input rather than something the cell must first build in its memory;
+the inverse still sees ``x1`` unchanged, so reversibility holds.
 
 Both ``'residual'`` (the class default) and ``'scaled_convex'`` (CrevNet's configs) are *exactly*
 the identity at initialisation (``W_p = 0``, resp. ``a = 0``), so together with a zero-initialised
@@ -60,12 +65,16 @@ class RPM(nn.Module):
             steps of lr 5e-4 to reach 0.5; ``k = 10`` gets there in ~100.
         bias: additive biases in the recurrent cell and ``W_p``. ``False``: a region where the
             latent is zero (and was zero before) gets exactly no update, so black stays black.
+        diff_input: ``True``: the cell also gets ``x1_t - x1_{t-1}`` (zero at the first step);
+            ``'only'``: it gets only that difference, so with ``bias=False`` a still scene
+            (zero difference) gets exactly no update: the module extrapolates motion.
     """
 
     def __init__(self, channels: int, hidden_channels: int = 32, cell: str = 'convlstm',
                  conv_dim: int = 2, kernel_size: int = 3, update: str = 'residual',
                  gate_bias: Optional[float] = None, zero_init_proj: Optional[bool] = None,
-                 bias: bool = True, strength_scale: float = 10.0) -> None:
+                 bias: bool = True, strength_scale: float = 10.0,
+                 diff_input=False) -> None:
         super().__init__()
         if channels % 2:
             raise ValueError(f'RPM needs an even channel count, got {channels}')
@@ -73,8 +82,11 @@ class RPM(nn.Module):
             raise ValueError(f'RPM update must be one of {UPDATES}, got {update!r}')
         half = channels // 2
         conv = conv_nd(conv_dim)
-        self.update = update
-        self.cell = build_cell(cell, half, hidden_channels, kernel_size, conv_dim, bias)
+        if diff_input not in (False, True, 'only'):
+            raise ValueError(f"RPM diff_input must be False, True or 'only', got {diff_input!r}")
+        self.update, self.diff_input = update, diff_input
+        self.cell = build_cell(cell, half * (2 if diff_input is True else 1), hidden_channels,
+                               kernel_size, conv_dim, bias)
         self.proj = conv(hidden_channels, half, 1, bias=bias)
         self.att1 = conv(hidden_channels, hidden_channels, 3, padding=1)
         self.att2 = conv(hidden_channels, half, 1)
@@ -92,24 +104,30 @@ class RPM(nn.Module):
             if self.proj.bias is not None:
                 nn.init.zeros_(self.proj.bias)
 
-    def _mix_terms(self, x1, state, m):
-        h, new_state, m = self.cell(x1, state, m)
+    def _mix_terms(self, x1, state, m, x1_prev=None):
+        if self.diff_input:
+            diff = torch.zeros_like(x1) if x1_prev is None else x1 - x1_prev
+            inp = diff if self.diff_input == 'only' else torch.cat([x1, diff], 1)
+            h, new_state, m = self.cell(inp, state, m)
+        else:
+            h, new_state, m = self.cell(x1, state, m)
         g = torch.sigmoid(self.att2(torch.relu(self.att1(h))))
         if self.update == 'scaled_convex':
             g = g * torch.tanh(self.strength_scale * self.alpha)
         return self.proj(h), g, new_state, m
 
-    def forward(self, x, state, m=None):
-        """Returns ``(out, new_state, gate, m_out)``."""
+    def forward(self, x, state, m=None, x1_prev=None):
+        """Returns ``(out, new_state, gate, m_out)``. ``x1_prev``: this module's ``x1`` at the
+        previous step (``diff_input`` only; ``None`` at the first step)."""
         x1, x2 = x.chunk(2, 1)
-        hp, g, state, m = self._mix_terms(x1, state, m)
+        hp, g, state, m = self._mix_terms(x1, state, m, x1_prev)
         x2 = x2 + g * hp if self.update == 'residual' else (1 - g) * x2 + g * hp
         return torch.cat([x2, x1], 1), state, g, m
 
-    def inverse(self, out, prev_state, m=None):
+    def inverse(self, out, prev_state, m=None, x1_prev=None):
         """Input ``x`` of :meth:`forward` from its output and the *previous* recurrent state."""
         x2n, x1 = out.chunk(2, 1)
-        hp, g, _, _ = self._mix_terms(x1, prev_state, m)
+        hp, g, _, _ = self._mix_terms(x1, prev_state, m, x1_prev)
         x2 = x2n - g * hp if self.update == 'residual' else (x2n - g * hp) / (1 - g)
         return torch.cat([x1, x2], 1)
 
@@ -121,7 +139,8 @@ class RPMPredictor(nn.Module):
     output latent has the input's channel order (an identity-initialised stack is the identity).
 
     State per call (a dict, created by :meth:`init_state`): ``h``/``c`` lists per layer and, for
-    ST-LSTM cells, the zig-zag memory ``m`` leaving the top layer (entering layer 0 next step).
+    ST-LSTM cells, the zig-zag memory ``m`` leaving the top layer (entering layer 0 next step);
+    with ``diff_input``, ``x1``: each layer's ``x1`` of the last step (``None`` before the first).
 
     Args:
         channels: latent channels ``C`` (autoencoder ``out_channels``).
@@ -129,14 +148,15 @@ class RPMPredictor(nn.Module):
         hidden_channels: recurrent hidden size (authors' Moving MNIST: 32).
         cell: ``'convlstm'`` or ``'stlstm'``.
         conv_dim: 2 or 3 (3D convolutions over k-frame clip latents).
-        update / gate_bias / zero_init_proj / bias / strength_scale: see :class:`RPM`.
+        update / gate_bias / zero_init_proj / bias / strength_scale / diff_input: see
+            :class:`RPM`.
     """
 
     def __init__(self, channels: int, num_layers: int = 8, hidden_channels: int = 32,
                  cell: str = 'convlstm', conv_dim: int = 2, kernel_size: int = 3,
                  update: str = 'residual', gate_bias: Optional[float] = None,
                  zero_init_proj: Optional[bool] = None, bias: bool = True,
-                 strength_scale: float = 10.0) -> None:
+                 strength_scale: float = 10.0, diff_input=False) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'RPMPredictor needs num_layers >= 1, got {num_layers}')
@@ -144,13 +164,14 @@ class RPMPredictor(nn.Module):
         self.uses_memory = cell == 'stlstm'
         self.layers = nn.ModuleList(
             RPM(channels, hidden_channels, cell, conv_dim, kernel_size, update, gate_bias,
-                zero_init_proj, bias, strength_scale) for _ in range(num_layers))
+                zero_init_proj, bias, strength_scale, diff_input) for _ in range(num_layers))
+        self.diff_input = diff_input
 
     def init_state(self, z: torch.Tensor) -> State:
         shape = (z.shape[0], self.hidden_channels) + tuple(z.shape[2:])
         zeros = lambda: z.new_zeros(shape)  # noqa: E731
         return dict(h=[zeros() for _ in self.layers], c=[zeros() for _ in self.layers],
-                    m=zeros() if self.uses_memory else None)
+                    m=zeros() if self.uses_memory else None, x1=[None] * len(self.layers))
 
     def forward(self, z: torch.Tensor, state: Optional[State] = None
                 ) -> Tuple[torch.Tensor, State, List[torch.Tensor]]:
@@ -163,16 +184,18 @@ class RPMPredictor(nn.Module):
         if state is None:
             state = self.init_state(z)
         m = state['m']
-        hs, cs, gates, m_in = [], [], [], []
+        x1_prev = state.get('x1') or [None] * len(self.layers)
+        hs, cs, gates, m_in, x1s = [], [], [], [], []
         for i, layer in enumerate(self.layers):
             m_in.append(m)
-            z, (h, c), g, m = layer(z, (state['h'][i], state['c'][i]), m)
+            x1s.append(z.chunk(2, 1)[0] if self.diff_input else None)
+            z, (h, c), g, m = layer(z, (state['h'][i], state['c'][i]), m, x1_prev[i])
             hs.append(h)
             cs.append(c)
             gates.append(g)
         if len(self.layers) % 2:
             z = swap_halves(z)
-        return z, dict(h=hs, c=cs, m=m, m_in=m_in), gates
+        return z, dict(h=hs, c=cs, m=m, m_in=m_in, x1=x1s), gates
 
     def inverse(self, z_next: torch.Tensor, prev_state: State,
                 m_in: Optional[List[torch.Tensor]] = None) -> torch.Tensor:
@@ -183,7 +206,8 @@ class RPMPredictor(nn.Module):
             raise ValueError('RPMPredictor.inverse with ST-LSTM cells needs m_in (the memory that '
                              "entered each layer: new_state['m_in'] returned by forward)")
         z = swap_halves(z_next) if len(self.layers) % 2 else z_next
+        x1_prev = prev_state.get('x1') or [None] * len(self.layers)
         for i in reversed(range(len(self.layers))):
             z = self.layers[i].inverse(z, (prev_state['h'][i], prev_state['c'][i]),
-                                       m_in[i] if self.uses_memory else None)
+                                       m_in[i] if self.uses_memory else None, x1_prev[i])
         return z
