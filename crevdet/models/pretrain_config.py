@@ -15,7 +15,6 @@ from mmengine.config import Config
 from crevdet.utils import REPO_ROOT
 
 
-
 def resolve_config_path(path: str) -> str:
     """``path`` as given (relative to the working directory) or, failing that, relative to the
     crevdet repository (``configs/...``)."""

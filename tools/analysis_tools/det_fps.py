@@ -94,9 +94,8 @@ def video_fps(args) -> None:
     det = VideoDetector(args.config, args.checkpoint, device, streaming=False,
                         cfg_options=args.cfg_options)
     b, t = args.batch, det.num_frames
-    steps = args.warmup + -(-args.num_images // b)  # batched windows per stream
-    per_stream = steps + t - 1
-    want = b * per_stream
+    n_steps = args.warmup + -(-args.num_images // b)  # batched windows per stream
+    want = b * (n_steps + t - 1)
     try:  # BGR, as the detector's pipeline expects
         frames, _, _ = read_frames(args.video, args.frame_step, want,
                                    transform=lambda f: f[:, :, ::-1])
@@ -110,13 +109,15 @@ def video_fps(args) -> None:
     # stream s: frames [s * per_stream, (s + 1) * per_stream); step k: every stream's k-th window
     streams = [list(det.windows(frames[s * per_stream:(s + 1) * per_stream])) for s in range(b)]
     steps = [[streams[s][k] for s in range(b)] for k in range(len(streams[0]))]
+
+    def detect(steps):  # each step: every stream's window of that step in one batch
+        return [o for step in steps
+                for o in det.detect_batch([w for _, w in step], [i for i, _ in step])]
     for mode in ('windowed', 'streaming'):
         det.model.backbone.set_streaming(mode == 'streaming', streams=b)
-        for step in steps[:args.warmup]:
-            det.detect_batch([w for _, w in step], [i for i, _ in step])
+        detect(steps[:args.warmup])
         det.model_seconds = 0.0
-        outs = [o for step in steps[args.warmup:]
-                for o in det.detect_batch([w for _, w in step], [i for i, _ in step])]
+        outs = detect(steps[args.warmup:])
         results[mode] = (len(outs) / det.model_seconds, outs)
         print(f'{mode:9s}: {results[mode][0]:.2f} images/s ({1000 / results[mode][0]:.1f} '
               f'ms/image) on {device}, {len(outs)} consecutive frames of {args.video} as {b} '

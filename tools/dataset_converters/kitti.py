@@ -217,8 +217,9 @@ def check_raw(raw_root: str, drives, dry: bool):
     for drive, src in drives:
         if dry and zipfile.is_zipfile(src):  # not extracted yet: count the archive's frames
             prefix = f'{drive[:10]}/{drive}/image_02/data/'
-            files = sorted(n[len(prefix):] for n in zipfile.ZipFile(src).namelist()
-                           if n.startswith(prefix) and n.endswith('.png'))
+            with zipfile.ZipFile(src) as z:
+                files = sorted(n[len(prefix):] for n in z.namelist()
+                               if n.startswith(prefix) and n.endswith('.png'))
             sizes = set()  # unknown until extracted
         else:
             folder = src if dry else osp.join(raw_root, drive[:10], drive)

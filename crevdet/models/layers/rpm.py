@@ -105,12 +105,11 @@ class RPM(nn.Module):
                 nn.init.zeros_(self.proj.bias)
 
     def _mix_terms(self, x1, state, m, x1_prev=None):
+        inp = x1
         if self.diff_input:
             diff = torch.zeros_like(x1) if x1_prev is None else x1 - x1_prev
             inp = diff if self.diff_input == 'only' else torch.cat([x1, diff], 1)
-            h, new_state, m = self.cell(inp, state, m)
-        else:
-            h, new_state, m = self.cell(x1, state, m)
+        h, new_state, m = self.cell(inp, state, m)
         g = torch.sigmoid(self.att2(torch.relu(self.att1(h))))
         if self.update == 'scaled_convex':
             g = g * torch.tanh(self.strength_scale * self.alpha)
