@@ -97,8 +97,8 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/demo', help='runs go to <work-dir>/<time>')
     parser.add_argument('--data-dir', default='work_dirs/demo_data',
                         help='synthetic data folder (written once, then reused)')
-    parser.add_argument('--pretrain-iters', type=int, default=200)
-    parser.add_argument('--det-epochs', type=int, default=10)
+    parser.add_argument('--pretrain-iters', type=int, default=80)
+    parser.add_argument('--det-epochs', type=int, default=7)
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed of every run (the synthetic data stay the same)')
     parser.add_argument('--methods', nargs='*', default=[], choices=list(EXTRA_METHODS),
