@@ -9,9 +9,9 @@ _loader = dict(batch_size=8, num_workers=1, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root))
 val_dataloader = dict(**_loader, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-train_cfg = dict(max_epochs=7, val_interval=7)
+train_cfg = dict(max_epochs=6, val_interval=6)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=40),
-    dict(type='MultiStepLR', by_epoch=True, milestones=[5], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, milestones=[4], gamma=0.1),
 ]
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=7, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=6, max_keep_ckpts=1))
