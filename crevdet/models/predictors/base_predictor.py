@@ -1,10 +1,15 @@
-"""What every crevdet video predictor shares: the mmengine modes, the loss and ``predict``.
+"""What every crevdet video predictor shares: the mmengine modes, the loss, ``predict`` and the
+rollout loop.
 
-A subclass implements one method, :meth:`BaseVideoPredictor.rollout`; training, testing, the
-benchmark hook, ``tools/predict.py``, the benchmark and the ablation tools only use that and the
-attributes set here (``in_channels``, ``n_past``, ``n_future``, ``clip_len``, ``teacher_forcing``).
+:meth:`BaseVideoPredictor.rollout` owns the bookkeeping of a multi-step prediction (which steps
+get ground truth, which get their own prediction back, which predictions are decoded and when);
+a recurrent model implements its one-step parts (``encode_steps``, ``transition``, ``decode``,
+optionally ``feed_back``). Training, testing, the benchmark hook, ``tools/predict.py``, the
+benchmark and the ablation tools only use ``rollout`` and the attributes set here
+(``in_channels``, ``n_past``, ``n_future``, ``clip_len``, ``teacher_forcing``); a model that is
+no step-by-step recurrence (the ConvLSTM encoder-forecaster) overrides ``rollout`` itself.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -87,6 +92,13 @@ class BaseVideoPredictor(BaseModel):
                 ) -> Tuple[torch.Tensor, list]:
         """Run the model over a sequence.
 
+        Step ``t`` (``clip_len - 1 <= t <= n_past + n_future - 2``) consumes the clip of frames
+        ``t - k + 1 .. t`` and predicts frame ``t + 1``. Its input is the ground truth while
+        observed (``t < n_past``, or every step with ``teacher_forcing``), all of them encoded
+        in one batch; after that :meth:`feed_back` builds it from the earlier predictions.
+        A prediction is decoded as soon as the next input needs it (``feedback_decodes``), the
+        others at the end in one batch.
+
         Args:
             frames: ``(B, T, C, H, W)``; T >= ``n_past`` (>= ``n_past + n_future - 1`` with
                 teacher forcing, whose inputs are ground truth at every step).
@@ -94,11 +106,62 @@ class BaseVideoPredictor(BaseModel):
                 ``n_future`` future frames only). Step ``t`` predicts frame ``t + 1``.
 
         Returns:
-            predicted frames ``(B, S, C, H, W)`` for frames ``decode_from + 1 ..
-            n_past + n_future - 1``, and a per-step list of auxiliary outputs (the RPM attention
-            masks for RPM predictors, empty lists otherwise).
+            the outputs of :meth:`decode` for steps ``decode_from .. n_past + n_future - 2``
+            stacked on axis 1 (frames ``(B, S, C, H, W)``; CrevNet's clips ``(B, S, k, C, H,
+            W)``, see its ``rollout``), and a per-step list of auxiliary outputs of
+            :meth:`transition` (the RPM attention masks for RPM predictors, empty lists
+            otherwise).
         """
-        raise NotImplementedError(f'{type(self).__name__} must implement rollout()')
+        last = n_past + n_future - 2  # last step; it predicts frame n_past + n_future - 1
+        self._check_frames(frames, last + 1 if teacher_forcing else n_past)
+        decode_from = n_past - 1 if decode_from is None else decode_from
+        steps = range(self.clip_len - 1, last + 1)
+        observed = [t for t in steps if teacher_forcing or t < n_past]
+        enc = dict(zip(observed, self.encode_steps(frames, observed)))
+        state, aux = None, []
+        latents: Dict[int, Any] = {}  # step -> transition output
+        decoded: Dict[int, torch.Tensor] = {}  # step -> decoded prediction
+        for t in steps:
+            if t not in enc:  # closed loop: built from the predictions of the steps before
+                enc[t] = self.feed_back(t, frames, n_past, latents, decoded)
+            latents[t], state, a = self.transition(enc[t], state)
+            aux.append(a)
+            if self.feedback_decodes and t < last and t + 1 not in enc:
+                decoded[t] = self.decode([(latents[t], enc[t])])[0]
+        todo = [t for t in range(decode_from, last + 1) if t not in decoded]
+        if todo:  # the rest in one batch
+            decoded.update(zip(todo, self.decode([(latents[t], enc[t]) for t in todo])))
+        return torch.stack([decoded[t] for t in range(decode_from, last + 1)], 1), aux
+
+    # the one-step parts of a recurrent predictor, used by rollout
+    #: whether :meth:`feed_back` needs the previous step's prediction decoded (False when the
+    #: predicted latent itself is the next input, as in CrevNet with one frame per step)
+    feedback_decodes = True
+
+    def encode_steps(self, frames: torch.Tensor, steps: Sequence[int]) -> List[Any]:
+        """The inputs of ``steps`` from ground-truth ``frames``, in one batch: one encoding
+        per step (whatever :meth:`transition` consumes)."""
+        raise NotImplementedError(f'{type(self).__name__} must implement encode_steps() (or '
+                                  'override rollout())')
+
+    def transition(self, enc: Any, state: Any) -> Tuple[Any, Any, list]:
+        """One recurrent step: ``(prediction latent, new state, auxiliary outputs)``; ``state``
+        is None at the first step."""
+        raise NotImplementedError(f'{type(self).__name__} must implement transition()')
+
+    def decode(self, items: List[Tuple[Any, Any]]) -> List[torch.Tensor]:
+        """The predictions of several steps, each given as ``(latent, that step's encoding)``,
+        decoded in one batch: one ``(B, C, H, W)`` frame (or clip) per item."""
+        raise NotImplementedError(f'{type(self).__name__} must implement decode()')
+
+    def feed_back(self, t: int, frames: torch.Tensor, n_past: int, latents: Dict[int, Any],
+                  decoded: Dict[int, torch.Tensor]) -> Any:
+        """The closed-loop input of step ``t``: its clip of frames ``t-k+1 .. t``, each the
+        ground truth where observed (index < ``n_past``) and otherwise the prediction of the
+        step before that frame (``decoded[i - 1]``), encoded."""
+        clip = torch.stack([frames[:, i] if i < n_past else decoded[i - 1]
+                            for i in range(t - self.clip_len + 1, t + 1)], 1)
+        return self.encode_steps(clip, [self.clip_len - 1])[0]
 
     # ------------------------------------------------------------------ mmengine API
     def forward(self, inputs: torch.Tensor, data_samples: Optional[list] = None,

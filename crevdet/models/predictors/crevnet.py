@@ -98,7 +98,8 @@ class CrevNet(BaseVideoPredictor):
     def rollout_clips(self, frames: torch.Tensor, n_past: int, n_future: int,
                       teacher_forcing: bool = False, decode_from: Optional[int] = None
                       ) -> Tuple[torch.Tensor, List[List[torch.Tensor]]]:
-        """Run the predictor over a sequence; every step predicts a whole clip.
+        """Run the predictor over a sequence; every step predicts a whole clip (the loop of
+        :meth:`BaseVideoPredictor.rollout` with the one-step parts below).
 
         Step ``t`` (``k-1 <= t <= n_past + n_future - 2``) consumes frames ``t-k+1 .. t`` and
         predicts frames ``t-k+2 .. t+1``. The next step's input:
@@ -117,39 +118,37 @@ class CrevNet(BaseVideoPredictor):
             (default ``decode_from = n_past - 1``) and the attention masks per step (a list, per
             RPM, of ``(B, C_lat/2, h, w)``).
         """
-        k, b = self.clip_len, frames.shape[0]
-        last = n_past + n_future - 2  # last step; it predicts frame n_past + n_future - 1
-        self._check_frames(frames, last + 1 if teacher_forcing else n_past)
-        decode_from = n_past - 1 if decode_from is None else decode_from
-        steps = list(range(k - 1, last + 1))
-        observed = [t for t in steps if teacher_forcing or t < n_past]
-        # all ground-truth inputs in one batched encode: (S*B, C_lat, h, w)
-        z_obs = dict(zip(observed, self.autoencoder.encode(self._clips(frames, observed))
-                         .split(b)))
-        state, z, gates = None, None, []
-        latents: Dict[int, torch.Tensor] = {}  # step -> predicted latent
-        decoded: Dict[int, torch.Tensor] = {}  # step -> predicted clip (B, k, C, H, W)
-        for t in steps:
-            if t in z_obs:
-                z_in = z_obs[t]
-            elif k == 1:
-                z_in = z  # closed loop: feed the predicted latent back
-            else:
-                clip = decoded[t - 1] = self._from_clip(self.autoencoder.decode(latents[t - 1]))
-                first = t - k + 1  # frame index of clip[:, 0]
-                n_obs = max(0, min(k, n_past - first))
-                if n_obs:  # the observed frames of this window are known exactly
-                    clip = torch.cat([frames[:, first:first + n_obs], clip[:, n_obs:]], 1)
-                z_in = self.autoencoder.encode(self._to_clip(clip))
-            z, state, g = self.predictor(z_in, state)
-            gates.append(g)
-            latents[t] = z
-        wanted = range(decode_from, last + 1)
-        todo = [t for t in wanted if t not in decoded]
-        if todo:  # decode the remaining latents in one batch
-            clips = self._from_clip(self.autoencoder.decode(torch.cat([latents[t] for t in todo])))
-            decoded.update(zip(todo, clips.split(b)))
-        return torch.stack([decoded[t] for t in wanted], 1), gates
+        return super().rollout(frames, n_past, n_future, teacher_forcing, decode_from)
+
+    # the one-step parts of BaseVideoPredictor.rollout
+    @property
+    def feedback_decodes(self) -> bool:
+        return self.clip_len > 1  # k = 1 feeds the predicted latent itself back
+
+    def encode_steps(self, frames: torch.Tensor, steps: Sequence[int]) -> List[torch.Tensor]:
+        """Latents ``(B, C_lat, h, w)`` of the ground-truth clips ending at ``steps``."""
+        return list(self.autoencoder.encode(self._clips(frames, steps)).split(frames.shape[0]))
+
+    def transition(self, z: torch.Tensor, state: Optional[dict]):
+        return self.predictor(z, state)  # (next latent, state, attention masks)
+
+    def decode(self, items: list) -> List[torch.Tensor]:
+        """Predicted clips ``(B, k, C, H, W)``, decoded by the autoencoder's exact inverse."""
+        b = items[0][0].shape[0]
+        z = torch.cat([latent for latent, _ in items])
+        return list(self._from_clip(self.autoencoder.decode(z)).split(b))
+
+    def feed_back(self, t: int, frames: torch.Tensor, n_past: int, latents: dict,
+                  decoded: dict) -> torch.Tensor:
+        if self.clip_len == 1:
+            return latents[t - 1]
+        k = self.clip_len
+        clip = decoded[t - 1]
+        first = t - k + 1  # frame index of clip[:, 0]
+        n_obs = max(0, min(k, n_past - first))
+        if n_obs:  # the observed frames of this window are known exactly
+            clip = torch.cat([frames[:, first:first + n_obs], clip[:, n_obs:]], 1)
+        return self.autoencoder.encode(self._to_clip(clip))
 
     def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
                 teacher_forcing: bool = False, decode_from: Optional[int] = None

@@ -11,7 +11,7 @@ Closed loop (test time, or ``teacher_forcing=False`` after ``n_past`` frames) fe
 predicted frame back as the next input. Every hidden state keeps the full (patched) resolution,
 which is what makes these baselines memory-hungry.
 """
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 
@@ -50,17 +50,13 @@ class StackedConvRNN(BaseVideoPredictor):
     def _unpatch(self, x: torch.Tensor) -> torch.Tensor:
         return unsqueeze(x, self.patch_size) if self.patch_size > 1 else x
 
-    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
-                teacher_forcing: bool = False, decode_from: Optional[int] = None
-                ) -> Tuple[torch.Tensor, list]:
-        last = n_past + n_future - 2  # step `last` predicts frame n_past + n_future - 1
-        self._check_frames(frames, last + 1 if teacher_forcing else n_past)
-        decode_from = n_past - 1 if decode_from is None else decode_from
-        state, pred, outs = None, None, []
-        for t in range(last + 1):
-            x = frames[:, t] if teacher_forcing or t < n_past else pred
-            h, state = self.stack(self._patch(x), state)
-            pred = self._unpatch(self.head(h))
-            if t >= decode_from:
-                outs.append(pred)
-        return torch.stack(outs, 1), [[] for _ in range(last + 1)]
+    # the one-step parts of BaseVideoPredictor.rollout (closed loop: the predicted frame)
+    def encode_steps(self, frames: torch.Tensor, steps: Sequence[int]) -> List[torch.Tensor]:
+        return [self._patch(frames[:, t]) for t in steps]
+
+    def transition(self, x: torch.Tensor, state):
+        h, state = self.stack(x, state)
+        return h, state, []
+
+    def decode(self, items: list) -> List[torch.Tensor]:
+        return [self._unpatch(self.head(h)) for h, _ in items]

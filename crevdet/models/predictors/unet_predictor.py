@@ -10,7 +10,7 @@ The two-way autoencoder of CrevNet is replaced by a conventional UNet (``UNetEnc
 With ``k = clip_len`` frames stacked on channels per step. The decoder cannot invert the encoder,
 so closed-loop prediction decodes each predicted latent to a frame and re-encodes it.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -53,40 +53,24 @@ class UNetVideoPredictor(BaseVideoPredictor):
         """Frames ``t-k+1 .. t`` of ``seq`` stacked on channels: ``(B, k*C, H, W)``."""
         return torch.cat(seq[t - self.clip_len + 1:t + 1], 1)
 
-    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
-                teacher_forcing: bool = False, decode_from: Optional[int] = None
-                ) -> Tuple[torch.Tensor, list]:
-        k, b = self.clip_len, frames.shape[0]
-        last = n_past + n_future - 2
-        self._check_frames(frames, last + 1 if teacher_forcing else n_past)
-        decode_from = n_past - 1 if decode_from is None else decode_from
-        steps = list(range(k - 1, last + 1))
-        observed = [t for t in steps if teacher_forcing or t < n_past]
-        seq = list(frames[:, :last + 1].unbind(1)) if teacher_forcing else \
-            list(frames[:, :n_past].unbind(1))
-        # ground-truth inputs in one batched encode; per step a tuple of stage features
-        feats = self.encoder(torch.cat([self._clip(seq, t) for t in observed]))
-        enc: Dict[int, Tuple[torch.Tensor, ...]] = {
-            t: tuple(f[i * b:(i + 1) * b] for f in feats) for i, t in enumerate(observed)}
-        state, results, gates = None, [], []
-        for t in steps:
-            if t not in enc:  # closed loop: re-encode the clip ending in the predicted frame
-                enc[t] = self.encoder(self._clip(seq, t))
-            z, state, g = self.predictor(enc[t][-1], state)
-            gates.append(g)
-            if t < last and t + 1 not in enc:  # the next input is this prediction: decode now
-                x_next = self.decoder(z, enc[t][:-1])
-                seq.append(x_next)
-                if t >= decode_from:
-                    results.append(x_next)
-            elif t >= decode_from:  # decode later, batched with the others
-                results.append((z, enc[t][:-1]))
-        todo = [r for r in results if isinstance(r, tuple)]
-        if todo:
-            skips = [torch.cat([r[1][i] for r in todo]) for i in range(len(todo[0][1]))]
-            decoded = iter(self.decoder(torch.cat([r[0] for r in todo]), skips).split(b))
-            results = [next(decoded) if isinstance(r, tuple) else r for r in results]
-        return torch.stack(results, 1), gates
+    # the one-step parts of BaseVideoPredictor.rollout (closed loop: the predicted frame is
+    # decoded and its clip re-encoded, as the decoder cannot invert the encoder)
+    def encode_steps(self, frames: torch.Tensor, steps: Sequence[int]
+                     ) -> List[Tuple[torch.Tensor, ...]]:
+        """Per step the encoder's stage features (skips ..., latent) of the clip ending there,
+        all steps in one batch."""
+        seq, b = list(frames.unbind(1)), frames.shape[0]
+        feats = self.encoder(torch.cat([self._clip(seq, t) for t in steps]))
+        return [tuple(f[i * b:(i + 1) * b] for f in feats) for i in range(len(steps))]
+
+    def transition(self, enc: Tuple[torch.Tensor, ...], state):
+        return self.predictor(enc[-1], state)  # (next latent, state, gates or [])
+
+    def decode(self, items: list) -> List[torch.Tensor]:
+        """Frames ``(B, C, H, W)`` from the predicted latents and the skips of their steps."""
+        b = items[0][0].shape[0]
+        skips = [torch.cat([enc[i] for _, enc in items]) for i in range(len(items[0][1]) - 1)]
+        return list(self.decoder(torch.cat([z for z, _ in items]), skips).split(b))
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
         """Encoder stages of the last frame's clip (strides ``feat_strides``) after warming the
