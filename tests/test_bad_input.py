@@ -309,7 +309,7 @@ def test_label_options_map_or_drop_with_a_count(tmp_path, mmlog):
 
 
 def test_shared_official_labels_pass_validation():
-    from crevdet.evaluation.functional.kitti import read_kitti_label_file
+    from crevdet.datasets.kitti_labels import read_kitti_label_file
     files = sorted(glob.glob(osp.join(SHARED_DATA, 'kitti_object_sample', 'training', 'label_2',
                                       '*.txt')))
     if not files:

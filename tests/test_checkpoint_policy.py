@@ -1,5 +1,8 @@
 """weights_only loading everywhere except --resume, and portable crevdet checkpoints."""
 import collections
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,8 +25,24 @@ def test_non_plain_checkpoint_is_refused_with_clear_message(tmp_path):
         assert isinstance(load_local_checkpoint(path)['extra'], Payload)
     with pytest.raises(RuntimeError):  # and the trust ends with the block
         load_local_checkpoint(path)
+    assert isinstance(load_local_checkpoint(path, trusted=True)['extra'], Payload)
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         load_local_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_trust_stays_in_the_block_and_importing_installs_nothing():
+    env_before = dict(os.environ)
+    with trusted_checkpoints():  # a context variable: child processes never inherit the trust
+        assert dict(os.environ) == env_before
+    code = ('import crevdet.engine\n'
+            'from mmengine.runner.checkpoint import CheckpointLoader as L\n'
+            'print(L._schemes[""] is crevdet.engine.load_local_checkpoint)\n'
+            'from crevdet.utils import register_all_modules\n'
+            'register_all_modules()\n'
+            'print(L._schemes[""] is crevdet.engine.load_local_checkpoint)\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ['False', 'True'], 'import alone leaves mmengine as it is; set-up installs'
 
 
 def test_portable_hook_round_trip(tmp_path):

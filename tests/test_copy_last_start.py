@@ -27,6 +27,7 @@ def max_dev_from_copy_last(net, frames, n_past, n_future):
     ('configs/pretrain_kitti.py', (64, 80)),
     ('configs/pretrain_mmnist.py', (64, 64)),
     ('configs/baselines/crevnet_3d_mmnist.py', (32, 32)),
+    ('configs/demo/pretrain_demo.py', (32, 64)),  # random GroupNorm couplings: still bijective
 ])
 def test_shipped_configs_start_at_copy_last(config, frame_size):
     """The issue's check: random frames in [0, 1], closed loop, every future step."""

@@ -1,8 +1,8 @@
 """The KITTI devkit protocol, pinned with hand-computed cases."""
 import pytest
 
-from crevdet.evaluation.functional.kitti import (box_overlap, kitti_eval, kitti_precision_curve,
-                                                 parse_kitti_label_line)
+from crevdet.datasets.kitti_labels import parse_kitti_label_line
+from crevdet.evaluation.functional.kitti import box_overlap, kitti_eval, kitti_precision_curve
 
 CAR = [100.0, 100.0, 200.0, 160.0]  # height 60: counts in every difficulty
 

@@ -20,19 +20,6 @@ import cv2
 
 from crevdet.utils import CfgDictAction
 
-def read_input(path: str, frame_step: int, max_frames: int):
-    """BGR frames of a video file or an image folder (sorted by name), and the frame rate."""
-    from crevdet.datasets.video_folder import read_frames
-    try:
-        frames, fps, truncated = read_frames(path, frame_step, max_frames,
-                                             transform=lambda f: f[:, :, ::-1])
-    except (OSError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
-    if truncated:
-        print(f'warning: {truncated}; detecting on the decodable frames')
-    return frames, fps
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
@@ -56,19 +43,17 @@ def main(argv=None):
     from tqdm import tqdm
 
     from crevdet.apis import VideoDetector
-    from crevdet.evaluation.functional.kitti import format_kitti_line
-    from crevdet.utils import register_all_modules
+    from crevdet.datasets.kitti_labels import format_kitti_line
+    from crevdet.utils import new_output_dir, read_input_frames, register_all_modules
     from crevdet.visualization import draw_boxes
     register_all_modules()
     for f in (args.config, args.checkpoint):
         if not osp.isfile(f):
             raise SystemExit(f'error: {f} does not exist')
-    name = osp.splitext(osp.basename(osp.normpath(args.input)))[0]
-    out = args.out_dir or osp.join('work_dirs', 'detect_video',
-                                   f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
-    if osp.exists(out):
-        raise SystemExit(f'error: {out} exists; refusing to overwrite it')
-    frames, fps = read_input(args.input, args.frame_step, args.max_frames)
+    out = new_output_dir(args.out_dir, 'detect_video', args.input)
+    # BGR, as the detector's pipeline expects
+    frames, fps = read_input_frames(args.input, args.frame_step, args.max_frames,
+                                    transform=lambda f: f[:, :, ::-1], what='detecting')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     det = VideoDetector(args.config, args.checkpoint, device, streaming=not args.windowed,
                         cfg_options=args.cfg_options)

@@ -5,14 +5,13 @@
 The model and the frame size come from the config stored in the checkpoint (or ``--config``).
 Every window of ``n_past`` frames predicts the next ``n_future``; outputs under ``--out-dir``
 (default ``work_dirs/predict/<input name>_<time>/``):
-  * ``frames/<index>.png``     the one-step-ahead prediction of every frame that has n_past before it
+  * ``frames/<index>.png``     the one-step-ahead prediction of every frame with n_past before it
   * ``side_by_side.mp4/.gif``  ground truth | prediction, frame by frame
   * ``grid.png``               the first window: observed | ground truth | prediction rows
 """
 import argparse
 import os
 import os.path as osp
-import time
 
 import cv2
 import numpy as np
@@ -23,18 +22,10 @@ def load_frames(path: str, frame_size, frame_step: int, allow_truncated: bool = 
     video that decodes fewer frames than its header announces is an error (a truncated or
     corrupt file) unless ``allow_truncated``, which goes on with the decodable ones (reported)."""
     from crevdet.datasets.base_video import resize_center_crop
-    from crevdet.datasets.video_folder import read_frames
-    try:
-        frames, fps, truncated = read_frames(
-            path, frame_step, transform=lambda f: resize_center_crop(f, frame_size))
-    except (OSError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
-    if truncated:
-        if not allow_truncated:
-            raise SystemExit(f'error: {truncated}; pass --allow-truncated to predict on the '
-                             'decodable frames')
-        print(f'warning: {truncated}; predicting on the decodable frames (--allow-truncated)')
-    return frames, fps
+    from crevdet.utils import read_input_frames
+    return read_input_frames(path, frame_step,
+                             transform=lambda f: resize_center_crop(f, frame_size),
+                             allow_truncated=allow_truncated, what='predicting')
 
 
 def main(argv=None):
@@ -57,7 +48,7 @@ def main(argv=None):
     from crevdet.engine import install_checkpoint_loader, load_local_checkpoint
     from crevdet.models.pretrain_config import checkpoint_config
     from crevdet.registry import MODELS
-    from crevdet.utils import register_all_modules
+    from crevdet.utils import new_output_dir, register_all_modules
     from crevdet.visualization import save_prediction_visuals
     register_all_modules()
     install_checkpoint_loader()
@@ -85,10 +76,7 @@ def main(argv=None):
     if len(frames) <= n_past:
         raise SystemExit(f'error: {args.input} gives {len(frames)} frames; the model observes '
                          f'{n_past} before predicting')
-    name = osp.splitext(osp.basename(osp.normpath(args.input)))[0]
-    out = args.out_dir or osp.join('work_dirs', 'predict', f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
-    if osp.exists(out):
-        raise SystemExit(f'error: {out} exists; refusing to overwrite it')
+    out = new_output_dir(args.out_dir, 'predict', args.input)
     os.makedirs(osp.join(out, 'frames'))
     video = torch.from_numpy(np.stack(frames).transpose(0, 3, 1, 2).copy()).float() / 255
     side = []

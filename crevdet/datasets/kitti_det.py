@@ -21,8 +21,8 @@ from typing import List, Optional
 from mmdet.datasets import BaseDetDataset
 from mmengine.logging import print_log
 
-from crevdet.evaluation.functional.kitti import read_kitti_label_file
 from crevdet.registry import DATASETS
+from .kitti_labels import read_kitti_label_file
 
 PREV_HELP = ('the KITTI object "prev_2" frames come from the benchmark\'s multi-view extension '
              '(data_object_prev_2.zip, extract it next to image_2); or set '

@@ -14,13 +14,17 @@ unpickler rejects ("Weights only load failed"). crevdet's policy:
   existed, or by plain mmengine, can still be continued.
 
 The loader is installed through mmengine's public ``CheckpointLoader.register_scheme`` for local
-paths; nothing in site-packages is modified.
+paths, explicitly: :func:`install_checkpoint_loader`, which ``register_all_modules()`` and
+``CrevdetRunner.from_cfg`` call (importing crevdet changes nothing in mmengine); nothing in
+site-packages is modified. The trust of :func:`trusted_checkpoints` is a context variable of this
+process (never an environment variable, which child processes would inherit).
 
 A file that cannot be loaded gets an error naming what is wrong with it (empty, truncated, not
 written by ``torch.save``, or holding code objects), each with its own advice;
 :func:`find_resumable_checkpoint` is ``--resume``'s choice of the newest *readable* checkpoint.
 """
 import contextlib
+import contextvars
 import glob
 import os
 import os.path as osp
@@ -33,7 +37,8 @@ import numpy as np
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-_TRUST_ENV = 'CREVDET_TRUSTED_CHECKPOINT'
+# set only inside trusted_checkpoints(); a context variable, so no other thread or process sees it
+_TRUSTED = contextvars.ContextVar('crevdet_trusted_checkpoints', default=False)
 
 
 def _numpy_globals() -> list:
@@ -53,15 +58,11 @@ CHECKPOINT_SAFE_GLOBALS = _numpy_globals()
 def trusted_checkpoints() -> Iterator[None]:
     """Inside this block local checkpoints are loaded in full (``weights_only=False``). Use only for
     files the user produced (``--resume``)."""
-    old = os.environ.get(_TRUST_ENV)
-    os.environ[_TRUST_ENV] = '1'
+    token = _TRUSTED.set(True)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop(_TRUST_ENV, None)
-        else:
-            os.environ[_TRUST_ENV] = old
+        _TRUSTED.reset(token)
 
 
 class CheckpointFileError(RuntimeError):
@@ -106,8 +107,9 @@ def checkpoint_file_problem(filename: str) -> Optional[str]:
     return f'not a PyTorch checkpoint (it starts with bytes {head!r}, not a zip or pickle header)'
 
 
-def load_local_checkpoint(filename: str, map_location=None):
-    """``torch.load`` with crevdet's policy (see module docstring)."""
+def load_local_checkpoint(filename: str, map_location=None, trusted: bool = False):
+    """``torch.load`` with crevdet's policy (see module docstring); ``trusted=True`` (or a call
+    inside :func:`trusted_checkpoints`) loads the file in full: only for the user's own runs."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found')
@@ -117,7 +119,7 @@ def load_local_checkpoint(filename: str, map_location=None):
                   'readable one by itself)' if 'interrupted' in problem else
                   'pass the .pth file that tools/train.py or publish_model.py wrote')
         raise CheckpointFileError(f'checkpoint {filename} is {problem}; {advice}')
-    if os.environ.get(_TRUST_ENV) == '1':
+    if trusted or _TRUSTED.get():
         return torch.load(filename, map_location=map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):

@@ -112,3 +112,12 @@ def architecture_differences(built: dict, trained: dict, path: str = 'model') ->
         elif _norm(a) != _norm(b):
             diffs.append(f'{path}.{key}: checkpoint {b!r} vs config {a!r}')
     return diffs
+
+
+def set_protocol(model_cfg, in_channels: int, n_past: int, n_future: int, frame_size) -> None:
+    """Point a predictor's ``model`` config at another data protocol (in place): channels,
+    observed / predicted frames and, for models with size-dependent layers (SRVP), the frame
+    size. Shared by the benchmark, ablation and learning-curve tools."""
+    model_cfg.update(in_channels=in_channels, n_past=n_past, n_future=n_future)
+    if 'frame_size' in model_cfg:
+        model_cfg['frame_size'] = tuple(frame_size)

@@ -42,7 +42,7 @@ def run_one(config, args, train, test, limit, out_dir):
     returns its result row."""
     from mmengine.config import Config
 
-    from crevdet.utils import set_protocol
+    from crevdet.models.pretrain_config import set_protocol
     cfg = Config.fromfile(config)
     name = osp.splitext(osp.basename(config))[0]
     spec = data_spec(args)

@@ -64,7 +64,8 @@ def build_model(config: str, setting: dict):
     from mmengine.config import Config
 
     from crevdet.registry import MODELS, build_crevdet
-    from crevdet.utils import register_all_modules, set_protocol
+    from crevdet.models.pretrain_config import set_protocol
+    from crevdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
     if 'model' not in cfg:

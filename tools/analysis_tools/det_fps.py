@@ -85,8 +85,7 @@ def video_fps(args) -> None:
     import torch
 
     from crevdet.apis import VideoDetector
-    from crevdet.datasets.video_folder import read_frames
-    from crevdet.utils import register_all_modules
+    from crevdet.utils import read_input_frames, register_all_modules
     register_all_modules()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     results = {}
@@ -96,11 +95,9 @@ def video_fps(args) -> None:
     b, t = args.batch, det.num_frames
     n_steps = args.warmup + -(-args.num_images // b)  # batched windows per stream
     want = b * (n_steps + t - 1)
-    try:  # BGR, as the detector's pipeline expects
-        frames, _, _ = read_frames(args.video, args.frame_step, want,
-                                   transform=lambda f: f[:, :, ::-1])
-    except (OSError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
+    # BGR, as the detector's pipeline expects
+    frames, _ = read_input_frames(args.video, args.frame_step, want,
+                                  transform=lambda f: f[:, :, ::-1], what='timing')
     if len(frames) < b * (args.warmup + t):
         raise SystemExit(f'error: {args.video} gives {len(frames)} frames (frame step '
                          f'{args.frame_step}): not enough for {b} stream(s) of {args.warmup} '

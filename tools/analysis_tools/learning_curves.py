@@ -74,7 +74,7 @@ def run_curve(config, label, args, train, test, limit, out_dir):
     from mmengine.config import Config
 
     from crevdet.engine.hooks import LearningCurveHook
-    from crevdet.utils import set_protocol
+    from crevdet.models.pretrain_config import set_protocol
     cfg = Config.fromfile(config)
     if cfg.model.get('type') == 'VQVAEVideoPredictor' and cfg.model.get('stage') == 'vqvae':
         raise SystemExit(f'error: {config} is a stage-1 VQ-VAE (it cannot predict before its '

@@ -1,9 +1,6 @@
 from .frechet import frechet_distance, gaussian_fit
-from .kitti import (ap_r11, ap_r40, box_overlap, format_kitti_line, kitti_eval,
-                    kitti_precision_curve, parse_kitti_label_line, read_kitti_label_file)
+from .kitti import ap_r11, ap_r40, box_overlap, kitti_eval, kitti_precision_curve
 from .video import mae, mse, psnr, ssim
 
 __all__ = ['frechet_distance', 'gaussian_fit', 'mae', 'mse', 'psnr', 'ssim', 'ap_r11', 'ap_r40',
-           'box_overlap', 'format_kitti_line',
-           'kitti_eval', 'kitti_precision_curve', 'parse_kitti_label_line',
-           'read_kitti_label_file']
+           'box_overlap', 'kitti_eval', 'kitti_precision_curve']

@@ -6,8 +6,9 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from crevdet.datasets.kitti_labels import format_kitti_line
 from crevdet.registry import METRICS
-from ..functional.kitti import CLASSES, DIFFICULTIES, format_kitti_line, kitti_eval
+from ..functional.kitti import CLASSES, DIFFICULTIES, kitti_eval
 
 
 @METRICS.register_module()

@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
-from .coupling import conv_nd
+from .conv_norm import conv_nd
 
 
 class ConvLSTMCell(nn.Module):

@@ -19,25 +19,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-
-def conv_nd(conv_dim: int):
-    if conv_dim not in (2, 3):
-        raise ValueError(f'conv_dim must be 2 or 3, got {conv_dim}')
-    return nn.Conv2d if conv_dim == 2 else nn.Conv3d
-
-
-def make_norm(norm: str, channels: int, conv_dim: int) -> nn.Module:
-    """``'gn'`` (default: no running statistics, safe for reversible backprop), ``'bn'`` or
-    ``'none'``."""
-    if norm == 'gn':
-        # largest group count <= 8 dividing the channels (channels can be tiny: 2 for MNIST)
-        groups = max(g for g in range(1, 9) if channels % g == 0)
-        return nn.GroupNorm(groups, channels)
-    if norm == 'bn':
-        return (nn.BatchNorm2d if conv_dim == 2 else nn.BatchNorm3d)(channels)
-    if norm == 'none':
-        return nn.Identity()
-    raise ValueError(f"norm must be 'gn', 'bn' or 'none', got {norm!r}")
+from .conv_norm import conv_nd, make_norm
 
 
 class ResidualFunction(nn.Sequential):

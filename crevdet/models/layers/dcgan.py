@@ -12,11 +12,13 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import nn
 
-from .coupling import make_norm
+from .conv_norm import conv_nd, make_norm
+
+conv2d = conv_nd(2)  # mmcv build_conv_layer with Conv2d arguments
 
 
 def _down(c_in: int, c_out: int, norm: str) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1), make_norm(norm, c_out, 2),
+    return nn.Sequential(conv2d(c_in, c_out, 4, 2, 1), make_norm(norm, c_out, 2),
                          nn.LeakyReLU(0.2, inplace=True))
 
 
@@ -39,7 +41,7 @@ class DCGANEncoder(nn.Module):
         self.stages = nn.ModuleList(_down(c_in, c_out, norm) for c_in, c_out in
                                     zip((in_channels,) + self.stage_channels[:-1],
                                         self.stage_channels))
-        self.last = nn.Conv2d(8 * nf, nh, (h // 16, w // 16))
+        self.last = conv2d(8 * nf, nh, (h // 16, w // 16))
 
     def forward_stages(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Conv stages only (any H, W divisible by 16): the detection features."""

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .conv_rnn import build_cell
-from .coupling import conv_nd
+from .conv_norm import conv_nd
 
 State = Dict[str, object]
 

@@ -15,16 +15,18 @@ from typing import Sequence, Tuple
 import torch
 from torch import nn
 
-from .coupling import make_norm
+from .conv_norm import conv_nd, make_norm
+
+conv2d = conv_nd(2)  # mmcv build_conv_layer with Conv2d arguments
 
 
 def conv_block(in_channels: int, out_channels: int, stride: int = 1, norm: str = 'gn'
                ) -> nn.Sequential:
     """conv3x3(stride) -> norm -> ReLU -> conv3x3 -> norm -> ReLU."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 3, stride, 1), make_norm(norm, out_channels, 2),
+        conv2d(in_channels, out_channels, 3, stride, 1), make_norm(norm, out_channels, 2),
         nn.ReLU(inplace=True),
-        nn.Conv2d(out_channels, out_channels, 3, 1, 1), make_norm(norm, out_channels, 2),
+        conv2d(out_channels, out_channels, 3, 1, 1), make_norm(norm, out_channels, 2),
         nn.ReLU(inplace=True))
 
 
@@ -70,7 +72,7 @@ class UNetDecoder(nn.Module):
         # after up i the map has rev[i] channels; blocks fuse it with skip rev[i+1]
         self.blocks = nn.ModuleList(conv_block(rev[i] + rev[i + 1], rev[i + 1], 1, norm)
                                     for i in range(len(rev) - 1))
-        self.head = nn.Conv2d(rev[-1], out_channels, 3, 1, 1)
+        self.head = conv2d(rev[-1], out_channels, 3, 1, 1)
 
     def forward(self, z: torch.Tensor, skips: Sequence[torch.Tensor]) -> torch.Tensor:
         """``z``: latent ``(B, channels[-1], H/f, W/f)``; ``skips``: encoder stages 0..n-2."""

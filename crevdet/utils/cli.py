@@ -1,38 +1,12 @@
-"""Helpers shared by tools and tests."""
-import datetime
+"""What the command-line tools share: ``--cfg-options`` parsing and checking, the config step of
+train/test, reading an input video or frame folder, and a fresh output folder per run."""
 import difflib
 import inspect
 import os.path as osp
-import warnings
+import time
+from typing import Callable, List, Optional, Tuple
 
-from mmengine import DefaultScope
 from mmengine.config import DictAction
-
-# the repository root (crevdet is installed in development mode): shipped configs resolve from it
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every crevdet module so it is registered, and (optionally) make ``crevdet`` the
-    default scope, as mmdet's ``register_all_modules`` does."""
-    import crevdet.datasets  # noqa: F401
-    import crevdet.engine  # noqa: F401
-    import crevdet.evaluation  # noqa: F401
-    import crevdet.models  # noqa: F401
-    import crevdet.visualization  # noqa: F401
-    from mmdet.utils import register_all_modules as mmdet_register
-    mmdet_register(init_default_scope=False)
-    if not init_default_scope:
-        return
-    current = DefaultScope.get_current_instance()
-    if current is None or current.scope_name != 'crevdet':
-        if current is not None:
-            warnings.warn(f'The current default scope "{current.scope_name}" is not "crevdet"; '
-                          '`register_all_modules` makes a new one named "crevdet-<time>".')
-            name = f'crevdet-{datetime.datetime.now()}'
-        else:
-            name = 'crevdet'
-        DefaultScope.get_instance(name, scope_name='crevdet')
 
 
 class CfgDictAction(DictAction):
@@ -117,10 +91,32 @@ def load_tool_config(args):
     return cfg
 
 
-def set_protocol(model_cfg, in_channels: int, n_past: int, n_future: int, frame_size) -> None:
-    """Point a predictor's ``model`` config at another data protocol (in place): channels,
-    observed / predicted frames and, for models with size-dependent layers (SRVP), the frame
-    size. Shared by the benchmark and ablation tools."""
-    model_cfg.update(in_channels=in_channels, n_past=n_past, n_future=n_future)
-    if 'frame_size' in model_cfg:
-        model_cfg['frame_size'] = tuple(frame_size)
+def read_input_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
+                      transform: Optional[Callable] = None, allow_truncated: bool = True,
+                      what: str = 'going on') -> Tuple[List, float]:
+    """A tool's input video or frame folder (``datasets.video_folder.read_frames``): unreadable
+    input exits with ``error: <why>``. A video that decodes fewer frames than its header says is
+    reported and ``what`` goes on with the decodable ones, or, unless ``allow_truncated``, exits
+    naming the flag that allows it."""
+    from crevdet.datasets.video_folder import read_frames
+    try:
+        frames, fps, truncated = read_frames(path, frame_step, max_frames, transform=transform)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    if truncated:
+        if not allow_truncated:
+            raise SystemExit(f'error: {truncated}; pass --allow-truncated to go on with the '
+                             'decodable frames')
+        print(f'warning: {truncated}; {what} with the decodable frames')
+    return frames, fps
+
+
+def new_output_dir(out_dir: Optional[str], tool: str, input_path: str) -> str:
+    """``out_dir``, or ``work_dirs/<tool>/<input name>_<time>``; an existing folder is refused
+    (a run never writes into an earlier one). Not created here: the caller creates it once
+    its inputs are checked."""
+    name = osp.splitext(osp.basename(osp.normpath(input_path)))[0]
+    out = out_dir or osp.join('work_dirs', tool, f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
+    if osp.exists(out):
+        raise SystemExit(f'error: {out} exists; refusing to overwrite it')
+    return out
