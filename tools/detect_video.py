@@ -20,6 +20,7 @@ import cv2
 
 from crevdet.utils import CfgDictAction
 
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
