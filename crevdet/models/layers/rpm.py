@@ -29,15 +29,14 @@ compounding in closed loop) and adds ``g * hp`` noise. ``'scaled_convex'`` keeps
 convex form (``x2`` is pulled towards ``hp``, which bounds the latent in closed loop) and learned
 fastest on Moving MNIST; the learning curves of all three are in the README ("CrevNet's recipe").
 """
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
 
-from .conv_rnn import build_cell
 from .conv_norm import conv_nd
-
-State = Dict[str, object]
+from .conv_rnn import build_cell
+from .recurrent_stack import RecurrentStack, State
 UPDATES = ('residual', 'convex', 'scaled_convex')
 
 
@@ -131,7 +130,7 @@ class RPM(nn.Module):
         return torch.cat([x1, x2], 1)
 
 
-class RPMPredictor(nn.Module):
+class RPMPredictor(RecurrentStack):
     """A stack of ``num_layers`` RPMs applied once per time step.
 
     Each RPM swaps the two halves; after an odd number of RPMs the stack swaps them back, so the
@@ -156,21 +155,14 @@ class RPMPredictor(nn.Module):
                  update: str = 'residual', gate_bias: Optional[float] = None,
                  zero_init_proj: Optional[bool] = None, bias: bool = True,
                  strength_scale: float = 10.0, diff_input=False) -> None:
-        super().__init__()
-        if num_layers < 1:
-            raise ValueError(f'RPMPredictor needs num_layers >= 1, got {num_layers}')
-        self.hidden_channels = hidden_channels
-        self.uses_memory = cell == 'stlstm'
+        super().__init__(num_layers, hidden_channels, cell)
         self.layers = nn.ModuleList(
             RPM(channels, hidden_channels, cell, conv_dim, kernel_size, update, gate_bias,
                 zero_init_proj, bias, strength_scale, diff_input) for _ in range(num_layers))
         self.diff_input = diff_input
 
     def init_state(self, z: torch.Tensor) -> State:
-        shape = (z.shape[0], self.hidden_channels) + tuple(z.shape[2:])
-        zeros = lambda: z.new_zeros(shape)  # noqa: E731
-        return dict(h=[zeros() for _ in self.layers], c=[zeros() for _ in self.layers],
-                    m=zeros() if self.uses_memory else None, x1=[None] * len(self.layers))
+        return dict(super().init_state(z), x1=[None] * self.num_layers)
 
     def forward(self, z: torch.Tensor, state: Optional[State] = None
                 ) -> Tuple[torch.Tensor, State, List[torch.Tensor]]:

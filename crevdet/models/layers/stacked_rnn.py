@@ -6,18 +6,17 @@ memory ``m`` zig-zags: layer l -> l+1 within a step, top layer -> layer 0 of the
 :class:`StackedRNNPredictor` wraps a stack as a latent predictor with :class:`RPMPredictor`'s
 interface (``z_t -> z_{t+1}``), for the UNet + stacked-RNN ablation.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
 
-from .conv_rnn import build_cell
 from .conv_norm import conv_nd
+from .conv_rnn import build_cell
+from .recurrent_stack import RecurrentStack, State
 
-State = Dict[str, object]
 
-
-class ConvRNNStack(nn.Module):
+class ConvRNNStack(RecurrentStack):
     """``num_layers`` cells; input ``in_channels``, every layer ``hidden_channels``.
 
     Args:
@@ -26,20 +25,10 @@ class ConvRNNStack(nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int = 64, num_layers: int = 4,
                  cell: str = 'convlstm', kernel_size: int = 3, conv_dim: int = 2) -> None:
-        super().__init__()
-        if num_layers < 1:
-            raise ValueError(f'num_layers must be >= 1, got {num_layers}')
-        self.hidden_channels = hidden_channels
-        self.uses_memory = cell == 'stlstm'
+        super().__init__(num_layers, hidden_channels, cell)
         self.cells = nn.ModuleList(
             build_cell(cell, in_channels if i == 0 else hidden_channels, hidden_channels,
                        kernel_size, conv_dim) for i in range(num_layers))
-
-    def init_state(self, x: torch.Tensor) -> State:
-        shape = (x.shape[0], self.hidden_channels) + tuple(x.shape[2:])
-        zeros = lambda: x.new_zeros(shape)  # noqa: E731
-        return dict(h=[zeros() for _ in self.cells], c=[zeros() for _ in self.cells],
-                    m=zeros() if self.uses_memory else None)
 
     def forward(self, x: torch.Tensor, state: Optional[State] = None
                 ) -> Tuple[torch.Tensor, State]:
