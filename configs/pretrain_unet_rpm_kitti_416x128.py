@@ -8,6 +8,6 @@ model = dict(
     n_past=4,
     n_future=1,
     encoder=dict(channels=(32, 64, 128), norm='gn'),
-    predictor=dict(type='rpm', num_layers=8, hidden_channels=64, cell='convlstm'),
+    predictor=dict(type='RPMPredictor', num_layers=8, hidden_channels=64, cell='convlstm'),
     teacher_forcing=True,
     data_preprocessor=dict(type='VideoDataPreprocessor'))

@@ -16,9 +16,11 @@ TINY = {
     'StackedConvLSTM': dict(num_layers=2, hidden_channels=8),
     'PredRNN': dict(num_layers=2, hidden_channels=8),
     'UNetVideoPredictor': dict(encoder=dict(channels=(8, 16, 16)),
-                               predictor=dict(type='rpm', num_layers=2, hidden_channels=8)),
+                               predictor=dict(type='RPMPredictor', num_layers=2,
+                                              hidden_channels=8)),
     'UNetStacked': dict(type='UNetVideoPredictor', encoder=dict(channels=(8, 16, 16)),
-                        predictor=dict(type='stacked', num_layers=2, hidden_channels=8)),
+                        predictor=dict(type='StackedRNNPredictor', num_layers=2,
+                                       hidden_channels=8)),
     'CrevNet': dict(autoencoder=dict(blocks=(1, 1, 1)),
                     predictor=dict(num_layers=2, hidden_channels=8)),
 }
@@ -243,3 +245,24 @@ def test_pretraining_configs_build_and_clips_fit_the_model(config):
     ds = cfg.train_dataloader.dataset
     length = ds.get('clip_len', ds.get('seq_len', 20))  # MovingMNIST's default seq_len is 20
     assert length >= model.n_past + model.n_future, (length, model.n_past, model.n_future)
+
+
+@pytest.mark.parametrize('legacy,name', [('rpm', 'RPMPredictor'),
+                                         ('stacked', 'StackedRNNPredictor')])
+def test_unet_predictor_types_are_registry_types_and_old_names_still_load(legacy, name):
+    from crevdet.models.pretrain_config import architecture_differences
+    cfg = dict(type='UNetVideoPredictor', n_past=2, n_future=1, encoder=dict(channels=(8, 16)))
+    torch.manual_seed(0)
+    new = MODELS.build(dict(cfg, predictor=dict(type=name, num_layers=2, hidden_channels=8)))
+    torch.manual_seed(0)
+    old = MODELS.build(dict(cfg, predictor=dict(type=legacy, num_layers=2, hidden_channels=8)))
+    assert type(new.predictor).__name__ == name == type(old.predictor).__name__
+    for (k, a), (_, b) in zip(new.state_dict().items(), old.state_dict().items()):
+        assert torch.equal(a, b), k  # same network, same keys: old checkpoints load as before
+    # a checkpoint whose config says 'rpm' is the same architecture as a config saying the type
+    assert architecture_differences(dict(predictor=dict(type=name)),
+                                    dict(predictor=dict(type=legacy))) == []
+    assert architecture_differences(dict(predictor=dict(type='RPMPredictor')),
+                                    dict(predictor=dict(type='stacked'))) != []
+    with pytest.raises(ValueError, match="predictor type must be one of .*'GRU'"):
+        MODELS.build(dict(cfg, predictor=dict(type='GRU')))

@@ -8,5 +8,5 @@ model = dict(
     n_past=4,
     n_future=1,
     encoder=dict(channels=(16, 32, 64), norm='gn'),
-    predictor=dict(type='rpm', num_layers=4, hidden_channels=32, cell='convlstm'),
+    predictor=dict(type='RPMPredictor', num_layers=4, hidden_channels=32, cell='convlstm'),
     data_preprocessor=dict(type='VideoDataPreprocessor'))

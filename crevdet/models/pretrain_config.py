@@ -91,6 +91,10 @@ def _norm(v):
     return v
 
 
+# former names of registered types, as older checkpoints' configs store them
+TYPE_ALIASES = {'rpm': 'RPMPredictor', 'stacked': 'StackedRNNPredictor'}
+
+
 # what only shapes pretraining (losses, training-time feeding, sampling): a detector built with
 # other values of these still runs the same network
 TRAINING_ONLY = ('data_preprocessor', 'init_cfg', 'teacher_forcing', 'reversible_backprop',
@@ -109,6 +113,8 @@ def architecture_differences(built: dict, trained: dict, path: str = 'model') ->
         a, b = built[key], trained[key]
         if isinstance(a, dict) and isinstance(b, dict):
             diffs += architecture_differences(a, b, f'{path}.{key}')
+        elif key == 'type' and TYPE_ALIASES.get(a, a) == TYPE_ALIASES.get(b, b):
+            continue
         elif _norm(a) != _norm(b):
             diffs.append(f'{path}.{key}: checkpoint {b!r} vs config {a!r}')
     return diffs

@@ -6,6 +6,6 @@ model = dict(
     n_past=10,
     n_future=1,
     encoder=dict(channels=(32, 64, 128), norm='gn'),
-    predictor=dict(type='stacked', num_layers=4, hidden_channels=64, cell='convlstm'),
+    predictor=dict(type='StackedRNNPredictor', num_layers=4, hidden_channels=64, cell='convlstm'),
     teacher_forcing=True,
     data_preprocessor=dict(type='VideoDataPreprocessor'))

@@ -34,6 +34,7 @@ from typing import List, Optional, Tuple
 import torch
 from torch import nn
 
+from crevdet.registry import MODELS
 from .conv_norm import conv_nd
 from .conv_rnn import build_cell
 from .recurrent_stack import RecurrentStack, State
@@ -130,6 +131,7 @@ class RPM(nn.Module):
         return torch.cat([x1, x2], 1)
 
 
+@MODELS.register_module()
 class RPMPredictor(RecurrentStack):
     """A stack of ``num_layers`` RPMs applied once per time step.
 

@@ -11,6 +11,7 @@ from typing import List, Optional, Tuple
 import torch
 from torch import nn
 
+from crevdet.registry import MODELS
 from .conv_norm import conv_nd
 from .conv_rnn import build_cell
 from .recurrent_stack import RecurrentStack, State
@@ -45,6 +46,7 @@ class ConvRNNStack(RecurrentStack):
         return x, dict(h=hs, c=cs, m=m)
 
 
+@MODELS.register_module()
 class StackedRNNPredictor(nn.Module):
     """Latent predictor ``z_t (B, C, ...) -> z_{t+1}``: a :class:`ConvRNNStack` and a 1x1
     projection of its top hidden state back to ``C`` channels. Returns ``(z_next, state, [])``

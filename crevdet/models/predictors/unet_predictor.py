@@ -14,19 +14,21 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from crevdet.models.layers import RPMPredictor, StackedRNNPredictor, UNetDecoder, UNetEncoder
-from crevdet.registry import MODELS
+from crevdet.models.layers import UNetDecoder, UNetEncoder
+from crevdet.registry import MODELS, build_crevdet
+from ..pretrain_config import TYPE_ALIASES
 from .base_predictor import BaseVideoPredictor
 
-PREDICTORS = {'rpm': RPMPredictor, 'stacked': StackedRNNPredictor}
+PREDICTORS = ('RPMPredictor', 'StackedRNNPredictor')  # registered latent predictors
 
 
 @MODELS.register_module()
 class UNetVideoPredictor(BaseVideoPredictor):
     """Args (besides :class:`BaseVideoPredictor`'s):
         encoder: kwargs of :class:`UNetEncoder` / :class:`UNetDecoder` (``channels``, ``norm``).
-        predictor: ``dict(type='rpm' | 'stacked', **kwargs)`` for :class:`RPMPredictor` or
-            :class:`StackedRNNPredictor` (``num_layers``, ``hidden_channels``, ``cell``).
+        predictor: ``dict(type='RPMPredictor' | 'StackedRNNPredictor', **kwargs)`` (registry
+            types; ``num_layers``, ``hidden_channels``, ``cell``); the former names ``'rpm'`` /
+            ``'stacked'`` still work.
     """
 
     def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
@@ -39,15 +41,17 @@ class UNetVideoPredictor(BaseVideoPredictor):
         enc_cfg = dict(encoder or {})
         self.encoder = UNetEncoder(in_channels * clip_len, **enc_cfg)
         self.decoder = UNetDecoder(in_channels, **enc_cfg)
-        pred_cfg = dict(predictor or dict(type='rpm'))
-        kind = pred_cfg.pop('type', 'rpm')
+        pred_cfg = dict(predictor or {})
+        kind = pred_cfg.pop('type', 'RPMPredictor')
+        kind = TYPE_ALIASES.get(kind, kind)  # 'rpm' / 'stacked' of older configs
         if kind not in PREDICTORS:
-            raise ValueError(f"predictor type must be one of {sorted(PREDICTORS)}, got {kind!r}")
-        self.predictor = PREDICTORS[kind](self.encoder.stage_channels[-1], **pred_cfg)
+            raise ValueError(f'predictor type must be one of {PREDICTORS}, got {kind!r}')
+        self.predictor = build_crevdet(MODELS, dict(pred_cfg, type=kind,
+                                                    channels=self.encoder.stage_channels[-1]))
         self.feat_channels = self.encoder.stage_channels
         self.feat_strides = self.encoder.stage_strides
         self.gate_channels = tuple(m.att2.out_channels for m in self.predictor.layers) \
-            if kind == 'rpm' else ()
+            if kind == 'RPMPredictor' else ()
 
     def _clip(self, seq: List[torch.Tensor], t: int) -> torch.Tensor:
         """Frames ``t-k+1 .. t`` of ``seq`` stacked on channels: ``(B, k*C, H, W)``."""
