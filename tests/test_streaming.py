@@ -141,6 +141,12 @@ def test_inference_autocast_keeps_float32_outputs_and_training_untouched():
         CrevNetBackbone(model=TINY_CREVNET, inference_autocast='int8')
     with pytest.raises(ValueError, match='compile=True is an inference option for frozen'):
         CrevNetBackbone(model=TINY_CREVNET, frozen=False, compile=True)
+    # compiling keeps the module tree: a detector saved after compiling has the usual keys
+    bb = CrevNetBackbone(model=TINY_CREVNET, compile=True)
+    keys = list(bb.state_dict())
+    bb._compile_net()  # torch.compile is lazy: nothing is compiled before the first call
+    assert list(bb.state_dict()) == keys and not any('_orig_mod' in k for k in keys)
+    assert 'forward' in vars(bb.net.predictor)  # the compiled forward, on the instance
 
 
 def test_batched_streams_match_single_detection_and_det_fps_batch(tmp_path, capsys):

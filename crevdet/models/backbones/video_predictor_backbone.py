@@ -199,11 +199,15 @@ class VideoPredictorBackbone(BaseModule):
             state_dict.update(upgraded)
 
     def _compile_net(self) -> None:
-        """Compile the heavy parts in place (instance attributes; the weights stay shared)."""
+        """Compile the heavy parts' forward methods in place (instance attributes). The modules
+        themselves stay in the tree, so the state dict keeps its keys (``torch.compile(module)``
+        would wrap them and prefix every key with ``_orig_mod.``: a detector checkpoint saved
+        after compiling would no longer load)."""
         net = self.net
         for name in ('encoder', 'predictor'):
-            if isinstance(getattr(net, name, None), torch.nn.Module):
-                setattr(net, name, torch.compile(getattr(net, name)))
+            module = getattr(net, name, None)
+            if isinstance(module, torch.nn.Module):
+                module.forward = torch.compile(module.forward)
         ae = getattr(net, 'autoencoder', None)
         if ae is not None:
             ae.forward_stages = torch.compile(ae.forward_stages)
