@@ -120,3 +120,5 @@ def test_fast_precision_curves_equal_the_devkit_transliteration(seed):
                 n_compared += 1
                 assert ref[1:].sum() > 0  # a real curve, not all zeros
     assert n_compared >= 7  # a class x difficulty may hold no counted ground truth
+    # the whole evaluation with the reference curve (what kitti_eval_speed.py times) agrees too
+    assert kitti_eval(gts, dets, curve=kitti_precision_curve_reference) == kitti_eval(gts, dets)

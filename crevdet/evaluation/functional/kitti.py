@@ -20,7 +20,7 @@ detections ``{'type', 'bbox', 'score'}`` with ``bbox = (x1, y1, x2, y2)``.
 Label files (reading ``label_2``, writing detections) are ``crevdet.datasets.kitti_labels``.
 """
 import bisect
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -213,10 +213,14 @@ def ap_r11(precision: np.ndarray) -> float:
 
 
 def kitti_eval(gt_per_image: List[List[dict]], det_per_image: List[List[dict]],
-               classes: Sequence[str] = CLASSES) -> Dict[str, float]:
+               classes: Sequence[str] = CLASSES,
+               curve: Optional[Callable] = None) -> Dict[str, float]:
     """AP for every class x difficulty, R40 and R11, and the mean over the entries that have
     ground truth (the paper's 9-entry mAP for the 3 default classes). Keys like
-    ``Car_moderate_R40``, ``mAP_R40``."""
+    ``Car_moderate_R40``, ``mAP_R40``. ``curve``: another precision-curve function
+    ``(cls, gt_per_image, det_per_image, difficulty)``, e.g. the devkit transliteration
+    ``kitti_reference.kitti_precision_curve_reference``, which then does all the work itself
+    (nothing is prepared for it), so it can be timed and compared."""
     if len(gt_per_image) != len(det_per_image):
         raise ValueError(f'{len(gt_per_image)} ground-truth images but {len(det_per_image)} '
                          'detection images')
@@ -224,9 +228,11 @@ def kitti_eval(gt_per_image: List[List[dict]], det_per_image: List[List[dict]],
     for cls in classes:
         if cls.lower() not in MIN_OVERLAP:
             raise ValueError(f'KITTI 2D evaluation defines Car, Pedestrian, Cyclist; got {cls!r}')
-        prepared = [_prepare(cls.lower(), g, d) for g, d in zip(gt_per_image, det_per_image)]
+        prepared = None if curve else [_prepare(cls.lower(), g, d)
+                                       for g, d in zip(gt_per_image, det_per_image)]
         for d, name in enumerate(DIFFICULTIES):
-            prec = kitti_precision_curve(cls, gt_per_image, det_per_image, d, prepared)
+            prec = curve(cls, gt_per_image, det_per_image, d) if curve else \
+                kitti_precision_curve(cls, gt_per_image, det_per_image, d, prepared)
             if prec is None:
                 continue
             out[f'{cls}_{name}_R40'] = ap_r40(prec)
