@@ -114,6 +114,7 @@ def test_detect_video_tool_end_to_end(tmp_path):
     assert line[0] in ('Car', 'Pedestrian', 'Cyclist') and len(line) == 16
     summary = json.load(open(osp.join(out, 'summary.json')))
     assert summary['frames_detected'] == 4 and summary['mode'] == 'streaming'
+    assert summary['frames_read'] == 7 and summary['gif_frames'] == 4
     for name in ('detections.mp4', 'detections.gif'):
         assert osp.getsize(osp.join(out, name)) > 0
     with pytest.raises(SystemExit, match='exists; refusing to overwrite'):

@@ -4,9 +4,12 @@
         [--frame-step N] [--max-frames N] [--windowed] [--device cpu|cuda] [--cfg-options ...]
 
 Every frame with ``num_frames - 1`` frames before it is detected (streaming: each frame is
-encoded once; ``--windowed`` re-encodes every window, for comparison). Outputs under
-``--out-dir`` (default ``work_dirs/detect_video/<input name>_<time>/``, never an existing one):
-  * ``detections.mp4`` / ``detections.gif``  frames with boxes, class names and scores
+encoded once; ``--windowed`` re-encodes every window, for comparison). Frames are read one at
+a time and only the current window is kept, so a long video needs no more memory than a short
+one. Outputs under ``--out-dir`` (default ``work_dirs/detect_video/<input name>_<time>/``,
+never an existing one):
+  * ``detections.mp4`` / ``detections.gif``  frames with boxes, class names and scores (the GIF:
+                                             the first 300 detected frames, 480 pixels wide)
   * ``labels/<frame>.txt``                   detections in KITTI result format (label_2 + score)
   * ``summary.json``                         frames, detections, FPS of the model and overall
 """
@@ -15,10 +18,14 @@ import json
 import os
 import os.path as osp
 import time
+from collections import deque
 
 import cv2
 
 from crevdet.utils import CfgDictAction
+
+# detected frames whose thumbnails go into detections.gif (the MP4 has every frame)
+GIF_FRAMES = 300
 
 
 def main(argv=None):
@@ -45,51 +52,72 @@ def main(argv=None):
 
     from crevdet.apis import VideoDetector
     from crevdet.datasets.kitti_labels import format_kitti_line
-    from crevdet.utils import new_output_dir, read_input_frames, register_all_modules
+    from crevdet.datasets.video_folder import FrameReader
+    from crevdet.utils import new_output_dir, register_all_modules
     from crevdet.visualization import draw_boxes
     register_all_modules()
     for f in (args.config, args.checkpoint):
         if not osp.isfile(f):
             raise SystemExit(f'error: {f} does not exist')
     out = new_output_dir(args.out_dir, 'detect_video', args.input)
-    # BGR, as the detector's pipeline expects
-    frames, fps = read_input_frames(args.input, args.frame_step, args.max_frames,
-                                    transform=lambda f: f[:, :, ::-1], what='detecting')
+    try:  # frames are read one at a time (BGR, as the detector's pipeline expects)
+        reader = FrameReader(args.input, args.frame_step, args.max_frames,
+                             transform=lambda f: f[:, :, ::-1])
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+    fps = reader.fps
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     det = VideoDetector(args.config, args.checkpoint, device, streaming=not args.windowed,
                         cfg_options=args.cfg_options)
     t = det.num_frames
-    if len(frames) < t:
-        raise SystemExit(f'error: {args.input} gives {len(frames)} frames; the detector needs '
-                         f'{t} (the target and {t - 1} before it)')
+    if reader.expected < t:
+        raise SystemExit(f'error: {args.input} gives {reader.expected} frames; the detector '
+                         f'needs {t} (the target and {t - 1} before it)')
     os.makedirs(osp.join(out, 'labels'))
-    # the drawn frames go straight into the MP4; only the GIF's 480-pixel thumbnails are kept
-    small, vw, n_det, t0 = [], None, 0, time.perf_counter()
-    for i, window in tqdm(det.windows(frames), total=len(frames) - t + 1, desc='detecting',
-                          unit='frame'):
-        inst = det.detect(window, i)
-        keep = inst.scores >= args.score_thr
-        n_det += int(keep.sum())
-        with open(osp.join(out, 'labels', f'{i:06d}.txt'), 'w') as f:
-            for box, label, score in zip(inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
-                                         inst.scores[keep].tolist()):
-                f.write(format_kitti_line(det.classes[label], box, score) + '\n')
-        drawn = draw_boxes(frames[i], inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
-                           det.classes, inst.scores[keep].tolist())
-        h, w = drawn.shape[:2]
-        if vw is None:
-            vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'),
-                                 cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h))
-        vw.write(drawn)
-        small.append(Image.fromarray(cv2.resize(
-            drawn, (w * 480 // max(w, 480), h * 480 // max(w, 480)))[:, :, ::-1]))
+    # only the window in memory: the drawn frames go straight into the MP4, and the GIF keeps
+    # 480-pixel thumbnails of the first GIF_FRAMES detected frames
+    window, small, vw, n, n_det, n_read = deque(maxlen=t), [], None, 0, 0, 0
+    t0 = time.perf_counter()
+    try:
+        for i, frame in enumerate(tqdm(reader, total=reader.expected, desc='detecting',
+                                       unit='frame')):
+            n_read += 1
+            window.append(frame)
+            if len(window) < t:
+                continue
+            inst = det.detect(list(window), i)
+            keep = inst.scores >= args.score_thr
+            n, n_det = n + 1, n_det + int(keep.sum())
+            with open(osp.join(out, 'labels', f'{i:06d}.txt'), 'w') as f:
+                for box, label, score in zip(inst.bboxes[keep].tolist(),
+                                             inst.labels[keep].tolist(),
+                                             inst.scores[keep].tolist()):
+                    f.write(format_kitti_line(det.classes[label], box, score) + '\n')
+            drawn = draw_boxes(frame, inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
+                               det.classes, inst.scores[keep].tolist())
+            h, w = drawn.shape[:2]
+            if vw is None:
+                vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'),
+                                     cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h))
+            vw.write(drawn)
+            if len(small) < GIF_FRAMES:
+                small.append(Image.fromarray(cv2.resize(
+                    drawn, (w * 480 // max(w, 480), h * 480 // max(w, 480)))[:, :, ::-1]))
+    except OSError as e:  # e.g. a video whose header opens but whose frames do not decode
+        raise SystemExit(f'error: {e}')
+    finally:
+        if vw is not None:
+            vw.release()
     wall = time.perf_counter() - t0
-    vw.release()
+    if reader.truncated:
+        print(f'warning: {reader.truncated}; detected on the decodable frames')
+    if not n:
+        raise SystemExit(f'error: {args.input} gave {n_read} decodable frames; the detector '
+                         f'needs {t} (the target and {t - 1} before it)')
     small[0].save(osp.join(out, 'detections.gif'), save_all=True, append_images=small[1:],
                   duration=int(1000 / fps), loop=0)
-    n = len(small)
-    summary = dict(input=args.input, frames_read=len(frames), frames_detected=n,
-                   detections=n_det, score_thr=args.score_thr,
+    summary = dict(input=args.input, frames_read=n_read, frames_detected=n,
+                   detections=n_det, score_thr=args.score_thr, gif_frames=len(small),
                    mode='windowed' if args.windowed else 'streaming', device=device,
                    model_fps=n / det.model_seconds, overall_fps=n / wall)
     with open(osp.join(out, 'summary.json'), 'x') as f:

@@ -1,7 +1,7 @@
 """A user's own footage: a folder of video files and/or folders of frame images."""
 import os
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -43,52 +43,85 @@ def read_video_frames(path: str, start: int, count: int, step: int = 1) -> np.nd
     return np.stack(frames)
 
 
+class FrameReader:
+    """Every ``frame_step``-th frame (at most ``max_frames``) of a video file or of a folder of
+    images sorted by name, one at a time: a long video is never held in memory.
+
+    The path is checked when the reader is made (errors name it and the expected input).
+    Iterating yields RGB uint8 ``(H, W, 3)`` frames, each passed through ``transform`` when
+    given. Attributes: ``fps``, the frame rate after ``frame_step`` (10 for a folder);
+    ``expected``, the number of frames the header or the folder promises (for progress bars);
+    ``truncated``, set once a video has been read to its end and decoded fewer frames than its
+    header announces (a truncated or corrupt file), else None."""
+
+    def __init__(self, path: str, frame_step: int = 1, max_frames: Optional[int] = None,
+                 transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+        self.path, self.frame_step, self.max_frames = path, frame_step, max_frames
+        self.transform = transform or (lambda f: f)
+        self.truncated: Optional[str] = None
+        self.names: Optional[List[str]] = None
+        if osp.isdir(path):
+            names = sorted((f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS)),
+                           key=natural_key)
+            if not names:
+                raise FileNotFoundError(f'no images ({"/".join(IMAGE_EXTS)}) in {path}')
+            self.names = names[::frame_step][:max_frames]
+            self.fps, self.expected = 10.0, len(self.names)
+            return
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'input {path} does not exist')
+        if not path.lower().endswith(VIDEO_EXTS):
+            raise ValueError(f'{path} is neither a video ({"/".join(VIDEO_EXTS)}) nor a folder '
+                             'of frames')
+        cap = cv2.VideoCapture(path)
+        if not cap.isOpened():
+            raise OSError(f'cannot open video {path} (unreadable file or codec)')
+        fps, self.announced = cap.get(cv2.CAP_PROP_FPS) or 10.0, int(cap.get(
+            cv2.CAP_PROP_FRAME_COUNT))
+        cap.release()
+        self.fps = fps / frame_step
+        self.expected = -(-self.announced // frame_step)
+        if max_frames is not None:
+            self.expected = min(self.expected, max_frames)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self.names is not None:
+            for f in self.names:
+                yield self.transform(read_image(osp.join(self.path, f)))
+            return
+        cap = cv2.VideoCapture(self.path)
+        kept = decoded = 0
+        try:
+            while self.max_frames is None or kept < self.max_frames:
+                ok, img = cap.read()
+                if not ok:
+                    if decoded < self.announced:
+                        self.truncated = (f'{self.path} announces {self.announced} frames but '
+                                          f'only {decoded} decode (truncated or corrupt file)')
+                    break
+                if decoded % self.frame_step == 0:
+                    kept += 1
+                    yield self.transform(img[:, :, ::-1])
+                decoded += 1
+        finally:
+            cap.release()
+        if not kept:
+            raise OSError(f'no frame of {self.path} could be decoded')
+
+
 def read_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
                 transform: Optional[Callable[[np.ndarray], np.ndarray]] = None
                 ) -> Tuple[List[np.ndarray], float, Optional[str]]:
-    """Every ``frame_step``-th frame (at most ``max_frames``) of a video file or of a folder of
-    images sorted by name: the tools' reader of a user's input (``predict.py``,
-    ``detect_video.py``, ``det_fps.py --video``).
+    """All frames of :class:`FrameReader` in a list: the tools' reader of a user's input
+    (``predict.py``, ``det_fps.py --video``; ``detect_video.py`` iterates the reader itself).
 
     Returns the frames as RGB uint8 ``(H, W, 3)``, each passed through ``transform`` when given
     (applied while reading, so a long video is never held at full size); the frame rate after
     ``frame_step`` (10 for a folder); and, for a video read to its end that decodes fewer frames
     than its header announces, a note saying so (a truncated or corrupt file), else None.
     Errors name the path and the expected input."""
-    transform = transform or (lambda f: f)
-    if osp.isdir(path):
-        names = sorted((f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTS)),
-                       key=natural_key)
-        if not names:
-            raise FileNotFoundError(f'no images ({"/".join(IMAGE_EXTS)}) in {path}')
-        return [transform(read_image(osp.join(path, f)))
-                for f in names[::frame_step][:max_frames]], 10.0, None
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'input {path} does not exist')
-    if not path.lower().endswith(VIDEO_EXTS):
-        raise ValueError(f'{path} is neither a video ({"/".join(VIDEO_EXTS)}) nor a folder of '
-                         'frames')
-    cap = cv2.VideoCapture(path)
-    if not cap.isOpened():
-        raise OSError(f'cannot open video {path} (unreadable file or codec)')
-    fps, announced = cap.get(cv2.CAP_PROP_FPS) or 10.0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    frames, decoded, at_end = [], 0, False
-    while max_frames is None or len(frames) < max_frames:
-        ok, img = cap.read()
-        if not ok:
-            at_end = True
-            break
-        if decoded % frame_step == 0:
-            frames.append(transform(img[:, :, ::-1]))
-        decoded += 1
-    cap.release()
-    if not frames:
-        raise OSError(f'no frame of {path} could be decoded')
-    truncated = None
-    if at_end and decoded < announced:
-        truncated = (f'{path} announces {announced} frames but only {decoded} decode (truncated '
-                     'or corrupt file)')
-    return frames, fps / frame_step, truncated
+    reader = FrameReader(path, frame_step, max_frames, transform)
+    return list(reader), reader.fps, reader.truncated
 
 
 @DATASETS.register_module()
