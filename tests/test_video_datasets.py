@@ -101,14 +101,14 @@ def test_video_folder_from_mp4_and_frames(tmp_path):
 
 def test_frame_names_without_zero_padding_keep_their_order(tmp_path):
     # plain sorted() gives 1, 10, 11, 2, ...: false gaps and clips out of temporal order
-    from crevdet.datasets.video_folder import read_frames
+    from crevdet.datasets.video_folder import FrameReader
     for i in range(1, 13):
         cv2.imwrite(str(tmp_path / f'{i}.png'), np.full((8, 8, 3), i * 20, np.uint8))
     ds = VideoFolderDataset(str(tmp_path), clip_len=3, frame_size=None)
     assert len(ds) == 10
     assert [ds[k]['inputs'][:, 0, 0, 0].tolist() for k in (0, 8)] == [[20, 40, 60],
                                                                     [180, 200, 220]]
-    frames, _, _ = read_frames(str(tmp_path), 1, 12)
+    frames = list(FrameReader(str(tmp_path), 1, 12))
     assert [int(f[0, 0, 0]) for f in frames] == [20 * i for i in range(1, 13)]
 
 

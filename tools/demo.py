@@ -126,8 +126,8 @@ def main(argv=None):
         if EXTRA_METHODS.get(method, True):  # has a validation set and the benchmark hook
             hook_ds = 'custom_hooks.0.datasets.0.dataset.data_root'
             opts += [f'val_dataloader.dataset.data_root={raw}',
-                     f'train_cfg.val_interval={args.pretrain_iters}',
-                     # the benchmark hook reports the same metrics (and copy-last) at the end
+                     # no validation loop: the benchmark hook reports the same metrics (and
+                     # copy-last) at the end
                      f'train_cfg.val_begin={args.pretrain_iters + 1}',
                      f'custom_hooks.0.interval={args.pretrain_iters}', f'{hook_ds}={raw}']
         run(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
@@ -138,7 +138,7 @@ def main(argv=None):
     data_opts = [f'{k}.dataset.data_root={obj}' for k in
                  ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     # no validation while training: tools/test.py evaluates the final model right after
-    sched = [f'train_cfg.max_epochs={args.det_epochs}', f'train_cfg.val_interval={args.det_epochs}',
+    sched = [f'train_cfg.max_epochs={args.det_epochs}',
              f'train_cfg.val_begin={args.det_epochs + 1}',
              f'default_hooks.checkpoint.interval={args.det_epochs}',
              f'param_scheduler.1.milestones=[{max(1, int(args.det_epochs * 0.75))}]',

@@ -18,7 +18,6 @@ import json
 import os
 import os.path as osp
 import time
-from collections import deque
 
 import cv2
 
@@ -52,19 +51,17 @@ def main(argv=None):
 
     from crevdet.apis import VideoDetector
     from crevdet.datasets.kitti_labels import format_kitti_line
-    from crevdet.datasets.video_folder import FrameReader
-    from crevdet.utils import new_output_dir, register_all_modules
+    from crevdet.utils import (check_truncated, new_output_dir, open_input_frames,
+                               register_all_modules)
     from crevdet.visualization import draw_boxes
     register_all_modules()
     for f in (args.config, args.checkpoint):
         if not osp.isfile(f):
             raise SystemExit(f'error: {f} does not exist')
     out = new_output_dir(args.out_dir, 'detect_video', args.input)
-    try:  # frames are read one at a time (BGR, as the detector's pipeline expects)
-        reader = FrameReader(args.input, args.frame_step, args.max_frames,
-                             transform=lambda f: f[:, :, ::-1])
-    except (OSError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
+    # frames are read one at a time (BGR, as the detector's pipeline expects)
+    reader = open_input_frames(args.input, args.frame_step, args.max_frames,
+                               transform=lambda f: f[:, :, ::-1])
     fps = reader.fps
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     det = VideoDetector(args.config, args.checkpoint, device, streaming=not args.windowed,
@@ -76,16 +73,12 @@ def main(argv=None):
     os.makedirs(osp.join(out, 'labels'))
     # only the window in memory: the drawn frames go straight into the MP4, and the GIF keeps
     # 480-pixel thumbnails of the first GIF_FRAMES detected frames
-    window, small, vw, n, n_det, n_read = deque(maxlen=t), [], None, 0, 0, 0
+    small, vw, n, n_det = [], None, 0, 0
+    bar = tqdm(reader, total=reader.expected, desc='detecting', unit='frame')
     t0 = time.perf_counter()
     try:
-        for i, frame in enumerate(tqdm(reader, total=reader.expected, desc='detecting',
-                                       unit='frame')):
-            n_read += 1
-            window.append(frame)
-            if len(window) < t:
-                continue
-            inst = det.detect(list(window), i)
+        for i, window in det.windows(bar):
+            inst = det.detect(window, i)
             keep = inst.scores >= args.score_thr
             n, n_det = n + 1, n_det + int(keep.sum())
             with open(osp.join(out, 'labels', f'{i:06d}.txt'), 'w') as f:
@@ -93,7 +86,7 @@ def main(argv=None):
                                              inst.labels[keep].tolist(),
                                              inst.scores[keep].tolist()):
                     f.write(format_kitti_line(det.classes[label], box, score) + '\n')
-            drawn = draw_boxes(frame, inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
+            drawn = draw_boxes(window[-1], inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
                                det.classes, inst.scores[keep].tolist())
             h, w = drawn.shape[:2]
             if vw is None:
@@ -109,8 +102,8 @@ def main(argv=None):
         if vw is not None:
             vw.release()
     wall = time.perf_counter() - t0
-    if reader.truncated:
-        print(f'warning: {reader.truncated}; detected on the decodable frames')
+    n_read = bar.n
+    check_truncated(reader.truncated, what='detecting')
     if not n:
         raise SystemExit(f'error: {args.input} gave {n_read} decodable frames; the detector '
                          f'needs {t} (the target and {t - 1} before it)')

@@ -6,7 +6,8 @@ like KITTI's ``prev_2`` samples. With ``streaming=True`` the backbone reuses the
 frames earlier windows already encoded (see ``models/layers/encoding_cache.py``).
 """
 import time
-from typing import Iterator, List, Optional, Sequence, Tuple
+from collections import deque
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -103,9 +104,13 @@ class VideoDetector:
         self.model_seconds += time.perf_counter() - t0
         return [o.pred_instances.cpu() for o in outs]
 
-    def windows(self, frames: Sequence[np.ndarray]) -> Iterator[Tuple[int, List[np.ndarray]]]:
+    def windows(self, frames: Iterable[np.ndarray]) -> Iterator[Tuple[int, List[np.ndarray]]]:
         """``(index, window)`` for every frame with ``num_frames - 1`` frames before it (the
-        first ones have no full window)."""
-        t = self.num_frames
-        for i in range(t - 1, len(frames)):
-            yield i, list(frames[i - t + 1:i + 1])
+        first ones have no full window). ``frames`` may be any iterable, e.g. a
+        ``FrameReader`` that reads a video one frame at a time: only the current window is
+        held."""
+        window = deque(maxlen=self.num_frames)
+        for i, frame in enumerate(frames):
+            window.append(frame)
+            if len(window) == self.num_frames:
+                yield i, list(window)

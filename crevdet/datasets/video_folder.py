@@ -1,7 +1,7 @@
 """A user's own footage: a folder of video files and/or folders of frame images."""
 import os
 import os.path as osp
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -45,7 +45,9 @@ def read_video_frames(path: str, start: int, count: int, step: int = 1) -> np.nd
 
 class FrameReader:
     """Every ``frame_step``-th frame (at most ``max_frames``) of a video file or of a folder of
-    images sorted by name, one at a time: a long video is never held in memory.
+    images sorted by name, one at a time: a long video is never held in memory. The tools'
+    reader of a user's input (through ``crevdet.utils.open_input_frames`` /
+    ``read_input_frames``: ``predict.py``, ``detect_video.py``, ``det_fps.py --video``).
 
     The path is checked when the reader is made (errors name it and the expected input).
     Iterating yields RGB uint8 ``(H, W, 3)`` frames, each passed through ``transform`` when
@@ -107,21 +109,6 @@ class FrameReader:
             cap.release()
         if not kept:
             raise OSError(f'no frame of {self.path} could be decoded')
-
-
-def read_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
-                transform: Optional[Callable[[np.ndarray], np.ndarray]] = None
-                ) -> Tuple[List[np.ndarray], float, Optional[str]]:
-    """All frames of :class:`FrameReader` in a list: the tools' reader of a user's input
-    (``predict.py``, ``det_fps.py --video``; ``detect_video.py`` iterates the reader itself).
-
-    Returns the frames as RGB uint8 ``(H, W, 3)``, each passed through ``transform`` when given
-    (applied while reading, so a long video is never held at full size); the frame rate after
-    ``frame_step`` (10 for a folder); and, for a video read to its end that decodes fewer frames
-    than its header announces, a note saying so (a truncated or corrupt file), else None.
-    Errors name the path and the expected input."""
-    reader = FrameReader(path, frame_step, max_frames, transform)
-    return list(reader), reader.fps, reader.truncated
 
 
 @DATASETS.register_module()

@@ -91,24 +91,43 @@ def load_tool_config(args):
     return cfg
 
 
+def open_input_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
+                      transform: Optional[Callable] = None):
+    """A tool's input video or frame folder as a ``datasets.video_folder.FrameReader`` (frames
+    read one at a time): a missing, unreadable or wrong kind of input exits with
+    ``error: <why>``."""
+    from crevdet.datasets.video_folder import FrameReader
+    try:
+        return FrameReader(path, frame_step, max_frames, transform)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {e}')
+
+
+def check_truncated(truncated: Optional[str], allow_truncated: bool = True,
+                    what: str = 'going on') -> None:
+    """A ``FrameReader.truncated`` note: reported, and ``what`` goes on with the decodable
+    frames; or, unless ``allow_truncated``, an exit naming the flag that allows it."""
+    if not truncated:
+        return
+    if not allow_truncated:
+        raise SystemExit(f'error: {truncated}; pass --allow-truncated to go on with the '
+                         'decodable frames')
+    print(f'warning: {truncated}; {what} with the decodable frames')
+
+
 def read_input_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
                       transform: Optional[Callable] = None, allow_truncated: bool = True,
                       what: str = 'going on') -> Tuple[List, float]:
-    """A tool's input video or frame folder (``datasets.video_folder.read_frames``): unreadable
-    input exits with ``error: <why>``. A video that decodes fewer frames than its header says is
-    reported and ``what`` goes on with the decodable ones, or, unless ``allow_truncated``, exits
-    naming the flag that allows it."""
-    from crevdet.datasets.video_folder import read_frames
+    """Every frame of :func:`open_input_frames` in a list, and the frame rate; a video whose
+    frames do not decode exits with ``error: <why>``, a truncated one goes through
+    :func:`check_truncated`."""
+    reader = open_input_frames(path, frame_step, max_frames, transform)
     try:
-        frames, fps, truncated = read_frames(path, frame_step, max_frames, transform=transform)
-    except (OSError, ValueError) as e:
+        frames = list(reader)
+    except OSError as e:
         raise SystemExit(f'error: {e}')
-    if truncated:
-        if not allow_truncated:
-            raise SystemExit(f'error: {truncated}; pass --allow-truncated to go on with the '
-                             'decodable frames')
-        print(f'warning: {truncated}; {what} with the decodable frames')
-    return frames, fps
+    check_truncated(reader.truncated, allow_truncated, what)
+    return frames, reader.fps
 
 
 def new_output_dir(out_dir: Optional[str], tool: str, input_path: str) -> str:
