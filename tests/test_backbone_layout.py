@@ -203,3 +203,36 @@ def test_a_detector_checkpoint_with_its_config_initialises_the_backbone(tmp_path
                            match='strength_scale: checkpoint 1.0 vs config 10.0'):
             CrevNetBackbone(model=pre, init_cfg=dict(type='Pretrained', checkpoint=path,
                                                      prefix='backbone.')).init_weights()
+
+
+def test_pretrained_builds_the_backbone_from_the_checkpoints_own_config(tmp_path):
+    """``pretrained=`` alone: the architecture is the model the run's config (meta['cfg'])
+    names, and the weights load strictly from the same file."""
+    from crevdet.models.weights import WeightMismatchError
+    pre = Config.fromfile(osp.join(ROOT, 'configs', 'demo', 'pretrain_demo.py'))
+    torch.manual_seed(3)
+    src = CrevNetBackbone(model=pre.model.to_dict())
+    path = str(tmp_path / 'iter_80.pth')
+    torch.save(dict(meta=dict(cfg=pre.pretty_text),
+                    state_dict={k[len('net.'):]: v for k, v in src.state_dict().items()}), path)
+    bb = CrevNetBackbone(pretrained=path, num_frames=4, out_indices=(1, 2))
+    assert bb.init_cfg == dict(type='Pretrained', checkpoint=path)
+    assert bb.model_cfg == {k: v for k, v in pre.model.to_dict().items()
+                            if k != 'data_preprocessor'}
+    bb.init_weights()
+    assert all(torch.equal(a, b) for a, b in zip(bb.state_dict().values(),
+                                                 src.state_dict().values()))
+    # a model given beside it is checked against the checkpoint's
+    other = dict(bb.model_cfg, predictor=dict(bb.model_cfg['predictor'], strength_scale=7.0))
+    with pytest.raises(WeightMismatchError, match=r'model\.predictor\.strength_scale'):
+        CrevNetBackbone(model=other, pretrained=path).init_weights()
+    with pytest.raises(ValueError, match='pretrained= or init_cfg, not both'):
+        CrevNetBackbone(pretrained=path, init_cfg=dict(type='Pretrained', checkpoint=path))
+    with pytest.raises(ValueError, match='needs model='):
+        CrevNetBackbone()
+    with pytest.raises(FileNotFoundError, match='nope.pth does not exist'):
+        CrevNetBackbone(pretrained=str(tmp_path / 'nope.pth'))
+    bare = str(tmp_path / 'bare.pth')
+    torch.save(dict(state_dict={}), bare)
+    with pytest.raises(ValueError, match='carries no model config'):
+        CrevNetBackbone(pretrained=bare)

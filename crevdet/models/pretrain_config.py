@@ -85,6 +85,22 @@ def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
     return model if isinstance(model, dict) else None
 
 
+def model_from_checkpoint(path: str) -> Dict[str, Any]:
+    """The predictor config of the run that wrote the checkpoint at ``path`` (its
+    :func:`checkpoint_model`), the data preprocessor dropped; a clear error when the file is
+    missing or carries no readable model config."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pretrained checkpoint {path} does not exist (pretrained= builds '
+                                'the backbone from that file; pass model=<pretraining config> '
+                                'to build it without one)')
+    model = checkpoint_model(_load_checkpoint(path, map_location='cpu'))
+    if model is None:
+        raise ValueError(f'{path} carries no model config (meta["cfg"]: a checkpoint written '
+                         "by mmengine's runner has one); pass model=<pretraining config> too")
+    return model_from_pretrain_config(model)
+
+
 def _norm(v):
     if isinstance(v, (list, tuple)):
         return [_norm(x) for x in v]

@@ -19,7 +19,7 @@ from crevdet.registry import MODELS, build_crevdet
 from ..layers.encoding_cache import EncodingCache
 from ..predictors.base_predictor import BaseVideoPredictor
 from ..pretrain_config import (architecture_differences, checkpoint_model,
-                               model_from_pretrain_config)
+                               model_from_checkpoint, model_from_pretrain_config)
 from ..weights import WeightMismatchError, check_weights_fit, fitting_part, strip_prefix
 
 
@@ -30,7 +30,7 @@ class VideoPredictorBackbone(BaseModule):
             relative to the working directory or the crevdet repository), whose ``model`` is
             built, so the architecture is written once, where it is pretrained; or that
             ``model`` dict itself. ``type`` defaults to ``default_type``; ``data_preprocessor``
-            is dropped.
+            is dropped. May be left out with ``pretrained``.
         num_frames: T, frames per detection sample (target + T-1 previous ones).
         out_indices: feature stages returned (strides ``model.feat_strides``).
         gates: how the attention masks join the last returned stage: ``'mean'`` (average over
@@ -60,11 +60,21 @@ class VideoPredictorBackbone(BaseModule):
 
     default_type = 'CrevNet'
 
-    def __init__(self, model: Union[dict, str], num_frames: int = 4,
+    def __init__(self, model: Union[dict, str, None] = None, num_frames: int = 4,
                  out_indices: Sequence[int] = (0, 1, 2),
                  gates: str = 'mean', frozen: bool = True, streaming: bool = False,
                  inference_autocast: Optional[str] = None, compile: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+                 pretrained: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
+        if pretrained is not None:
+            if init_cfg is not None:
+                raise ValueError(f'{type(self).__name__}: give pretrained= or init_cfg, not both '
+                                 f'(pretrained={pretrained!r}, init_cfg={init_cfg!r})')
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+            if model is None:
+                model = model_from_checkpoint(pretrained)
+        elif model is None:
+            raise ValueError(f'{type(self).__name__} needs model= (a pretraining config path or '
+                             'model dict) or pretrained= (a pretraining checkpoint)')
         super().__init__(init_cfg=init_cfg)
         if gates not in ('mean', 'concat', 'none'):
             raise ValueError(f"gates must be 'mean', 'concat' or 'none', got {gates!r}")
