@@ -31,12 +31,11 @@ import json
 import os
 import os.path as osp
 import re
-import resource
-import subprocess
 import sys
 import time
 
 from crevdet.utils import REPO_ROOT as ROOT
+from crevdet.utils.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
 
 PRESETS = {'64x64_10to10': '64x64_10to10_c1', '128x160_10to1': '128x160_10to1_c3'}
 FIGURES = [  # key, column title, format
@@ -95,17 +94,11 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
 
-    saved = [0]
-
-    def pack(t):  # counts the bytes autograd saves for backward
-        saved[0] += t.numel() * t.element_size()
-        return t
+    saved = SavedTensorBytes()
 
     def train_step(count_saved: bool = False):
         """forward (every loss term: SRVP's ELBO has three) + backward + Adam step."""
-        hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t) if count_saved \
-            else contextlib.nullcontext()
-        with hooks:
+        with saved.count() if count_saved else contextlib.nullcontext():
             loss = sum(v for k, v in model.loss(frames).items() if 'loss' in k)
         opt.zero_grad()
         loss.backward()
@@ -113,17 +106,7 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
 
     # 1) memory of the first training step (ru_maxrss is a high-water mark: measure it first)
     model.train()
-    sync()
-    if device == 'cuda':
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    train_step(count_saved=True)
-    sync()
-    if device == 'cuda':
-        peak = torch.cuda.max_memory_allocated() - base
-    else:  # ru_maxrss is in KiB on Linux
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+    peak = peak_step_bytes(lambda: train_step(count_saved=True), device)
     # 2) training throughput (the step above was the warm-up)
     sync()
     t0 = time.perf_counter()
@@ -144,12 +127,11 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
         counter = FlopCounterMode(display=False)
         with counter:
             model.predict(frames[:1])
-    mb = 1024 ** 2
     return dict(model=osp.splitext(osp.basename(config))[0], config=config,
                 type=type(model).__name__, setting=setting['name'], batch=batch, iters=iters,
                 device=device, params=sum(p.numel() for p in model.parameters()),
-                gflops=counter.get_total_flops() / 1e9, act_mb=saved[0] / batch / mb,
-                peak_mb=peak / batch / mb, train_sps=batch * iters / train_time,
+                gflops=counter.get_total_flops() / 1e9, act_mb=saved.total / batch / MB,
+                peak_mb=peak / batch / MB, train_sps=batch * iters / train_time,
                 infer_fps=batch * setting['n_future'] * samples_per_clip(model) * iters
                 / infer_time)
 
@@ -230,18 +212,16 @@ def main(argv=None):
         for config in configs:
             name = osp.splitext(osp.basename(config))[0]
             print(f'[{len(rows) + 1}/{total}] {setting} {name} ...', file=sys.stderr, flush=True)
-            proc = subprocess.run(
-                [sys.executable, osp.abspath(__file__), '--_one', config, setting,
-                 '--batch', str(batches[setting]), '--iters', str(args.iters), '--device',
-                 args.device], capture_output=True, text=True)
-            if proc.returncode:
-                err = (proc.stderr.strip().splitlines() or ['exit code %d' % proc.returncode])[-1]
-                print(f'  failed: {err}\n{proc.stderr[-2000:]}', file=sys.stderr)
+            try:
+                rows.append(run_measurement(osp.abspath(__file__), [
+                    '--_one', config, setting, '--batch', str(batches[setting]),
+                    '--iters', str(args.iters), '--device', args.device]))
+            except RuntimeError as e:
+                err, _, tail = str(e).partition('\n')
+                print(f'  failed: {err}\n{tail}', file=sys.stderr)
                 rows.append(dict(model=name, config=config, setting=setting,
                                  batch=batches[setting],
                                  device=args.device, type='?', error=err))
-                continue
-            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     ok = [r for r in rows if 'error' not in r]
     reference = pick_reference(ok, args.reference) if ok else None
     table = format_table(rows, reference)

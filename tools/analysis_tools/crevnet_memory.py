@@ -11,9 +11,9 @@ variant in a fresh subprocess and reports, per sample:
 """
 import argparse
 import json
-import resource
-import subprocess
 import sys
+
+from crevdet.utils.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
 
 
 SETTINGS = {
@@ -39,45 +39,26 @@ def measure(setting: str, variant: str, batch: int, device: str) -> dict:
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     frames = torch.rand((batch, s['n_past'] + s['n_future'], s['in_channels']) + s['size'],
                         device=device)
-    counters = dict(total=0, ae=0)
-    in_ae = [False]
-
-    def pack(t):
-        counters['total'] += t.numel() * t.element_size()
-        if in_ae[0]:
-            counters['ae'] += t.numel() * t.element_size()
-        return t
-
+    saved = SavedTensorBytes()
     ae = net.autoencoder
-    for name in ('encode', 'decode'):
+    for name in ('encode', 'decode'):  # what is saved inside them counts as the autoencoder's
         fn = getattr(ae, name)
 
         def wrapped(x, _fn=fn):
-            in_ae[0] = True
-            try:
+            with saved.region('ae'):
                 return _fn(x)
-            finally:
-                in_ae[0] = False
         setattr(ae, name, wrapped)
-    if device == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = net.loss(frames)['loss_mse']
-    loss.backward()
-    opt.step()
-    if device == 'cuda':
-        torch.cuda.synchronize()
-        peak = torch.cuda.max_memory_allocated() - base
-    else:
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
-    mb = 1024 ** 2
+
+    def step():
+        with saved.count():
+            loss = net.loss(frames)['loss_mse']
+        loss.backward()
+        opt.step()
+    peak = peak_step_bytes(step, device)
     return dict(setting=setting, variant=variant, batch=batch, device=device,
                 params=sum(p.numel() for p in net.parameters()),
-                act_total_MB=counters['total'] / batch / mb, act_ae_MB=counters['ae'] / batch / mb,
-                peak_MB=peak / batch / mb)
+                act_total_MB=saved.total / batch / MB,
+                act_ae_MB=saved.regions['ae'] / batch / MB, peak_MB=peak / batch / MB)
 
 
 def main(argv=None):
@@ -96,12 +77,11 @@ def main(argv=None):
     for setting in args.settings:
         for variant in VARIANTS:
             print(f'[{len(rows) + 1}/{total}] {setting} {variant} ...', file=sys.stderr, flush=True)
-            out = subprocess.run([sys.executable, __file__, '--_one', setting, variant,
-                                  '--batch', str(args.batch), '--device', args.device],
-                                 capture_output=True, text=True)
-            if out.returncode:
-                raise SystemExit(f'measurement {setting}/{variant} failed:\n{out.stderr[-3000:]}')
-            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            try:
+                rows.append(run_measurement(__file__, ['--_one', setting, variant, '--batch',
+                                                       str(args.batch), '--device', args.device]))
+            except RuntimeError as e:
+                raise SystemExit(f'measurement {setting}/{variant} failed:\n{e}')
     head = '| setting | variant | params | act. total MB/sample | act. autoencoder MB/sample | peak MB/sample |'
     print(head + '\n|' + '---|' * 6)
     for r in rows:

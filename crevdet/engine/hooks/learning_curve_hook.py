@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence
 
 from crevdet.registry import HOOKS
 from .time_budget_hook import eval_seconds
-from .video_benchmark_hook import VideoPredictionBenchmarkHook
+from .video_prediction_benchmark_hook import VideoPredictionBenchmarkHook
 
 
 def write_rows_csv(path: str, rows: Sequence[dict]) -> None:

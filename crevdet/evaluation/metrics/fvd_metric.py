@@ -16,7 +16,7 @@ from mmengine.evaluator import BaseMetric
 
 from crevdet.registry import METRICS, MODELS, build_crevdet
 from ..functional import frechet_distance, gaussian_fit
-from .video_metric import sample_getter
+from .video_prediction_metric import sample_getter
 
 
 @METRICS.register_module()

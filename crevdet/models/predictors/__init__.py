@@ -5,9 +5,11 @@ from .pred_rnn import PredRNN
 from .srvp import SRVP
 from .stacked_conv_lstm import StackedConvLSTM
 from .stacked_conv_rnn import StackedConvRNN
-from .unet_predictor import UNetVideoPredictor
-from .vqvae_video import VideoVQVAE, VQVAEVideoPredictor
+from .stochastic_predictor import StochasticVideoPredictor
+from .unet_video_predictor import UNetVideoPredictor
+from .vqvae_video import VQVAEVideoPredictor
+from ..layers.video_vqvae import VideoVQVAE  # noqa: F401 (its former place)
 
 __all__ = ['BaseVideoPredictor', 'ConvLSTMSeq2Seq', 'CrevNet', 'PredRNN', 'SRVP', 'StackedConvLSTM',
-           'StackedConvRNN', 'UNetVideoPredictor', 'VideoVQVAE',
+           'StackedConvRNN', 'StochasticVideoPredictor', 'UNetVideoPredictor', 'VideoVQVAE',
            'VQVAEVideoPredictor']

@@ -19,12 +19,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.structures import BaseDataElement
 from torch import nn
 
 from crevdet.models.layers.dcgan import DCGANDecoder, DCGANEncoder
 from crevdet.registry import MODELS
-from .base_predictor import BaseVideoPredictor
+from .stochastic_predictor import StochasticVideoPredictor
 
 
 def mlp(n_in: int, n_out: int, hidden: int, layers: int) -> nn.Sequential:
@@ -51,8 +50,8 @@ def kl_normal(mu_q, sd_q, mu_p, sd_p) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class SRVP(BaseVideoPredictor):
-    """Args (besides :class:`BaseVideoPredictor`'s; ``clip_len`` is 1):
+class SRVP(StochasticVideoPredictor):
+    """Args (besides :class:`StochasticVideoPredictor`'s; ``clip_len`` is 1):
         frame_size: ``(H, W)`` of the training frames (divisible by 16; the encoder's last conv
             and the decoder's first are sized for it).
         nf / nh: DCGAN filters and encoding size. ny / nz: state and per-step noise sizes.
@@ -60,8 +59,7 @@ class SRVP(BaseVideoPredictor):
         mlp_hidden / mlp_layers: the MLPs (dynamics f, prior, y_1 inference, content).
         dt: Euler step (1/dt must be an integer: steps per frame).
         nu: decoder variance. beta_z / beta_y: KL weights. skip: decoder skip connections.
-        num_samples: S, samples per input drawn by :meth:`predict`.
-        deterministic: :meth:`predict` uses the prior (and posterior) means instead (S = 1).
+        ``deterministic`` takes the prior (and posterior) means.
     """
 
     def __init__(self, in_channels: int = 1, n_past: int = 5, n_future: int = 10,
@@ -73,20 +71,17 @@ class SRVP(BaseVideoPredictor):
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
                  ) -> None:
         super().__init__(in_channels, n_past, n_future, 1, True, loss_weight, data_preprocessor,
-                         init_cfg)
+                         init_cfg, num_samples=num_samples, deterministic=deterministic)
         if not 1 <= n_inf <= n_past or not 1 <= n_content <= n_past:
             raise ValueError(f'n_inf={n_inf} and n_content={n_content} must be in 1..n_past='
                              f'{n_past}')
         steps = 1.0 / dt
         if dt <= 0 or dt > 1 or abs(steps - round(steps)) > 1e-6:
             raise ValueError(f'dt must be 1/n for an integer n >= 1, got {dt}')
-        if num_samples < 1:
-            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         self.frame_size = tuple(frame_size)
         self.n_inf, self.n_content, self.ny, self.nz = n_inf, n_content, ny, nz
         self.dt, self.substeps = dt, int(round(steps))
         self.nu, self.beta_z, self.beta_y = nu, beta_z, beta_y
-        self.num_samples, self.deterministic = num_samples, deterministic
         self.encoder = DCGANEncoder(in_channels, nh, nf, frame_size)
         self.decoder = DCGANDecoder(in_channels, ny + nh, nf, frame_size, skip)
         self.content = mlp(nh, nh, mlp_hidden, 2)
@@ -195,27 +190,6 @@ class SRVP(BaseVideoPredictor):
                 outs.extend(mids if every_substep else [y])
         x = self.decode(torch.stack(outs, 1), w, wskips)  # (B*S, F, C, H, W)
         return x.view((b, s) + x.shape[1:])
-
-    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
-                teacher_forcing: bool = False, decode_from: Optional[int] = None
-                ) -> Tuple[torch.Tensor, list]:
-        """The deterministic (mean) prediction of the ``n_future`` frames (``mode='tensor'``,
-        the benchmark hook, ``tools/predict.py``); ``decode_from`` must be ``n_past - 1``."""
-        if decode_from not in (None, n_past - 1):
-            raise ValueError('SRVP.rollout predicts the future frames only (decode_from='
-                             f'{decode_from} given, n_past={n_past})')
-        pred = self.sample(frames, n_past, n_future, deterministic=True)[:, 0]
-        return pred, [[] for _ in range(n_past + n_future - 1)]
-
-    @torch.no_grad()
-    def predict(self, inputs: torch.Tensor, data_samples: Optional[list] = None
-                ) -> List[BaseDataElement]:
-        """Like :meth:`BaseVideoPredictor.predict`; ``pred_frames`` is the first sample (the
-        mean prediction when ``deterministic``) and ``pred_samples`` ``(S, n_future, C, H, W)``
-        holds all ``num_samples`` (what the best/mean/worst-of-S metric reads)."""
-        samples = self.sample(inputs, self.n_past, self.n_future, self.num_samples,
-                              self.deterministic)
-        return self.pack_predictions(inputs, samples, data_samples)
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
         """Encoder conv stages of the last frame (strides 2..16; any size divisible by 16)."""

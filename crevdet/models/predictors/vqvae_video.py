@@ -1,13 +1,8 @@
 """Video prediction with a hierarchical VQ-VAE and autoregressive PixelCNN priors
 (Walker et al. 2021, "Predicting Video with VQVAE").
 
-VQ-VAE (3D convolutions, ``nh`` channels, codes of ``code_dim``)::
-
-    x (B, C, T, H, W) -> enc_b -> h_b (B, nh, T/2, H/4, W/4)            bottom: time /2, space /4
-                      -> enc_t -> h_t (B, nh, T/4, H/8, W/8)            top: a further /2 everywhere
-    q_t = VQ_t(h_t)                          own EMA codebook (``num_codes``, default 512)
-    q_b = VQ_b(conv(cat(h_b, up(q_t))))      own EMA codebook
-    x^  = dec(cat(q_b, up(q_t)))             loss: |x^ - x|^2 + commitment (straight-through)
+The VQ-VAE (``layers/video_vqvae.py``) codes a clip as a top cube ``(T/4, H/8, W/8)`` and a
+bottom cube ``(T/2, H/4, W/4)`` of discrete codes.
 
 Priors (trained on the frozen VQ-VAE's codes, the second stage):
 * top: :class:`PixelCNN3d` over the whole top cube, causal in time and raster-masked in space
@@ -18,105 +13,20 @@ Generation is ancestral (top cube first, then bottom slices in time order, each 
 raster order) with a softmax temperature; the observed frames are encoded on their own, so the
 context codes never see the future.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.structures import BaseDataElement
-from torch import nn
 
 from crevdet.models.layers.pixelcnn import ConditionalPixelCNN2d, PixelCNN3d
-from crevdet.models.layers.vq import VectorQuantizerEMA
+from crevdet.models.layers.video_vqvae import VideoVQVAE
 from crevdet.registry import MODELS
-from .base_predictor import BaseVideoPredictor
-
-
-class ResBlock3d(nn.Module):
-    def __init__(self, channels: int, hidden: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.ReLU(), nn.Conv3d(channels, hidden, 3, padding=1),
-                                  nn.ReLU(), nn.Conv3d(hidden, channels, 1))
-
-    def forward(self, x):
-        return x + self.body(x)
-
-
-def res_stack(channels: int, n: int) -> nn.Sequential:
-    return nn.Sequential(*[ResBlock3d(channels, channels // 2) for _ in range(n)], nn.ReLU())
-
-
-class VideoVQVAE(nn.Module):
-    """The two-level 3D VQ-VAE (see the module docstring). Input T divisible by 4, H and W by 8."""
-
-    def __init__(self, in_channels: int = 1, nh: int = 64, code_dim: int = 32,
-                 num_codes: int = 512, num_res: int = 2, decay: float = 0.99,
-                 beta: float = 0.25, restart_threshold: float = 1.0) -> None:
-        super().__init__()
-        self.in_channels = in_channels
-        self.enc_b = nn.Sequential(
-            nn.Conv3d(in_channels, nh // 2, 4, 2, 1), nn.ReLU(),        # T/2, H/2
-            nn.Conv3d(nh // 2, nh, (3, 4, 4), (1, 2, 2), 1),             # H/4
-            res_stack(nh, num_res))
-        self.enc_t = nn.Sequential(nn.Conv3d(nh, nh, 4, 2, 1), res_stack(nh, num_res))
-        self.pre_t = nn.Conv3d(nh, code_dim, 1)
-        self.vq_t = VectorQuantizerEMA(num_codes, code_dim, decay, beta,
-                                       restart_threshold=restart_threshold)
-        self.dec_t = nn.Sequential(nn.Conv3d(code_dim, nh, 3, padding=1), res_stack(nh, num_res),
-                                   nn.ConvTranspose3d(nh, code_dim, 4, 2, 1))
-        self.pre_b = nn.Conv3d(nh + code_dim, code_dim, 1)
-        self.vq_b = VectorQuantizerEMA(num_codes, code_dim, decay, beta,
-                                       restart_threshold=restart_threshold)
-        self.up_t = nn.ConvTranspose3d(code_dim, code_dim, 4, 2, 1)
-        self.dec = nn.Sequential(
-            nn.Conv3d(2 * code_dim, nh, 3, padding=1), res_stack(nh, num_res),
-            nn.ConvTranspose3d(nh, nh // 2, (3, 4, 4), (1, 2, 2), 1), nn.ReLU(),
-            nn.ConvTranspose3d(nh // 2, in_channels, 4, 2, 1))
-        self.stage_channels = (nh, nh)
-        self.stage_strides = (4, 8)
-
-    def check(self, x: torch.Tensor) -> None:
-        if x.dim() != 5 or x.shape[1] != self.in_channels:
-            raise ValueError(f'VideoVQVAE expects (B, C={self.in_channels}, T, H, W), got shape '
-                             f'{tuple(x.shape)}')
-        t, h, w = x.shape[2:]
-        if t % 4 or h % 8 or w % 8:
-            raise ValueError(f'VideoVQVAE needs T divisible by 4 and H, W by 8, got T={t}, '
-                             f'H={h}, W={w}')
-
-    def features(self, x: torch.Tensor, pre_activation: bool = False
-                 ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Encoder outputs ``h_b (B, nh, T/2, H/4, W/4)`` and ``h_t (B, nh, T/4, H/8, W/8)``.
-
-        ``pre_activation`` returns the residual streams before each level's final ReLU instead
-        (what the detection backbone uses: after the ReLU most top-level channels are zero,
-        which only the 1x1 pre-quantisation conv is trained to tolerate)."""
-        self.check(x)
-        h_b_pre = self.enc_b[:-1](x)
-        h_b_pre = self.enc_b[-1][:-1](h_b_pre)  # res blocks of the stack, without its ReLU
-        h_b = torch.relu(h_b_pre)
-        h_t_pre = self.enc_t[-1][:-1](self.enc_t[0](h_b))
-        if pre_activation:
-            return h_b_pre, h_t_pre
-        return h_b, torch.relu(h_t_pre)
-
-    def encode(self, x: torch.Tensor):
-        """-> (q_t, q_b, commitment loss, top codes (B, T/4, H/8, W/8), bottom codes
-        (B, T/2, H/4, W/4))."""
-        h_b, h_t = self.features(x)
-        q_t, loss_t, idx_t = self.vq_t(self.pre_t(h_t))
-        q_b, loss_b, idx_b = self.vq_b(self.pre_b(torch.cat([h_b, self.dec_t(q_t)], 1)))
-        return q_t, q_b, loss_t + loss_b, idx_t, idx_b
-
-    def decode(self, q_t: torch.Tensor, q_b: torch.Tensor) -> torch.Tensor:
-        return self.dec(torch.cat([q_b, self.up_t(q_t)], 1))
-
-    def decode_codes(self, idx_t: torch.Tensor, idx_b: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.vq_t.embed(idx_t), self.vq_b.embed(idx_b))
+from .stochastic_predictor import StochasticVideoPredictor
 
 
 @MODELS.register_module()
-class VQVAEVideoPredictor(BaseVideoPredictor):
-    """Args (besides :class:`BaseVideoPredictor`'s):
+class VQVAEVideoPredictor(StochasticVideoPredictor):
+    """Args (besides :class:`StochasticVideoPredictor`'s; ``deterministic`` decodes greedily):
         stage: ``'vqvae'`` (train the VQ-VAE: reconstruction + commitment) or ``'prior'`` (VQ-VAE
             frozen, e.g. ``load_from`` a stage-1 checkpoint; train both priors by code NLL).
         vqvae: kwargs of :class:`VideoVQVAE` (``nh``, ``code_dim``, ``num_codes``, ``decay``,
@@ -124,8 +34,7 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
         top_prior / bottom_prior: kwargs of :class:`PixelCNN3d` / :class:`ConditionalPixelCNN2d`.
         top_window: top slices around the current bottom slice's that condition it.
         bottom_window: previous bottom slices that condition it.
-        temperature: softmax temperature of sampling. num_samples: S per input in ``predict``.
-        deterministic: ``predict`` decodes greedily (argmax) instead of sampling.
+        temperature: softmax temperature of sampling.
     ``n_past`` and ``n_past + n_future`` must be multiples of 4 (one top slice = 4 frames).
     """
 
@@ -137,7 +46,7 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
                  ) -> None:
         super().__init__(in_channels, n_past, n_future, 1, True, loss_weight, data_preprocessor,
-                         init_cfg)
+                         init_cfg, num_samples=num_samples, deterministic=deterministic)
         if stage not in ('vqvae', 'prior'):
             raise ValueError(f"stage must be 'vqvae' or 'prior', got {stage!r}")
         if n_past % 4 or (n_past + n_future) % 4:
@@ -145,10 +54,7 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
                              'multiples of 4 (a top latent slice covers 4 frames)')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
-        if num_samples < 1:
-            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         self.stage, self.temperature = stage, temperature
-        self.num_samples, self.deterministic = num_samples, deterministic
         self.top_window, self.bottom_window = top_window, bottom_window
         self.vqvae = VideoVQVAE(in_channels, **dict(vqvae or {}))
         k, d = self.vqvae.vq_t.num_codes, self.vqvae.vq_t.dim
@@ -262,25 +168,6 @@ class VQVAEVideoPredictor(BaseVideoPredictor):
         video = self.vqvae.decode_codes(idx_t, idx_b).transpose(1, 2)  # (B*S, T, C, H, W)
         pred = video[:, n_past:n_total]
         return pred.reshape((b, s) + pred.shape[1:])
-
-    def rollout(self, frames: torch.Tensor, n_past: int, n_future: int,
-                teacher_forcing: bool = False, decode_from: Optional[int] = None
-                ) -> Tuple[torch.Tensor, list]:
-        """Greedy (argmax) generation of the ``n_future`` frames."""
-        if decode_from not in (None, n_past - 1):
-            raise ValueError('VQVAEVideoPredictor.rollout predicts the future frames only '
-                             f'(decode_from={decode_from} given, n_past={n_past})')
-        pred = self.sample(frames, n_past, n_future, deterministic=True)[:, 0]
-        return pred, [[] for _ in range(n_past + n_future - 1)]
-
-    @torch.no_grad()
-    def predict(self, inputs: torch.Tensor, data_samples: Optional[list] = None
-                ) -> List[BaseDataElement]:
-        """``pred_samples`` ``(S, n_future, C, H, W)`` and ``pred_frames`` (the first sample),
-        clamped to [0, 1]; see :meth:`SRVP.predict`."""
-        samples = self.sample(inputs, self.n_past, self.n_future, self.num_samples,
-                              self.deterministic).clamp(0, 1)
-        return self.pack_predictions(inputs, samples, data_samples)
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
         """Encoder features of the clip (T divisible by 4), newest temporal slice, before the
