@@ -14,5 +14,9 @@ model = dict(
     n_inf=2,
     n_content=2,
     dt=0.5,
+    inf_hidden=128,
+    inf_layers=2,
+    # real video: the authors' KTH / BAIR / Human3.6M presets use skip connections and dt = 1/2
+    skip=True,
     num_samples=1,
     data_preprocessor=dict(type='VideoDataPreprocessor'))

@@ -18,5 +18,9 @@ model = dict(
     mlp_hidden=128,
     mlp_layers=3,
     dt=0.5,
+    inf_hidden=64,
+    inf_layers=2,
+    # real video: the authors' KTH / BAIR / Human3.6M presets use skip connections and dt = 1/2
+    skip=True,
     num_samples=1,
     data_preprocessor=dict(type='VideoDataPreprocessor'))

@@ -4,7 +4,7 @@ them on the same fixed test clips at regular points, write a CSV and a PNG plot.
     python tools/analysis_tools/learning_curves.py CONFIG [CONFIG ...]
         --data mmnist|smmnist|kitti|DATA_CONFIG.py [--data-root DIR]
         (--minutes M | --iters N) [--points P | --every-minutes m | --every-iters n]
-        [--batch B] [--test-clips N] [--workers W] [--seed S] [--labels A B ...]
+        [--batch B] [--test-clips N] [--samples S] [--workers W] [--seed S] [--labels A B ...]
         [--work-dir work_dirs/learning_curves]
     python tools/analysis_tools/learning_curves.py --merge RUN_DIR [RUN_DIR ...]
 
@@ -12,7 +12,8 @@ The data, the budget, the batch size and the test clips are the same for every m
 ``ablation.py`` for ``--data``); each model keeps its own optimiser. The first point is the
 untrained model (iteration 0), the last one the end of the budget; evaluation time is not training
 time. Outputs in ``<work-dir>/<timestamp>/``: ``curves.csv`` (one row per model and point:
-iteration, training minutes, MSE per frame, SSIM, PSNR, MAE), ``curves.png`` (MSE / SSIM / PSNR
+iteration, training minutes, MSE per frame, SSIM, PSNR, MAE; for a stochastic model also
+the best / mean / worst of its S samples), ``curves.png`` (MSE / SSIM / PSNR
 against training minutes and iterations, copy-last-frame as a dashed line), ``curves.md`` (the
 final points as a table) and ``curves.json``; every model's run (log, checkpoint,
 ``learning_curve.csv``, prediction grid of the last point) in ``<model>/``.
@@ -95,11 +96,14 @@ def run_curve(config, label, args, train, test, limit, out_dir):
         every_min, every_it = args.every_minutes, args.every_iters
     hook = LearningCurveHook(datasets=[dict(name='test', dataset=test_ds)], interval=every_it,
                              interval_minutes=every_min, n_past=n_past, n_future=n_future,
-                             max_clips=None, batch_size=args.test_batch, num_vis=2)
+                             max_clips=None, batch_size=args.test_batch, num_vis=2,
+                             num_samples=args.samples)
     hooks = [hook] if args.verbose else [hook, BudgetProgress(label, args.minutes, args.iters,
                                                               hook)]
     train_for_budget(cfg, args, osp.join(out_dir, label), hooks=hooks)
-    return [dict(model=label, config=config, **r) for r in hook.rows], len(test_ds)
+    samples = hook.num_samples or getattr(cfg.model, 'num_samples', None)
+    extra = dict(samples=samples) if hook.rows and 'best/ssim' in hook.rows[-1] else {}
+    return [dict(model=label, config=config, **extra, **r) for r in hook.rows], len(test_ds)
 
 
 def plot(rows, labels, path, title):
@@ -114,8 +118,12 @@ def plot(rows, labels, path, title):
             ax = axes[row, col]
             for label in labels:
                 pts = [r for r in rows if r['model'] == label]
-                ax.plot([r[x_key] for r in pts], [r[m] for r in pts], marker='o', ms=3,
-                        label=label)
+                line, = ax.plot([r[x_key] for r in pts], [r[m] for r in pts], marker='o', ms=3,
+                                label=label)
+                if f'best/{m}' in pts[0]:  # a stochastic model: its best of S samples too
+                    ax.plot([r[x_key] for r in pts], [r[f'best/{m}'] for r in pts], ls=':',
+                            marker='^', ms=3, color=line.get_color(),
+                            label=f'{label} best of {int(pts[0].get("samples", 0)) or "S"}')
             ax.axhline(copy_last[m], color='k', ls='--', lw=1, label='copy last frame')
             ax.set_xlabel(x_label)
             ax.set_title(TITLES[m], fontsize=10)
@@ -128,18 +136,23 @@ def plot(rows, labels, path, title):
 
 
 def final_table(rows, labels, header):
+    """The last point of every model; stochastic models add the best of their S samples
+    (deterministic models: '-')."""
     lines = [header, '', '| model | iterations | train min | MSE / frame | SSIM | PSNR | '
-             'MSE at half budget | SSIM at half budget |', '|---|' + '---:|' * 7]
+             'best-of-S SSIM | best-of-S PSNR | MSE at half budget | SSIM at half budget |',
+             '|---|' + '---:|' * 9]
     for label in labels:
         pts = [r for r in rows if r['model'] == label]
         last = pts[-1]
         half = min(pts, key=lambda r: abs(r['train_minutes'] - last['train_minutes'] / 2))
+        best = (f"{last['best/ssim']:.4f} | {last['best/psnr']:.2f}" if 'best/ssim' in last
+                else '- | -')
         lines.append(f"| {label} | {last['iter']} | {last['train_minutes']:.1f} | "
-                     f"{last['mse']:.2f} | {last['ssim']:.4f} | {last['psnr']:.2f} | "
+                     f"{last['mse']:.2f} | {last['ssim']:.4f} | {last['psnr']:.2f} | {best} | "
                      f"{half['mse']:.2f} | {half['ssim']:.4f} |")
     c = rows[0]
     lines.append(f"| copy last frame | - | - | {c['copy_last/mse']:.2f} | "
-                 f"{c['copy_last/ssim']:.4f} | {c['copy_last/psnr']:.2f} | - | - |")
+                 f"{c['copy_last/ssim']:.4f} | {c['copy_last/psnr']:.2f} | - | - | - | - |")
     return '\n'.join(lines)
 
 
@@ -221,6 +234,8 @@ def main(argv=None):
     parser.add_argument('--batch', type=int, help='training batch size (default: the data\'s)')
     parser.add_argument('--test-clips', type=int, default=128, help='fixed test clips')
     parser.add_argument('--test-batch', type=int, default=16, help='evaluation batch size')
+    parser.add_argument('--samples', type=int, help='futures drawn per test clip from a '
+                        'stochastic model (best / mean of S; default: its num_samples)')
     parser.add_argument('--workers', type=int, default=0, help='dataloader workers')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--log-interval', type=int, default=50)

@@ -43,7 +43,7 @@ class LearningCurveHook(VideoPredictionBenchmarkHook):
     (``--resume``) keeps the rows up to its checkpoint and continues the training clock.
 
     Args:
-        datasets / n_past / n_future / max_clips / batch_size / metric: see
+        datasets / n_past / n_future / max_clips / batch_size / metric / num_samples: see
             :class:`VideoPredictionBenchmarkHook`.
         interval: evaluate every this many iterations (``None``: not by iterations).
         interval_minutes: evaluate every this many minutes of training time (``None``: not by
@@ -56,7 +56,7 @@ class LearningCurveHook(VideoPredictionBenchmarkHook):
                  interval_minutes: Optional[float] = None, eval_at_start: bool = True,
                  n_past: Optional[int] = None, n_future: Optional[int] = None,
                  max_clips: Optional[int] = 64, batch_size: int = 8, num_vis: int = 2,
-                 metric: Optional[dict] = None) -> None:
+                 metric: Optional[dict] = None, num_samples: Optional[int] = None) -> None:
         if interval is None and interval_minutes is None:
             raise ValueError('LearningCurveHook needs interval (iterations) and/or '
                              'interval_minutes (training minutes)')
@@ -66,7 +66,7 @@ class LearningCurveHook(VideoPredictionBenchmarkHook):
                              f'got {interval} and {interval_minutes}')
         super().__init__(datasets, n_past, n_future, interval=interval or 1, by_epoch=False,
                          max_clips=max_clips, batch_size=batch_size, num_vis=num_vis,
-                         metric=metric)
+                         metric=metric, num_samples=num_samples)
         self.iter_interval = interval
         self.interval_minutes = interval_minutes
         self.eval_at_start = eval_at_start

@@ -41,13 +41,19 @@ class VideoPredictionBenchmarkHook(Hook):
         max_clips: evaluate at most this many clips per dataset (first ones, deterministic).
         num_vis: clips drawn in the PNG grid / GIF under ``<work_dir>/vis_benchmark/``.
         metric: the metric config (default ``VideoPredictionMetric``).
+        num_samples: futures sampled per clip from a stochastic predictor (one with
+            ``sample``, e.g. SRVP): the metric then adds ``best/``, ``mean/`` and ``worst/``
+            of the S samples, beside the deterministic prediction (``rollout``). None: the
+            model's own ``num_samples``. The draws are seeded (``sample_seed``), so every
+            evaluation of a run sees the same noise.
     """
     priority = 'LOW'
 
     def __init__(self, datasets: Sequence[dict], n_past: Optional[int] = None,
                  n_future: Optional[int] = None, interval: int = 1, by_epoch: bool = True,
                  max_clips: Optional[int] = 64, batch_size: int = 4, num_vis: int = 2,
-                 metric: Optional[dict] = None) -> None:
+                 metric: Optional[dict] = None, num_samples: Optional[int] = None,
+                 sample_seed: int = 0) -> None:
         if not datasets:
             raise ValueError('VideoPredictionBenchmarkHook needs at least one dataset')
         self.dataset_cfgs = [d if 'dataset' in d else dict(name=d['type'], dataset=d)
@@ -56,6 +62,9 @@ class VideoPredictionBenchmarkHook(Hook):
         self.interval, self.by_epoch = interval, by_epoch
         self.max_clips, self.batch_size, self.num_vis = max_clips, batch_size, num_vis
         self.metric_cfg = metric or dict(type='VideoPredictionMetric', per_step=False)
+        if num_samples is not None and num_samples < 1:
+            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+        self.num_samples, self.sample_seed = num_samples, sample_seed
         self._datasets: Optional[List] = None
         self.last_vis: dict = {}  # dataset name -> (file stem, first clips of the last evaluation)
 
@@ -108,9 +117,12 @@ class VideoPredictionBenchmarkHook(Hook):
             step = (runner.epoch if self.by_epoch else runner.iter) + 1
         unit = 'epoch' if self.by_epoch else 'iter'
         all_metrics = {}
+        n_samples = self.num_samples or getattr(net, 'num_samples', 1)
+        stochastic = hasattr(net, 'sample') and n_samples > 1
         try:
             for name, ds in self._build():
                 metric = build_crevdet(METRICS, self.metric_cfg)
+                gen = None
                 vis = None
                 loader = DataLoader(ds, batch_size=self.batch_size, collate_fn=pseudo_collate)
                 for batch in loader:
@@ -119,6 +131,13 @@ class VideoPredictionBenchmarkHook(Hook):
                     pred = pred.clamp(0, 1)
                     samples = [dict(pred_frames=p, gt_frames=f[n_past:n_past + n_future],
                                     last_observed=f[n_past - 1]) for p, f in zip(pred, frames)]
+                    if stochastic:
+                        if gen is None:
+                            gen = torch.Generator(frames.device).manual_seed(self.sample_seed)
+                        drawn = net.sample(frames, n_past, n_future, n_samples,
+                                           generator=gen).clamp(0, 1)
+                        for d, s in zip(samples, drawn):
+                            d['pred_samples'] = s
                     metric.process(batch, samples)
                     if vis is None:
                         k = min(self.num_vis, len(frames))

@@ -98,3 +98,31 @@ class VideoVQVAE(nn.Module):
 
     def decode_codes(self, idx_t: torch.Tensor, idx_b: torch.Tensor) -> torch.Tensor:
         return self.decode(self.vq_t.embed(idx_t), self.vq_b.embed(idx_b))
+
+
+class ConditioningStack(nn.Module):
+    """The priors' view of the observed frames (Walker et al.'s conditioning stack): each of the
+    ``n_frames`` frames through a small strided 2D conv net, the frames joined by a 1x1 conv, at
+    the bottom codes' resolution ``(B, channels, H/4, W/4)`` and the top's ``(H/8, W/8)``."""
+
+    def __init__(self, in_channels: int, n_frames: int, channels: int = 64) -> None:
+        super().__init__()
+        self.n_frames = n_frames
+        self.down_b = nn.Sequential(
+            nn.Conv2d(in_channels, channels // 2, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(channels // 2, channels, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU())
+        self.down_t = nn.Sequential(nn.Conv2d(channels, channels, 4, 2, 1), nn.ReLU())
+        self.join_b = nn.Conv2d(channels * n_frames, channels, 1)
+        self.join_t = nn.Conv2d(channels * n_frames, channels, 1)
+
+    def forward(self, frames: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``(B, n_frames, C, H, W)`` -> bottom-resolution and top-resolution maps."""
+        if frames.dim() != 5 or frames.shape[1] != self.n_frames:
+            raise ValueError(f'ConditioningStack expects (B, {self.n_frames}, C, H, W), got '
+                             f'shape {tuple(frames.shape)}')
+        b = frames.shape[0]
+        f_b = self.down_b(frames.flatten(0, 1))
+        f_t = self.down_t(f_b)
+        join = lambda f: f.reshape((b, -1) + f.shape[-2:])  # noqa: E731  frames on channels
+        return torch.relu(self.join_b(join(f_b))), torch.relu(self.join_t(join(f_t)))

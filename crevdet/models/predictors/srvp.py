@@ -1,19 +1,27 @@
 """SRVP: Stochastic Latent Residual Video Prediction (Franceschi et al., ICML 2020).
 
-A state-space model on frame encodings ``x~_t = h(x_t)`` (DCGAN encoder, ``nh`` dims)::
+A state-space model on frame encodings ``x~_t = h(x_t)`` (DCGAN encoder, ``nh`` dims), as the
+authors' code (edouardelasalles/srvp) builds it::
 
-    content   w = c(mean_{i in C} x~_i)                C: ``n_content`` random observed frames
-                 (+ their encoder skip maps, averaged: static details for the decoder)
+    content   w = tanh(W sum_{i in C} relu(V x~_i))   C: ``n_content`` frames; training: random
+                 frames of the whole clip, per sample; prediction: the last observed ones
     initial   y_1 ~ q(y_1 | x~_1..x~_k) = N(mu, sigma)     k = ``n_inf``, prior N(0, I)
     per step  z_{t+1} ~ q(z | x~_1..x~_{t+1})  (LSTM over encodings; training / observed frames)
               z_{t+1} ~ p(z | y_t) = N(mu(y_t), sigma(y_t))  (learned prior; future frames)
     dynamics  y_{t+1} = y_t + dt * f(y_t, z_{t+1}), repeated 1/dt times per frame (Euler)
-    decoder   x_t ~ N(g(y_t, w), nu I)
+    decoder   x_t ~ N(g(y_t, w), nu I); with ``skip`` also the encoder maps of one frame
+                 (training: a random frame of the clip, per sample; prediction: the last observed)
 
 Trained by the ELBO: ``loss_rec`` (Gaussian NLL up to a constant, per frame), ``loss_kl_z``
-(KL of the posterior z against the learned prior, per frame) and ``loss_kl_y`` (KL of y_1 against
-N(0, I), per frame). With ``dt < 1`` :meth:`sample` can also decode the intermediate Euler states:
-a higher frame rate than the model was trained at.
+(KL of the posterior z against the learned prior, per frame), ``loss_kl_y`` (KL of y_1 against
+N(0, I), per frame) and ``loss_l2_res``, the authors' penalty ``l2_res * ||dt f||_2`` on every
+residual update (per frame). Initialisation as theirs: encoder and decoder weights N(0, 0.02)
+(norm scales N(1, 0.02)), dynamics orthogonal with gain ``res_gain``. With ``dt < 1``
+:meth:`sample` can also decode the intermediate Euler states: a higher frame rate than the model
+was trained at.
+
+Still differing from the authors' DCGAN: GroupNorm by default (``norm='bn'`` is theirs), a
+norm on the first encoder conv, and conv biases.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -51,47 +59,79 @@ def kl_normal(mu_q, sd_q, mu_p, sd_p) -> torch.Tensor:
 
 @MODELS.register_module()
 class SRVP(StochasticVideoPredictor):
-    """Args (besides :class:`StochasticVideoPredictor`'s; ``clip_len`` is 1):
+    """Args (besides :class:`StochasticVideoPredictor`'s; ``clip_len`` is 1). Defaults are the
+    authors' (their ``args.py``); ``configs/srvp_smmnist.py`` is their stochastic Moving MNIST
+    command line.
         frame_size: ``(H, W)`` of the training frames (divisible by 16; the encoder's last conv
             and the decoder's first are sized for it).
         nf / nh: DCGAN filters and encoding size. ny / nz: state and per-step noise sizes.
-        n_inf: frames y_1 is inferred from (<= ``n_past``). n_content: conditioning frames of w.
-        mlp_hidden / mlp_layers: the MLPs (dynamics f, prior, y_1 inference, content).
+        n_inf: frames y_1 is inferred from (<= ``n_past``). n_content: frames of w (default
+            ``n_inf``, as the authors' single ``nt_inf``).
+        inf_hidden / inf_layers: the inference MLPs (y_1), the z-posterior LSTM and the
+            content size. mlp_hidden / mlp_layers: the dynamics f and the prior p(z | y).
         dt: Euler step (1/dt must be an integer: steps per frame).
-        nu: decoder variance. beta_z / beta_y: KL weights. skip: decoder skip connections.
+        nu: decoder variance. beta_z / beta_y: KL weights. l2_res: residual penalty weight.
+        res_gain: orthogonal-init gain of f. skip: decoder skip connections (see above).
+        norm: the DCGAN networks' norm (``'gn'``, ``'bn'`` or ``'none'``).
         ``deterministic`` takes the prior (and posterior) means.
     """
 
     def __init__(self, in_channels: int = 1, n_past: int = 5, n_future: int = 10,
-                 frame_size: Sequence[int] = (64, 64), nf: int = 32, nh: int = 128,
-                 ny: int = 20, nz: int = 20, n_inf: int = 3, n_content: int = 3,
-                 mlp_hidden: int = 512, mlp_layers: int = 4, dt: float = 1.0, nu: float = 1.0,
-                 beta_z: float = 1.0, beta_y: float = 1.0, skip: bool = True,
-                 num_samples: int = 5, deterministic: bool = False, loss_weight: float = 1.0,
+                 frame_size: Sequence[int] = (64, 64), nf: int = 64, nh: int = 128,
+                 ny: int = 20, nz: int = 20, n_inf: int = 5, n_content: Optional[int] = None,
+                 inf_hidden: int = 256, inf_layers: int = 3, mlp_hidden: int = 512,
+                 mlp_layers: int = 4, dt: float = 1.0, nu: float = 1.0, beta_z: float = 1.0,
+                 beta_y: float = 1.0, l2_res: float = 1.0, res_gain: float = 1.41,
+                 skip: bool = False, norm: str = 'gn', num_samples: int = 5,
+                 deterministic: bool = False, loss_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
                  ) -> None:
         super().__init__(in_channels, n_past, n_future, 1, True, loss_weight, data_preprocessor,
                          init_cfg, num_samples=num_samples, deterministic=deterministic)
+        n_content = n_inf if n_content is None else n_content
         if not 1 <= n_inf <= n_past or not 1 <= n_content <= n_past:
             raise ValueError(f'n_inf={n_inf} and n_content={n_content} must be in 1..n_past='
                              f'{n_past}')
         steps = 1.0 / dt
         if dt <= 0 or dt > 1 or abs(steps - round(steps)) > 1e-6:
             raise ValueError(f'dt must be 1/n for an integer n >= 1, got {dt}')
+        if l2_res < 0:
+            raise ValueError(f'l2_res must be >= 0, got {l2_res}')
         self.frame_size = tuple(frame_size)
         self.n_inf, self.n_content, self.ny, self.nz = n_inf, n_content, ny, nz
         self.dt, self.substeps = dt, int(round(steps))
-        self.nu, self.beta_z, self.beta_y = nu, beta_z, beta_y
-        self.encoder = DCGANEncoder(in_channels, nh, nf, frame_size)
-        self.decoder = DCGANDecoder(in_channels, ny + nh, nf, frame_size, skip)
-        self.content = mlp(nh, nh, mlp_hidden, 2)
-        self.q_y = mlp(nh * n_inf, 2 * ny, mlp_hidden, 2)
-        self.q_z_rnn = nn.LSTM(nh, nh, batch_first=True)
-        self.q_z = nn.Linear(nh, 2 * nz)
+        self.nu, self.beta_z, self.beta_y, self.l2_res = nu, beta_z, beta_y, l2_res
+        self.skip = skip
+        self.encoder = DCGANEncoder(in_channels, nh, nf, frame_size, norm)
+        self.decoder = DCGANDecoder(in_channels, ny + inf_hidden, nf, frame_size, skip, norm)
+        # permutation-invariant content: per-frame projection, sum, then Linear + tanh
+        self.w_proj = nn.Sequential(nn.Linear(nh, inf_hidden), nn.ReLU(inplace=True))
+        self.w_inf = nn.Sequential(nn.Linear(inf_hidden, inf_hidden), nn.Tanh())
+        self.q_y = mlp(nh * n_inf, 2 * ny, inf_hidden, inf_layers)
+        self.q_z_rnn = nn.LSTM(nh, inf_hidden, batch_first=True)
+        self.q_z = nn.Linear(inf_hidden, 2 * nz)
         self.p_z = mlp(ny, 2 * nz, mlp_hidden, mlp_layers)
         self.dynamics = mlp(ny + nz, ny, mlp_hidden, mlp_layers)
         self.feat_channels = self.encoder.stage_channels
         self.feat_strides = self.encoder.stage_strides
+        self._init_as_authors(res_gain)
+
+    def _init_as_authors(self, res_gain: float) -> None:
+        def encdec(m: nn.Module) -> None:
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+            else:
+                return
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        self.encoder.apply(encdec)
+        self.decoder.apply(encdec)
+        for m in self.dynamics.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.orthogonal_(m.weight, gain=res_gain)
+                nn.init.zeros_(m.bias)
 
     # ------------------------------------------------------------------ pieces
     def encode(self, frames: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
@@ -103,10 +143,19 @@ class SRVP(StochasticVideoPredictor):
         h, skips = self.encoder(frames.flatten(0, 1))
         return h.view(b, t, -1), [s.view((b, t) + s.shape[1:]) for s in skips]
 
-    def content_of(self, h: torch.Tensor, skips: List[torch.Tensor], idx: Sequence[int]):
-        """Permutation-invariant content ``w (B, nh)`` and averaged skips of frames ``idx``."""
-        w = self.content(h[:, list(idx)].mean(1))
-        return w, [s[:, list(idx)].mean(1) for s in skips]
+    def content_of(self, h: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """Content ``w (B, inf_hidden)`` of the frames ``idx`` ``(B, n_content)`` (per sample) of
+        encodings ``h (B, T, nh)``: projected per frame, summed, Linear + tanh."""
+        picked = h.gather(1, idx[:, :, None].expand(-1, -1, h.shape[-1]))
+        return self.w_inf(self.w_proj(picked).sum(1))
+
+    def skips_of(self, skips: List[torch.Tensor], idx: torch.Tensor) -> List[torch.Tensor]:
+        """The decoder's skip maps: those of frame ``idx[b]`` of each sample (none without
+        ``skip``)."""
+        if not self.skip:
+            return []
+        rows = torch.arange(idx.shape[0], device=idx.device)
+        return [s[rows, idx] for s in skips]
 
     def posteriors(self, h: torch.Tensor):
         """From encodings ``(B, T, nh)``: q(y_1) as ``(mu, sd)`` ``(B, ny)``, and q(z_t | x_1..t)
@@ -115,12 +164,15 @@ class SRVP(StochasticVideoPredictor):
         return q_y, gaussian(self.q_z(self.q_z_rnn(h)[0]))
 
     def step(self, y: torch.Tensor, z: torch.Tensor, keep: bool = False):
-        """One frame interval of residual dynamics; with ``keep`` also the intermediate states."""
-        mids = []
+        """One frame interval of residual dynamics: the new state and the L2 norms ``(B,)`` of
+        its 1/dt residual updates, summed; with ``keep`` also the intermediate states."""
+        mids, res_norm = [], 0.0
         for _ in range(self.substeps):
-            y = y + self.dt * self.dynamics(torch.cat([y, z], 1))
+            res = self.dt * self.dynamics(torch.cat([y, z], 1))
+            y = y + res
+            res_norm = res_norm + res.norm(dim=1)
             mids.append(y)
-        return (y, mids) if keep else y
+        return (y, res_norm, mids) if keep else (y, res_norm)
 
     def decode(self, ys: torch.Tensor, w: torch.Tensor, skips: List[torch.Tensor]) -> torch.Tensor:
         """States ``(B, S, ny)`` -> frames ``(B, S, C, H, W)`` (one batched decoder call)."""
@@ -138,24 +190,30 @@ class SRVP(StochasticVideoPredictor):
         x = inputs[:, :n_total]
         b, t = x.shape[:2]
         h, skips = self.encode(x)
-        idx = torch.randperm(self.n_past)[:self.n_content].tolist()
-        w, wskips = self.content_of(h, skips, idx)
+        # the authors' training-time conditioning: per sample, random frames of the whole clip
+        idx = torch.rand(b, t, device=x.device).argsort(1)[:, :self.n_content]
+        w = self.content_of(h, idx)
+        wskips = self.skips_of(skips, torch.randint(t, (b,), device=x.device))
         (mu_y, sd_y), q_z = self.posteriors(h)
         y = mu_y + sd_y * torch.randn_like(sd_y)
-        ys, kl_z = [y], 0.0
+        ys, kl_z, l2 = [y], 0.0, 0.0
         for k in range(1, t):
             mu_q, sd_q = q_z[0][:, k], q_z[1][:, k]
             z = mu_q + sd_q * torch.randn_like(sd_q)
             mu_p, sd_p = gaussian(self.p_z(y))
             kl_z = kl_z + kl_normal(mu_q, sd_q, mu_p, sd_p)
-            y = self.step(y, z)
+            y, res_norm = self.step(y, z)
+            l2 = l2 + res_norm
             ys.append(y)
         rec = self.decode(torch.stack(ys, 1), w, wskips)
         nll = ((rec - x) ** 2).flatten(2).sum(-1) / (2 * self.nu)  # (B, T)
         kl_y = kl_normal(mu_y, sd_y, torch.zeros_like(mu_y), torch.ones_like(sd_y))
-        return dict(loss_rec=self.loss_weight * nll.mean(),
-                    loss_kl_z=self.beta_z * kl_z.mean() / t,
-                    loss_kl_y=self.beta_y * kl_y.mean() / t)
+        losses = dict(loss_rec=self.loss_weight * nll.mean(),
+                      loss_kl_z=self.beta_z * kl_z.mean() / t,
+                      loss_kl_y=self.beta_y * kl_y.mean() / t)
+        if self.l2_res:
+            losses['loss_l2_res'] = self.l2_res * l2.mean() / t
+        return losses
 
     # ------------------------------------------------------------------ generation
     def sample(self, frames: torch.Tensor, n_past: int, n_future: int, num_samples: int = 1,
@@ -171,7 +229,10 @@ class SRVP(StochasticVideoPredictor):
         b = frames.shape[0]
         s = 1 if deterministic else num_samples
         h, skips = self.encode(frames[:, :n_past])
-        w, wskips = self.content_of(h, skips, range(n_past - self.n_content, n_past))
+        # prediction conditions on the last observed frames (content) and frame (skips)
+        last = torch.arange(n_past - self.n_content, n_past, device=h.device).expand(b, -1)
+        w = self.content_of(h, last)
+        wskips = self.skips_of(skips, last[:, -1])
         rep = lambda t: t.repeat_interleave(s, 0)  # noqa: E731  (B*S, ...) sample-minor
         h, w, wskips = rep(h), rep(w), [rep(k) for k in wskips]
 
@@ -185,7 +246,7 @@ class SRVP(StochasticVideoPredictor):
         outs = []
         for k in range(1, n_past + n_future):
             z = draw(q_z[0][:, k], q_z[1][:, k]) if k < n_past else draw(*gaussian(self.p_z(y)))
-            y, mids = self.step(y, z, keep=True)
+            y, _, mids = self.step(y, z, keep=True)
             if k >= n_past:
                 outs.extend(mids if every_substep else [y])
         x = self.decode(torch.stack(outs, 1), w, wskips)  # (B*S, F, C, H, W)

@@ -4,14 +4,16 @@
 The VQ-VAE (``layers/video_vqvae.py``) codes a clip as a top cube ``(T/4, H/8, W/8)`` and a
 bottom cube ``(T/2, H/4, W/4)`` of discrete codes.
 
-Priors (trained on the frozen VQ-VAE's codes, the second stage):
-* top: :class:`PixelCNN3d` over the whole top cube, causal in time and raster-masked in space
-  with causal self-attention; the slices of the observed frames are its context;
-* bottom: :class:`ConditionalPixelCNN2d` per bottom slice, conditioned on a window of top slices
-  and on the previous bottom slices.
-Generation is ancestral (top cube first, then bottom slices in time order, each position in
-raster order) with a softmax temperature; the observed frames are encoded on their own, so the
-context codes never see the future.
+Priors (trained on the frozen VQ-VAE's codes of whole clips, the second stage), both conditioned
+on the observed frames through a :class:`ConditioningStack` (a per-frame 2D conv net):
+* top: :class:`PixelCNN3d` over the whole top cube: gated vertical / horizontal stacks per
+  slice, a temporal stack over the earlier slices, causal self-attention;
+* bottom: :class:`ConditionalPixelCNN2d` (gated stacks) per bottom slice, conditioned on a window
+  of top slices, the previous bottom slices and the observed frames.
+Generation is ancestral over the *whole* clip's codes (top cube first, then bottom slices in time
+order, each position in raster order) with a softmax temperature; the decoder then sees a code
+cube of the kind stage 1 trained it on (not observed codes spliced beside generated ones), and
+the future frames of its output are the prediction.
 """
 from typing import Dict, List, Optional
 
@@ -19,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from crevdet.models.layers.pixelcnn import ConditionalPixelCNN2d, PixelCNN3d
-from crevdet.models.layers.video_vqvae import VideoVQVAE
+from crevdet.models.layers.video_vqvae import ConditioningStack, VideoVQVAE
 from crevdet.registry import MODELS
 from .stochastic_predictor import StochasticVideoPredictor
 
@@ -35,6 +37,7 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
         top_window: top slices around the current bottom slice's that condition it.
         bottom_window: previous bottom slices that condition it.
         temperature: softmax temperature of sampling.
+        cond_channels: width of the conditioning stack over the ``n_past`` observed frames.
     ``n_past`` and ``n_past + n_future`` must be multiples of 4 (one top slice = 4 frames).
     """
 
@@ -43,8 +46,8 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
                  top_prior: Optional[dict] = None, bottom_prior: Optional[dict] = None,
                  top_window: int = 3, bottom_window: int = 2, temperature: float = 1.0,
                  num_samples: int = 3, deterministic: bool = False, loss_weight: float = 1.0,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None
-                 ) -> None:
+                 cond_channels: int = 64, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(in_channels, n_past, n_future, 1, True, loss_weight, data_preprocessor,
                          init_cfg, num_samples=num_samples, deterministic=deterministic)
         if stage not in ('vqvae', 'prior'):
@@ -58,10 +61,11 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
         self.top_window, self.bottom_window = top_window, bottom_window
         self.vqvae = VideoVQVAE(in_channels, **dict(vqvae or {}))
         k, d = self.vqvae.vq_t.num_codes, self.vqvae.vq_t.dim
-        self.top_prior = PixelCNN3d(k, **dict(top_prior or {}))
-        self.bottom_prior = ConditionalPixelCNN2d(self.vqvae.vq_b.num_codes,
-                                                  d * (top_window + bottom_window),
-                                                  **dict(bottom_prior or {}))
+        self.conditioner = ConditioningStack(in_channels, n_past, cond_channels)
+        self.top_prior = PixelCNN3d(k, cond_channels=cond_channels, **dict(top_prior or {}))
+        self.bottom_prior = ConditionalPixelCNN2d(
+            self.vqvae.vq_b.num_codes, d * (top_window + bottom_window) + cond_channels,
+            **dict(bottom_prior or {}))
         self.feat_channels = self.vqvae.stage_channels
         self.feat_strides = self.vqvae.stage_strides
         if stage == 'prior':  # second stage: the codes are fixed
@@ -74,27 +78,20 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
         return self
 
     # ------------------------------------------------------------------ codes
-    def context_codes(self, frames: torch.Tensor, n_past: int):
-        """Codes of the observed frames encoded on their own: top ``(B, n_past/4, ...)``,
-        bottom ``(B, n_past/2, ...)``."""
-        obs = frames[:, :n_past].transpose(1, 2)
-        _, _, _, idx_t, idx_b = self.vqvae.encode(obs)
+    def clip_codes(self, frames: torch.Tensor):
+        """The frozen VQ-VAE's codes of the first ``n_past + n_future`` frames: top
+        ``(B, T/4, H/8, W/8)``, bottom ``(B, T/2, H/4, W/4)`` (the priors' targets)."""
+        with torch.no_grad():
+            x = frames[:, :self.n_past + self.n_future].transpose(1, 2)
+            _, _, _, idx_t, idx_b = self.vqvae.encode(x)
         return idx_t, idx_b
 
-    def prior_sequence(self, frames: torch.Tensor):
-        """Training codes: the observed slices from the observed frames alone, the future slices
-        from the whole clip (what generation sees, and what it must produce)."""
-        n_total = self.n_past + self.n_future
-        with torch.no_grad():
-            ctx_t, ctx_b = self.context_codes(frames, self.n_past)
-            _, _, _, idx_t, idx_b = self.vqvae.encode(frames[:, :n_total].transpose(1, 2))
-        tt, tb = ctx_t.shape[1], ctx_b.shape[1]
-        return torch.cat([ctx_t, idx_t[:, tt:]], 1), torch.cat([ctx_b, idx_b[:, tb:]], 1)
-
-    def bottom_condition(self, idx_t: torch.Tensor, idx_b: torch.Tensor, t: int) -> torch.Tensor:
+    def bottom_condition(self, idx_t: torch.Tensor, idx_b: torch.Tensor, t: int,
+                         frames_b: torch.Tensor) -> torch.Tensor:
         """Conditioning map of bottom slice ``t``: embeddings of top slices around ``t // 2``
-        (upsampled x2) and of the ``bottom_window`` previous bottom slices (zeros off the ends):
-        ``(B, D * (top_window + bottom_window), Hb, Wb)``."""
+        (upsampled x2), of the ``bottom_window`` previous bottom slices (zeros off the ends) and
+        the observed frames' map ``frames_b``: ``(B, D * (top_window + bottom_window) +
+        cond_channels, Hb, Wb)``."""
         b, tb, hb, wb = idx_b.shape
         emb = self.vqvae.vq_b.embedding
         zeros = lambda: emb.new_zeros(b, emb.shape[1], hb, wb)  # noqa: E731
@@ -108,7 +105,7 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
                 maps.append(zeros())
         for s in range(t - self.bottom_window, t):
             maps.append(self.vqvae.vq_b.embed(idx_b[:, s]) if s >= 0 else zeros())
-        return torch.cat(maps, 1)
+        return torch.cat(maps + [frames_b], 1)
 
     # ------------------------------------------------------------------ losses
     def loss(self, inputs: torch.Tensor, data_samples: Optional[list] = None
@@ -120,12 +117,13 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
             q_t, q_b, commit, _, _ = self.vqvae.encode(x)
             rec = self.vqvae.decode(q_t, q_b)
             return dict(loss_rec=self.loss_weight * F.mse_loss(rec, x), loss_commit=commit)
-        idx_t, idx_b = self.prior_sequence(inputs)
-        tt_obs, tb_obs = self.n_past // 4, self.n_past // 2
-        logits_t = self.top_prior(idx_t)  # (B, K, Tt, Ht, Wt)
-        loss_top = F.cross_entropy(logits_t[:, :, tt_obs:], idx_t[:, tt_obs:])
-        steps = range(tb_obs, idx_b.shape[1])
-        cond = torch.cat([self.bottom_condition(idx_t, idx_b, t) for t in steps])
+        # every slice of the clip's codes, given the observed frames (what sampling generates)
+        idx_t, idx_b = self.clip_codes(inputs)
+        frames_b, frames_t = self.conditioner(inputs[:, :self.n_past])
+        logits_t = self.top_prior(idx_t, frames_t)  # (B, K, Tt, Ht, Wt)
+        loss_top = F.cross_entropy(logits_t, idx_t)
+        steps = range(idx_b.shape[1])
+        cond = torch.cat([self.bottom_condition(idx_t, idx_b, t, frames_b) for t in steps])
         codes = torch.cat([idx_b[:, t] for t in steps])
         loss_bottom = F.cross_entropy(self.bottom_prior(codes, cond), codes)
         return dict(loss_top=loss_top, loss_bottom=loss_bottom)
@@ -142,25 +140,29 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
     def sample(self, frames: torch.Tensor, n_past: int, n_future: int, num_samples: int = 1,
                deterministic: bool = False, generator: Optional[torch.Generator] = None
                ) -> torch.Tensor:
-        """Ancestral generation. Returns ``(B, S, n_future, C, H, W)``."""
+        """Ancestral generation of the whole clip's codes given the observed frames; returns
+        the future frames of its decoding, ``(B, S, n_future, C, H, W)``."""
         self._check_frames(frames, n_past)
         if n_past % 4 or (n_past + n_future) % 4:
             raise ValueError('n_past and n_past + n_future must be multiples of 4')
+        if n_past != self.n_past:
+            raise ValueError(f'{type(self).__name__} conditions on n_past={self.n_past} frames '
+                             f'(its conditioning stack); got n_past={n_past}')
         b, s = frames.shape[0], 1 if deterministic else num_samples
-        ctx_t, ctx_b = self.context_codes(frames, n_past)
-        ctx_t, ctx_b = ctx_t.repeat_interleave(s, 0), ctx_b.repeat_interleave(s, 0)
         n_total = n_past + n_future
-        _, ht, wt = ctx_t.shape[1:]
-        _, hb, wb = ctx_b.shape[1:]
-        idx_t = torch.cat([ctx_t, ctx_t.new_zeros(b * s, n_total // 4 - ctx_t.shape[1], ht, wt)], 1)
-        for t in range(ctx_t.shape[1], n_total // 4):
+        frames_b, frames_t = (f.repeat_interleave(s, 0)
+                              for f in self.conditioner(frames[:, :n_past]))
+        (ht, wt), (hb, wb) = frames_t.shape[-2:], frames_b.shape[-2:]
+        idx_t = frames_t.new_zeros((b * s, n_total // 4, ht, wt), dtype=torch.long)
+        for t in range(n_total // 4):
             for y in range(ht):
                 for x in range(wt):
-                    logits = self.top_prior(idx_t)[:, :, t, y, x]
+                    logits = self.top_prior(idx_t[:, :t + 1], frames_t)[:, :, t, y, x]
                     idx_t[:, t, y, x] = self._draw(logits, deterministic, generator)
-        idx_b = torch.cat([ctx_b, ctx_b.new_zeros(b * s, n_total // 2 - ctx_b.shape[1], hb, wb)], 1)
-        for t in range(ctx_b.shape[1], n_total // 2):
-            biases = self.bottom_prior.cond_biases(self.bottom_condition(idx_t, idx_b, t))
+        idx_b = frames_b.new_zeros((b * s, n_total // 2, hb, wb), dtype=torch.long)
+        for t in range(n_total // 2):
+            biases = self.bottom_prior.cond_biases(
+                self.bottom_condition(idx_t, idx_b, t, frames_b))
             for y in range(hb):
                 for x in range(wb):
                     logits = self.bottom_prior.logits_at(idx_b[:, t], biases, y, x)
