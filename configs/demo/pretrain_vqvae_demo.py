@@ -3,7 +3,9 @@
 # No benchmark hook: predicting needs the (untrained) priors.
 _base_ = ['../pretrain_vqvae_kitti_416x128.py']
 data_root = 'work_dirs/demo_data/raw/'
-model = dict(vqvae=dict(nh=32, code_dim=16, num_codes=128, num_res=1))
+# feature_path='both': the detector reads the clip's newest slice and the target frame encoded
+# alone (the clip's slice blends the target with the frame before it)
+model = dict(vqvae=dict(nh=32, code_dim=16, num_codes=128, num_res=1), feature_path='both')
 _loader = dict(batch_size=4, num_workers=1, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='train'))
 test_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='val'))

@@ -1,9 +1,10 @@
 # The demo detector of ssd_demo.py on the frozen small video VQ-VAE encoder of
 # pretrain_vqvae_demo.py: the 4 detection frames form one clip; bottom (stride 4) and top
-# (stride 8) features of its newest slice, 32 channels each.
+# (stride 8) features of its newest slice and of the target frame alone (feature_path='both'),
+# 32 + 32 channels each.
 _base_ = './ssd_demo.py'
 vqvae = 'configs/demo/pretrain_vqvae_demo.py'  # its `model`
-feat_channels = (32, 32)
+feat_channels = (64, 64)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,
                   num_frames={{_base_.det_num_frames}}, out_indices=(0, 1), gates='none',

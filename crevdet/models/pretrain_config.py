@@ -111,10 +111,11 @@ def _norm(v):
 TYPE_ALIASES = {'rpm': 'RPMPredictor', 'stacked': 'StackedRNNPredictor'}
 
 
-# what only shapes pretraining (losses, training-time feeding, sampling): a detector built with
-# other values of these still runs the same network
+# what only shapes pretraining (losses, training-time feeding, sampling) or only which features a
+# detector reads (the VQ-VAE's feature_path): a detector built with other values of these still
+# runs the network the checkpoint's weights were trained in
 TRAINING_ONLY = ('data_preprocessor', 'init_cfg', 'teacher_forcing', 'reversible_backprop',
-                 'n_future', 'num_samples')
+                 'n_future', 'num_samples', 'feature_path')
 
 
 def architecture_differences(built: dict, trained: dict, path: str = 'model') -> List[str]:

@@ -38,6 +38,10 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
         bottom_window: previous bottom slices that condition it.
         temperature: softmax temperature of sampling.
         cond_channels: width of the conditioning stack over the ``n_past`` observed frames.
+        feature_path: what :meth:`extract_feat` gives a detector: ``'clip'`` (the newest
+            temporal slice of the clip's encoder features, which the stride-2 temporal convs
+            blend with the frame before the target), ``'frame'`` (the target frame alone,
+            encoded as a static clip) or ``'both'`` (the two concatenated: twice the channels).
     ``n_past`` and ``n_past + n_future`` must be multiples of 4 (one top slice = 4 frames).
     """
 
@@ -46,7 +50,8 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
                  top_prior: Optional[dict] = None, bottom_prior: Optional[dict] = None,
                  top_window: int = 3, bottom_window: int = 2, temperature: float = 1.0,
                  num_samples: int = 3, deterministic: bool = False, loss_weight: float = 1.0,
-                 cond_channels: int = 64, data_preprocessor: Optional[dict] = None,
+                 cond_channels: int = 64, feature_path: str = 'clip',
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(in_channels, n_past, n_future, 1, True, loss_weight, data_preprocessor,
                          init_cfg, num_samples=num_samples, deterministic=deterministic)
@@ -57,6 +62,10 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
                              'multiples of 4 (a top latent slice covers 4 frames)')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
+        if feature_path not in ('clip', 'frame', 'both'):
+            raise ValueError(f"feature_path must be 'clip', 'frame' or 'both', got "
+                             f'{feature_path!r}')
+        self.feature_path = feature_path
         self.stage, self.temperature = stage, temperature
         self.top_window, self.bottom_window = top_window, bottom_window
         self.vqvae = VideoVQVAE(in_channels, **dict(vqvae or {}))
@@ -66,7 +75,8 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
         self.bottom_prior = ConditionalPixelCNN2d(
             self.vqvae.vq_b.num_codes, d * (top_window + bottom_window) + cond_channels,
             **dict(bottom_prior or {}))
-        self.feat_channels = self.vqvae.stage_channels
+        self.feat_channels = tuple(c * (2 if feature_path == 'both' else 1)
+                                   for c in self.vqvae.stage_channels)
         self.feat_strides = self.vqvae.stage_strides
         if stage == 'prior':  # second stage: the codes are fixed
             self.vqvae.requires_grad_(False)
@@ -172,9 +182,16 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
         return pred.reshape((b, s) + pred.shape[1:])
 
     def extract_feat(self, frames: torch.Tensor) -> Dict[str, object]:
-        """Encoder features of the clip (T divisible by 4), newest temporal slice, before the
-        final ReLUs (see :meth:`VideoVQVAE.features`): bottom ``(B, nh, H/4, W/4)`` and top
-        ``(B, nh, H/8, W/8)``."""
+        """Encoder features before the final ReLUs (see :meth:`VideoVQVAE.features`) of the
+        clip's newest temporal slice (T divisible by 4) and/or of the target (last) frame
+        encoded alone as a static 4-frame clip (``feature_path``): bottom ``(B, c, H/4, W/4)``
+        and top ``(B, c, H/8, W/8)``."""
         self._check_frames(frames, 4)
-        h_b, h_t = self.vqvae.features(frames.transpose(1, 2), pre_activation=True)
-        return dict(stages=(h_b[:, :, -1], h_t[:, :, -1]), gates=[])
+        parts = []
+        if self.feature_path in ('clip', 'both'):
+            parts.append(self.vqvae.features(frames.transpose(1, 2), pre_activation=True))
+        if self.feature_path in ('frame', 'both'):
+            still = frames[:, -1:].expand(-1, 4, -1, -1, -1).transpose(1, 2)
+            parts.append(self.vqvae.features(still, pre_activation=True))
+        stages = tuple(torch.cat([p[i][:, :, -1] for p in parts], 1) for i in range(2))
+        return dict(stages=stages, gates=[])

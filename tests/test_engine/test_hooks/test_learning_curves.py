@@ -189,3 +189,26 @@ def test_simple_predictors_blurred_extrapolation(tmp_path):
     with pytest.raises(SystemExit, match='--blur must be an odd size'):
         tool.main([osp.join(ROOT, 'configs', '_base_', 'datasets', 'kitti_raw_sample.py'),
                    '--blur', '4'])
+
+
+def test_learning_curves_of_a_stochastic_model_report_its_best_of_s(tmp_path, digits_root):
+    """A stochastic model's points carry best / mean / worst of S seeded samples beside its
+    deterministic prediction, and the table shows its best-of-S columns."""
+    cfg = tmp_path / 'tiny_srvp.py'
+    cfg.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'srvp_smmnist.py')}'\n"
+                   "model = dict(nf=8, nh=16, ny=4, nz=4, n_inf=2, n_content=2, inf_hidden=16, "
+                   "inf_layers=2, mlp_hidden=16, mlp_layers=2)\n")
+    out = run_tool(['tools/analysis_tools/learning_curves.py', str(cfg), '--labels', 'srvp',
+                    '--data', 'smmnist', '--data-root', str(digits_root), '--iters', '2',
+                    '--points', '2', '--batch', '2', '--test-clips', '3', '--n-past', '3',
+                    '--n-future', '2', '--samples', '3', '--work-dir', str(tmp_path / 'lc')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = glob.glob(str(tmp_path / 'lc' / '*'))
+    rows = json.load(open(osp.join(run_dir, 'curves.json')))['rows']
+    assert [r['iter'] for r in rows] == [0, 2] and all(r['samples'] == 3 for r in rows)
+    for r in rows:
+        assert r['best/psnr'] >= r['mean/psnr'] >= r['worst/psnr']
+        assert r['best/mse'] <= r['mean/mse'] <= r['worst/mse']
+    md = open(osp.join(run_dir, 'curves.md')).read()
+    assert 'best-of-S SSIM | best-of-S PSNR' in md
+    assert "| srvp | 2 | " in md and f"{rows[-1]['best/psnr']:.2f}" in md

@@ -432,3 +432,23 @@ def test_vqvae_features_match_the_encoder_and_pre_activation_is_its_residual_str
     p_b, p_t = vq.features(x, pre_activation=True)
     assert torch.equal(torch.relu(p_b), h_b) and torch.equal(torch.relu(p_t), h_t)
     assert float(p_t.min()) < 0  # signed: not the ReLU output the detector used to get
+
+
+def test_vqvae_detection_features_can_keep_the_target_frame_alone():
+    """feature_path='frame' encodes the target frame as a static clip: the frames before it
+    change nothing; 'both' is the clip's newest slice and that, concatenated."""
+    x = moving_square(b=2, t=4, size=32)
+    models = {p: tiny_vqvae(feature_path=p) for p in ('clip', 'frame', 'both')}
+    for m in models.values():
+        m.load_state_dict(models['clip'].state_dict())
+    assert models['both'].feat_channels == (32, 32) and models['clip'].feat_channels == (16, 16)
+    feats = {p: m.extract_feat(x)['stages'] for p, m in models.items()}
+    other_past = x.clone()
+    other_past[:, :3] = torch.rand_like(other_past[:, :3])
+    assert all(torch.equal(a, b) for a, b in zip(
+        feats['frame'], models['frame'].extract_feat(other_past)['stages']))
+    assert not torch.equal(feats['clip'][1], models['clip'].extract_feat(other_past)['stages'][1])
+    for i in range(2):
+        assert torch.equal(feats['both'][i], torch.cat([feats['clip'][i], feats['frame'][i]], 1))
+    with pytest.raises(ValueError, match='feature_path must be'):
+        tiny_vqvae(feature_path='target')
