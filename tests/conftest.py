@@ -75,6 +75,14 @@ def make_kitti_raw(root, drives, size=(40, 132)):
     return root
 
 
+def fake_digits(n: int, box=(8, 20, 10, 18), seed: int = 0) -> np.ndarray:
+    """``(n, 28, 28)`` uint8 "digits": random bright pixels in the box ``(y0, y1, x0, x1)``."""
+    y0, y1, x0, x1 = box
+    digits = np.zeros((n, 28, 28), np.uint8)
+    digits[:, y0:y1, x0:x1] = np.random.default_rng(seed).integers(100, 256, (n, y1 - y0, x1 - x0))
+    return digits
+
+
 def write_idx(path, images):
     with gzip.open(path, 'wb') as f:
         f.write(struct.pack('>IIII', 2051, len(images), 28, 28))

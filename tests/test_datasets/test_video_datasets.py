@@ -11,7 +11,7 @@ import torch
 
 from crevdet.datasets import (KittiRawVideoDataset, MovingMNISTDataset, VideoFolderDataset,
                               resize_center_crop)
-from conftest import make_kitti_raw, shared, write_idx
+from conftest import fake_digits, make_kitti_raw, shared, write_idx
 
 
 DRIVES = {'2011_09_26_drive_0001_sync': 14, '2011_09_26_drive_0005_sync': 12,
@@ -126,9 +126,7 @@ def test_frame_range_counts_folder_positions_across_split_gaps(tmp_path):
 
 
 def test_moving_mnist_generation(tmp_path):
-    rng = np.random.default_rng(0)
-    digits = np.zeros((20, 28, 28), np.uint8)
-    digits[:, 8:20, 10:18] = rng.integers(100, 256, (20, 12, 8))
+    digits = fake_digits(20)
     path = str(tmp_path / 'digits-idx3-ubyte.gz')
     write_idx(path, digits)
     test = MovingMNISTDataset(path, test_mode=True, num_sequences=7, seed=3)

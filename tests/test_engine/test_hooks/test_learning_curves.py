@@ -8,15 +8,13 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_tool, run_tool, tiny_configs, write_idx
+from conftest import ROOT, fake_digits, load_tool, run_tool, tiny_configs, write_idx
 
 
 @pytest.fixture(scope='module')
 def digits_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('mnist')
-    rng = np.random.default_rng(0)
-    digits = np.zeros((10000, 28, 28), np.uint8)
-    digits[:, 8:20, 10:18] = rng.integers(100, 256, (10000, 12, 8))
+    digits = fake_digits(10000)
     write_idx(str(root / 't10k-images-idx3-ubyte.gz'), digits)
     return root
 

@@ -4,11 +4,10 @@ import glob
 import json
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, moving_square, run_tool, tiny_configs, write_idx
+from conftest import ROOT, fake_digits, moving_square, run_tool, tiny_configs, write_idx
 from crevdet.registry import MODELS
 
 TINY = {
@@ -170,9 +169,7 @@ def test_benchmark_tool_rejects_bad_setting_and_config(tmp_path):
 
 
 def test_ablation_tool_equal_budget_table(tmp_path):
-    rng = np.random.default_rng(0)
-    digits = np.zeros((10000, 28, 28), np.uint8)
-    digits[:, 8:20, 10:18] = rng.integers(100, 256, (10000, 12, 8))
+    digits = fake_digits(10000)
     write_idx(str(tmp_path / 't10k-images-idx3-ubyte.gz'), digits)
     configs = tiny_configs(tmp_path)
     out = run_tool(['tools/analysis_tools/ablation.py', *configs, '--data-root', str(tmp_path),
@@ -197,9 +194,7 @@ def test_ablation_tool_equal_budget_table(tmp_path):
 
 
 def test_ablation_tool_stochastic_and_two_stage_models(tmp_path):
-    rng = np.random.default_rng(0)
-    digits = np.zeros((200, 28, 28), np.uint8)
-    digits[:, 8:20, 10:18] = rng.integers(100, 256, (200, 12, 8))
+    digits = fake_digits(200)
     write_idx(str(tmp_path / 'train-images-idx3-ubyte.gz'), digits[:100])
     write_idx(str(tmp_path / 't10k-images-idx3-ubyte.gz'), digits[100:])
     srvp = tmp_path / 'tiny_srvp.py'

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, moving_square, run_tool, write_idx
+from conftest import ROOT, fake_digits, moving_square, run_tool, write_idx
 from crevdet.datasets.moving_mnist import bouncing_sequence
 from crevdet.evaluation import VideoPredictionMetric, frechet_distance, gaussian_fit
 from crevdet.registry import METRICS, MODELS
@@ -200,9 +200,7 @@ def test_stochastic_moving_mnist_changes_direction_at_walls():
 
 
 def test_srvp_config_trains_end_to_end(tmp_path):
-    rng = np.random.default_rng(0)
-    digits = np.zeros((40, 28, 28), np.uint8)
-    digits[:, 6:22, 9:19] = rng.integers(100, 256, (40, 16, 10))
+    digits = fake_digits(40, box=(6, 22, 9, 19))
     write_idx(str(tmp_path / 'digits.gz'), digits)
     cfg = tmp_path / 'tiny_srvp.py'
     cfg.write_text(
@@ -372,9 +370,7 @@ def test_vqvae_two_stages_overfit_and_sample_reproducibly():
 
 
 def test_vqvae_two_stage_configs_train_end_to_end(tmp_path):
-    rng = np.random.default_rng(0)
-    digits = np.zeros((40, 28, 28), np.uint8)
-    digits[:, 6:22, 9:19] = rng.integers(100, 256, (40, 16, 10))
+    digits = fake_digits(40, box=(6, 22, 9, 19))
     mnist = str(tmp_path / 'digits.gz')
     write_idx(mnist, digits)
     tiny = ("model = dict(n_future=4, vqvae=dict(nh=16, code_dim=8, num_codes=16, num_res=1), "
