@@ -66,12 +66,15 @@ def main(argv=None):
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     metrics = runner.test()
+    from mmengine.dist import is_main_process
+    main_process = is_main_process()  # asked before the process group ends
+    from crevdet.utils.cli import finish_distributed
+    finish_distributed()
     if args.format_only:
         print(f'KITTI submission files written to {cfg.test_evaluator.outfile_prefix}')
         return
     flat = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
-    from mmengine.dist import is_main_process
-    if not is_main_process():  # every process gets the metrics; one writes them
+    if not main_process:  # every process gets the metrics; one writes them
         return
     out = osp.join(runner.log_dir, 'metrics.json')  # <work_dir>/<timestamp>/: never replaced
     with open(out, 'x') as f:

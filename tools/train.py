@@ -78,10 +78,12 @@ def main(argv=None):
     args = parse_args(argv)
     from crevdet.engine import build_runner
     from crevdet.utils import register_all_modules
+    from crevdet.utils.cli import finish_distributed
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -139,3 +139,13 @@ def new_output_dir(out_dir: Optional[str], tool: str, input_path: str) -> str:
     if osp.exists(out):
         raise SystemExit(f'error: {out} exists; refusing to overwrite it')
     return out
+
+
+def finish_distributed() -> None:
+    """End a ``--launcher pytorch`` run cleanly: every rank meets, then the process group is
+    destroyed. Left to interpreter shutdown, the gloo group's threads can abort a rank
+    ("terminate called without an active exception") after a run that succeeded."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
