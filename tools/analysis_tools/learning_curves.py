@@ -101,9 +101,7 @@ def run_curve(config, label, args, train, test, limit, out_dir):
     hooks = [hook] if args.verbose else [hook, BudgetProgress(label, args.minutes, args.iters,
                                                               hook)]
     train_for_budget(cfg, args, osp.join(out_dir, label), hooks=hooks)
-    samples = hook.num_samples or getattr(cfg.model, 'num_samples', None)
-    extra = dict(samples=samples) if hook.rows and 'best/ssim' in hook.rows[-1] else {}
-    return [dict(model=label, config=config, **extra, **r) for r in hook.rows], len(test_ds)
+    return [dict(model=label, config=config, **r) for r in hook.rows], len(test_ds)
 
 
 def plot(rows, labels, path, title):
@@ -257,6 +255,8 @@ def main(argv=None):
     if (args.iters is not None and args.iters < 1) or \
             (args.minutes is not None and args.minutes <= 0):
         raise SystemExit('error: the budget (--iters / --minutes) must be positive')
+    if args.samples is not None and args.samples < 1:
+        raise SystemExit('error: --samples must be >= 1')
     if args.points is not None and args.points < 2:
         raise SystemExit('error: --points must be >= 2 (the untrained start and the end)')
     if args.every_minutes is not None and not args.minutes:

@@ -128,6 +128,8 @@ class LearningCurveHook(VideoPredictionBenchmarkHook):
             prefix = f'benchmark/{name}/'
             row = dict(iter=done, train_minutes=round(train_minutes, 4), dataset=name,
                        eval_seconds=round(eval_s, 2))
+            if self.samples_drawn:  # a stochastic model: S futures per clip (best/ mean/ worst/)
+                row['samples'] = self.samples_drawn
             row.update({k[len(prefix):]: float(v) for k, v in metrics.items()
                         if k.startswith(prefix)})
             self.rows.append(row)

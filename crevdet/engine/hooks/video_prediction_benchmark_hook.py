@@ -65,6 +65,7 @@ class VideoPredictionBenchmarkHook(Hook):
         if num_samples is not None and num_samples < 1:
             raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         self.num_samples, self.sample_seed = num_samples, sample_seed
+        self.samples_drawn: Optional[int] = None  # S of the last evaluation (None: deterministic)
         self._datasets: Optional[List] = None
         self.last_vis: dict = {}  # dataset name -> (file stem, first clips of the last evaluation)
 
@@ -119,6 +120,7 @@ class VideoPredictionBenchmarkHook(Hook):
         all_metrics = {}
         n_samples = self.num_samples or getattr(net, 'num_samples', 1)
         stochastic = hasattr(net, 'sample') and n_samples > 1
+        self.samples_drawn = n_samples if stochastic else None
         try:
             for name, ds in self._build():
                 metric = build_crevdet(METRICS, self.metric_cfg)

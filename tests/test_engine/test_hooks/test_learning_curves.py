@@ -59,6 +59,9 @@ def test_learning_curves_tool_errors(tmp_path, digits_root):
     out = run_tool(['tools/analysis_tools/learning_curves.py', configs[0], '--iters', '2',
                     '--points', '1'])
     assert out.returncode and '--points must be >= 2' in out.stderr
+    out = run_tool(['tools/analysis_tools/learning_curves.py', configs[0], '--iters', '2',
+                    '--samples', '0'])
+    assert out.returncode and '--samples must be >= 1' in out.stderr
     bad = tmp_path / 'data.py'
     bad.write_text("train_dataloader = dict()\n")
     out = run_tool(['tools/analysis_tools/learning_curves.py', configs[0], '--iters', '2',
