@@ -36,8 +36,13 @@ def resize_center_crop(img: np.ndarray, size: Optional[Tuple[int, int]]) -> np.n
 
 def read_frame_raw(path: str) -> np.ndarray:
     """An 8-bit image with the channels its file has: ``(H, W, C)``, C = 1 (gray), 3 (RGB) or
-    4 (RGBA); error names the file."""
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    4 (RGBA), upright as image viewers show it (a JPEG's EXIF orientation applied); error names
+    the file."""
+    # IMREAD_UNCHANGED keeps alpha but ignores EXIF orientation; JPEGs (the files that carry it,
+    # e.g. from phones and dashcams) have no alpha, so read them with a flag that applies it
+    jpeg = str(path).lower().endswith(('.jpg', '.jpeg'))
+    img = cv2.imread(str(path), cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH if jpeg
+                     else cv2.IMREAD_UNCHANGED)
     if img is None:
         raise OSError(f'cannot read frame {path}: missing, unreadable or corrupt image file')
     if img.dtype != np.uint8:

@@ -191,3 +191,24 @@ def test_caltech_seq_and_frames(tmp_path):
     assert np.allclose(x[:, 0, 16, 16].float().numpy(), [72, 96, 120], atol=4)
     with pytest.raises(FileNotFoundError, match='setXX/VYYY.seq'):
         CaltechPedestrianDataset(str(tmp_path), sets=('set10', ))
+
+
+def test_frames_are_read_upright_as_viewers_show_them(tmp_path):
+    """A JPEG's EXIF orientation is applied (phone / dashcam frames); PNG alpha and gray stay."""
+    from PIL import Image
+
+    from crevdet.datasets.base_video import read_frame_raw
+    img = np.zeros((20, 40, 3), np.uint8)
+    img[:5, :10] = (255, 0, 0)  # a red block at the stored top left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(img).save(tmp_path / 'rot.jpg', exif=exif, quality=100)
+    out = read_frame_raw(str(tmp_path / 'rot.jpg'))
+    assert out.shape == (40, 20, 3)  # displayed upright: portrait
+    assert out[:10, -5:, 0].mean() > 200 and out[:10, -5:, 2].mean() < 60  # now top right
+    Image.fromarray(img).save(tmp_path / 'plain.jpg', quality=100)
+    assert read_frame_raw(str(tmp_path / 'plain.jpg')).shape == (20, 40, 3)
+    cv2.imwrite(str(tmp_path / 'rgba.png'), np.zeros((6, 8, 4), np.uint8))
+    cv2.imwrite(str(tmp_path / 'gray.png'), np.zeros((6, 8), np.uint8))
+    assert read_frame_raw(str(tmp_path / 'rgba.png')).shape == (6, 8, 4)
+    assert read_frame_raw(str(tmp_path / 'gray.png')).shape == (6, 8, 1)
