@@ -1,5 +1,7 @@
 # SSD on the frozen video VQ-VAE encoder: the 4 detection frames (target last) form one clip;
-# bottom features (stride 4) and top features (stride 8) of its newest temporal slice.
+# bottom features (stride 4) and top features (stride 8) of its newest temporal slice,
+# standardised per channel (out_norm='instance': the raw maps are mostly a constant offset per
+# channel; on the demo this took the SSD from 0.98 to 28.37 mAP R40, see the README).
 # Pretrain first:  python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
 pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/iter_20000.pth'
@@ -8,6 +10,7 @@ feat_channels = (64, 64)
 model = dict(
     backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,
                   num_frames={{_base_.det_num_frames}}, out_indices=(0, 1), gates='none',
-                  frozen=True, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+                  out_norm='instance', frozen=True,
+                  init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     neck=dict(in_channels=feat_channels, out_channels=feat_channels + (256, 256, 128)),
     bbox_head=dict(in_channels=feat_channels + (256, 256, 128)))

@@ -1,13 +1,15 @@
 """Run a trained detector over a video (or a folder of frames) and look at the result.
 
     python tools/detect_video.py CONFIG CKPT INPUT [--out-dir DIR] [--score-thr 0.3]
-        [--frame-step N] [--max-frames N] [--windowed] [--device cpu|cuda] [--cfg-options ...]
+        [--frame-step N] [--max-frames N] [--windowed | --stateful] [--device cpu|cuda]
+        [--cfg-options ...]
 
 Every frame with ``num_frames - 1`` frames before it is detected (streaming: each frame is
-encoded once; ``--windowed`` re-encodes every window, for comparison). Frames are read one at
-a time and only the current window is kept, so a long video needs no more memory than a short
-one. Outputs under ``--out-dir`` (default ``work_dirs/detect_video/<input name>_<time>/``,
-never an existing one):
+encoded once; ``--windowed`` re-encodes every window, for comparison; ``--stateful`` also carries
+the recurrent state from frame to frame, faster but not the trained computation: see the README's
+AP measurement). Frames are read one at a time and only the current window is kept, so a long
+video needs no more memory than a short one. Outputs under ``--out-dir`` (default
+``work_dirs/detect_video/<input name>_<time>/``, never an existing one):
   * ``detections.mp4`` / ``detections.gif``  frames with boxes, class names and scores (the GIF:
                                              the first 300 detected frames, 480 pixels wide)
   * ``labels/<frame>.txt``                   detections in KITTI result format (label_2 + score)
@@ -38,8 +40,12 @@ def main(argv=None):
     parser.add_argument('--frame-step', type=int, default=1,
                         help='use every n-th frame (e.g. 3 for 30 fps video at KITTI\'s 10 Hz)')
     parser.add_argument('--max-frames', type=int, default=10 ** 9)
-    parser.add_argument('--windowed', action='store_true',
-                        help='encode every window in full instead of streaming')
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument('--windowed', action='store_true',
+                     help='encode every window in full instead of streaming')
+    how.add_argument('--stateful', action='store_true',
+                     help='carry the recurrent state from frame to frame (one predictor step '
+                     'per frame)')
     parser.add_argument('--device', help='cuda or cpu (default: cuda when available)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
@@ -64,7 +70,9 @@ def main(argv=None):
                                transform=lambda f: f[:, :, ::-1])
     fps = reader.fps
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    det = VideoDetector(args.config, args.checkpoint, device, streaming=not args.windowed,
+    mode = 'windowed' if args.windowed else 'stateful' if args.stateful else 'streaming'
+    det = VideoDetector(args.config, args.checkpoint, device,
+                        streaming={'windowed': False, 'streaming': True}.get(mode, mode),
                         cfg_options=args.cfg_options)
     t = det.num_frames
     if reader.expected < t:
@@ -111,7 +119,7 @@ def main(argv=None):
                   duration=int(1000 / fps), loop=0)
     summary = dict(input=args.input, frames_read=n_read, frames_detected=n,
                    detections=n_det, score_thr=args.score_thr, gif_frames=len(small),
-                   mode='windowed' if args.windowed else 'streaming', device=device,
+                   mode=mode, device=device,
                    model_fps=n / det.model_seconds, overall_fps=n / wall)
     with open(osp.join(out, 'summary.json'), 'x') as f:
         json.dump(summary, f, indent=2)

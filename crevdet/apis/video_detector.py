@@ -7,7 +7,7 @@ frames earlier windows already encoded (see ``models/layers/encoding_cache.py``)
 """
 import time
 from collections import deque
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -22,12 +22,13 @@ class VideoDetector:
         config: a detection config (path or ``Config``) whose backbone takes stacked frames.
         checkpoint: detector weights (``tools/train.py``'s ``epoch_N.pth``); loaded strictly.
         device: ``'cpu'``, ``'cuda'`` ...
-        streaming: reuse earlier windows' encodings (same outputs, less compute).
+        streaming: reuse earlier windows' encodings (same outputs, less compute);
+            ``'stateful'`` also carries the recurrent state (see ``VideoPredictorBackbone``).
         cfg_options: ``--cfg-options`` style overrides.
     """
 
     def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu',
-                 streaming: bool = True, cfg_options: Optional[dict] = None) -> None:
+                 streaming: Union[bool, str] = True, cfg_options: Optional[dict] = None) -> None:
         from mmengine.config import Config
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope

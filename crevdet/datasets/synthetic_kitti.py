@@ -11,7 +11,7 @@ and by tests; every output is a pure function of the seed.
 """
 import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -209,3 +209,25 @@ def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (1
         with open(osp.join(obj_root, 'ImageSets', f'{split}.txt'), 'w') as f:
             f.write('\n'.join(lst) + '\n')
     return dict(raw=raw_root, object=obj_root)
+
+
+def synthetic_labelled_videos(n_videos: int, n_frames: int, seed: int = 1,
+                              size: Tuple[int, int] = (188, 621)
+                              ) -> List[Tuple[List[np.ndarray], List[List[dict]]]]:
+    """``n_videos`` drives of the same world with a KITTI label for *every* frame (the object
+    layout labels only a target frame), to measure detection on long streams. Returns per video
+    ``(frames, labels)``: ``n_frames`` BGR uint8 ``(H, W, 3)`` frames (as ``cv2`` reads them) and
+    per frame the label dicts (``type``, ``truncated``, ``occluded``, ``bbox``). Use another
+    ``seed`` than the training data's (0)."""
+    rng = np.random.default_rng(seed)
+    videos = []
+    for v in range(n_videos):
+        scene = Scene(rng, size, n_objects=int(rng.integers(2, 7)))
+        noise = np.random.default_rng(seed * 1000 + 900 + v)
+        frames, labels = [], []
+        for t in range(n_frames):
+            img, lab = scene.render(t, noise)
+            frames.append(np.ascontiguousarray(img[:, :, ::-1]))
+            labels.append(lab)
+        videos.append((frames, labels))
+    return videos

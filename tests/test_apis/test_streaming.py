@@ -50,6 +50,47 @@ def test_streaming_backbone_equals_windowed_and_encodes_each_frame_once(kind):
                for x, p, q in zip(both, ref[0], ref[7]))
 
 
+@pytest.mark.parametrize('kind', ['crevnet', 'unet_rpm'])
+def test_stateful_streaming_is_one_recurrence_over_the_video_since_the_last_cut(kind):
+    torch.manual_seed(0)
+    bb = CrevNetBackbone(model=TINY_CREVNET) if kind == 'crevnet' else \
+        VideoPredictorBackbone(model=TINY_UNET)
+    for p in bb.parameters():  # leave CrevNet's exact copy-last start: the state matters
+        p.data.add_(torch.randn_like(p) * 0.05)
+    a, b = torch.rand(8, 3, 32, 48), torch.rand(6, 3, 32, 48)
+
+    def whole_prefix(video, t):  # the predictor run over frames 0..t from an empty state
+        feats = bb.net.extract_feat(video[None, :t + 1])
+        return feats['stages'][-1], torch.stack(feats['gates']).mean(0)
+    with torch.no_grad():
+        refs = [whole_prefix(v, t) for v in (a, b) for t in range(3, len(v))]
+        windowed = [bb(w) for w in windows(a) + windows(b)]
+        bb.set_streaming('stateful')
+        out = [bb(w) for w in windows(a) + windows(b)]
+    cache = bb.net.encoding_cache
+    assert (cache.warm_ups, cache.carried_steps) == (2, 4 + 2)  # a full window after the cut
+    assert cache.misses == 8 + 6  # still one encode per frame
+    for (stage, gate), o, w in zip(refs, out, windowed):
+        assert torch.allclose(o[-1][:, :stage.shape[1]], stage, atol=1e-5, rtol=0)
+        assert torch.allclose(o[-1][:, stage.shape[1]:], gate, atol=1e-5, rtol=0)
+    # first window of each video: the windowed computation; later ones differ from it
+    for i in (0, 5):
+        assert all(torch.allclose(x, y, atol=1e-5, rtol=0) for x, y in zip(out[i], windowed[i]))
+    assert not torch.allclose(out[3][-1], windowed[3][-1], atol=1e-4)
+    # horizon 2: two carried frames, then the window is warmed up in full (= windowed) again
+    with torch.no_grad():
+        bb.set_streaming('stateful', horizon=2)
+        out = [bb(w) for w in windows(a)]
+    assert (bb.net.encoding_cache.warm_ups, bb.net.encoding_cache.carried_steps) == (2, 3)
+    assert all(torch.allclose(x, y, atol=1e-5, rtol=0) for x, y in zip(out[3], windowed[3]))
+    assert torch.allclose(out[4][-1][:, :refs[4][0].shape[1]],
+                          whole_prefix(a[3:], 4)[0], atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="streaming must be True/'exact', 'stateful' or False"):
+        bb.set_streaming('carry')
+    with pytest.raises(ValueError, match='horizon must be >= 1 or None'):
+        bb.set_streaming('stateful', horizon=0)
+
+
 def test_streaming_detector_gives_the_windowed_boxes_and_scores():
     from mmdet.structures import DetDataSample
     from mmengine.config import Config
@@ -82,24 +123,31 @@ def test_streaming_detector_gives_the_windowed_boxes_and_scores():
         assert torch.allclose(r.bboxes, o.bboxes, atol=1e-4)
 
 
-def test_detect_video_tool_end_to_end(tmp_path):
-    import json
-
-    import cv2
-    import numpy as np
+def tiny_detector_checkpoint(tmp_path):
+    """(config, checkpoint) of the tiny SSD at its random initialisation."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
 
     from crevdet.registry import MODELS
-    detect_video = load_tool('tools/detect_video.py')
     config = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         det = MODELS.build(cfg.model)
     ckpt = str(tmp_path / 'epoch_1.pth')
     torch.save(dict(state_dict=det.state_dict(),
                     meta=dict(dataset_meta=dict(classes=('Car', 'Pedestrian', 'Cyclist')))), ckpt)
+    return config, ckpt
+
+
+def test_detect_video_tool_end_to_end(tmp_path):
+    import json
+
+    import cv2
+    import numpy as np
+    detect_video = load_tool('tools/detect_video.py')
+    config, ckpt = tiny_detector_checkpoint(tmp_path)
     video = str(tmp_path / 'clip.avi')
     vw = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 10, (96, 64))
     rng = np.random.default_rng(0)
@@ -119,6 +167,9 @@ def test_detect_video_tool_end_to_end(tmp_path):
         assert osp.getsize(osp.join(out, name)) > 0
     with pytest.raises(SystemExit, match='exists; refusing to overwrite'):
         detect_video.main([config, ckpt, video, '--out-dir', out])
+    detect_video.main([config, ckpt, video, '--out-dir', out + '_stateful', '--stateful'])
+    summary = json.load(open(osp.join(out + '_stateful', 'summary.json')))
+    assert summary['frames_detected'] == 4 and summary['mode'] == 'stateful'
     bad = tmp_path / 'bad.mp4'
     bad.write_bytes(b'not a video')
     with pytest.raises(SystemExit, match='cannot open video'):
@@ -191,3 +242,27 @@ def test_batched_streams_match_single_detection_and_det_fps_batch(tmp_path, caps
     with pytest.raises(SystemExit, match='not enough for 4 stream'):
         det_fps.main([config, '--video', video, '--batch', '4', '--num-images', '4',
                       '--warmup', '3', '--cfg-options', 'model.backbone.init_cfg=None'])
+
+
+def test_stream_ap_tool_measures_windowed_and_stateful_on_labelled_videos(tmp_path, capsys):
+    import json
+
+    from crevdet.datasets.synthetic_kitti import synthetic_labelled_videos
+    (frames, labels), = synthetic_labelled_videos(1, 3, seed=1, size=(64, 160))
+    assert len(frames) == len(labels) == 3 and frames[0].shape == (64, 160, 3)
+    assert all(set(o) == {'type', 'truncated', 'occluded', 'bbox'} for lab in labels for o in lab)
+    stream_ap = load_tool('tools/analysis_tools/stream_ap.py')
+    config, ckpt = tiny_detector_checkpoint(tmp_path)
+    out = str(tmp_path / 'ap.json')
+    stream_ap.main([config, ckpt, '--videos', '1', '--frames', '6', '--horizons', '1', '--json',
+                    out, '--cfg-options', 'model.test_cfg.score_thr=0.0'])
+    printed = capsys.readouterr().out
+    assert '1 videos x 6 frames (seed 1), 3 detected frames' in printed
+    res = json.load(open(out))['results']
+    assert list(res) == ['windowed', 'stateful', 'stateful, horizon 1']
+    assert res['windowed']['feature_difference'] == 0.0
+    assert all(r['images_per_s'] > 0 and 'mAP_R40' in r for r in res.values())
+    with pytest.raises(SystemExit, match='exists; refusing to overwrite'):
+        stream_ap.main([config, ckpt, '--json', out])
+    with pytest.raises(SystemExit, match="--frames must be >= the detector's window"):
+        stream_ap.main([config, ckpt, '--frames', '3'])

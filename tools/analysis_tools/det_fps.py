@@ -1,14 +1,15 @@
 """Inference speed of a detector (images/s), data loading excluded.
 
     python tools/analysis_tools/det_fps.py CONFIG [CKPT] [--num-images 50] [--warmup 5]
-        [--batch 1] [--video VIDEO [--frame-step N]] [--cfg-options k=v ...]
+        [--batch 1] [--video VIDEO [--frame-step N] [--stateful]] [--cfg-options k=v ...]
 
 Runs ``model.test_step`` on the first images of the test set, ``--batch`` at a time (default 1,
 as the paper's 6.8 FPS on a V100), after ``--warmup`` untimed batches. With ``--video`` it times
 the consecutive frames of a video instead, windowed (every window encoded in full) and streaming
 (each frame encoded once, ``VideoPredictorBackbone(streaming=True)``) side by side, and checks
-that both give the same detections; ``--batch B`` there cuts the video into ``B`` consecutive
-parts detected as ``B`` parallel streams (``B`` cameras). Runs on CUDA when torch sees a GPU;
+that both give the same detections (``--stateful`` adds the stateful streaming rate); ``--batch
+B`` there cuts the video into ``B`` consecutive parts detected as ``B`` parallel streams (``B``
+cameras). Runs on CUDA when torch sees a GPU;
 ``--cfg-options model.backbone.inference_autocast=fp16`` times mixed precision.
 """
 import argparse
@@ -31,6 +32,9 @@ def main(argv=None):
     parser.add_argument('--video', help='time windowed vs streaming on this video\'s frames')
     parser.add_argument('--frame-step', type=int, default=1,
                         help='with --video: use every N-th frame')
+    parser.add_argument('--stateful', action='store_true',
+                        help="with --video: also time streaming='stateful' (recurrent state "
+                        'carried from frame to frame)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
     if min(args.frame_step, args.num_images, args.batch) < 1 or args.warmup < 0:
@@ -110,8 +114,11 @@ def video_fps(args) -> None:
     def detect(steps):  # each step: every stream's window of that step in one batch
         return [o for step in steps
                 for o in det.detect_batch([w for _, w in step], [i for i, _ in step])]
-    for mode in ('windowed', 'streaming'):
-        det.model.backbone.set_streaming(mode == 'streaming', streams=b)
+    modes = {'windowed': False, 'streaming': 'exact'}
+    if args.stateful:
+        modes['stateful'] = 'stateful'
+    for mode, streaming in modes.items():
+        det.model.backbone.set_streaming(streaming, streams=b)
         detect(steps[:args.warmup])
         det.model_seconds = 0.0
         outs = detect(steps[args.warmup:])
@@ -126,6 +133,9 @@ def video_fps(args) -> None:
                for w, s in pairs)
     print(f'streaming / windowed: {results["streaming"][0] / results["windowed"][0]:.2f}x; '
           f'largest score difference {diff:.1e}')
+    if args.stateful:
+        print(f'stateful / windowed: {results["stateful"][0] / results["windowed"][0]:.2f}x '
+              '(not the windowed outputs: its AP is measured by stream_ap.py)')
 
 
 if __name__ == '__main__':

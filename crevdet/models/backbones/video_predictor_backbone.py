@@ -39,8 +39,12 @@ class VideoPredictorBackbone(BaseModule):
         streaming: at inference, reuse the encodings of frames that earlier windows of the same
             video already encoded (see ``layers/encoding_cache.py``): a new frame of a stream
             costs one encode plus the predictor steps instead of ``num_frames`` encodes. Same
-            outputs as the windowed computation; no effect in training. ``set_streaming``
-            switches it at run time.
+            outputs as the windowed computation; no effect in training. ``'stateful'`` also
+            carries the recurrent state from frame to frame (one predictor step per frame
+            instead of ``num_frames``): faster, but not the computation the detector was trained
+            with; its AP is measured in the README. ``set_streaming`` switches it at run time.
+        stream_horizon: with ``streaming='stateful'``, frames a recurrent state is carried at
+            most before a window is warmed up in full again (None: until the video is cut).
         inference_autocast: ``'bf16'`` or ``'fp16'`` runs the backbone under ``torch.autocast``
             at inference (eval mode) and returns float32 features, so the head, the box coder
             and mmcv's NMS stay in float32. On CPUs with bf16 support this halves the backbone's
@@ -48,6 +52,11 @@ class VideoPredictorBackbone(BaseModule):
         compile: ``torch.compile`` the predictor's encoder and recurrent stack at the first
             inference call (frozen backbones only). About a minute of compilation once, then
             a faster backbone (measured in the README); for long video runs, not for tests.
+        out_norm: ``'instance'`` standardises every returned feature map per sample and
+            channel over its positions (parameter-free instance norm, after the attention masks
+            join): frozen features whose channels are mostly a constant offset with a small
+            spatial signal reach the head at unit scale (measured for the VQ-VAE encoder in
+            the README). None (default): the features as the predictor computes them.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
             load into ``self.net`` (``prefix='backbone.'`` takes them from a detector checkpoint;
@@ -62,9 +71,11 @@ class VideoPredictorBackbone(BaseModule):
 
     def __init__(self, model: Union[dict, str, None] = None, num_frames: int = 4,
                  out_indices: Sequence[int] = (0, 1, 2),
-                 gates: str = 'mean', frozen: bool = True, streaming: bool = False,
+                 gates: str = 'mean', frozen: bool = True,
+                 streaming: Union[bool, str] = False, stream_horizon: Optional[int] = None,
                  inference_autocast: Optional[str] = None, compile: bool = False,
-                 pretrained: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
+                 out_norm: Optional[str] = None, pretrained: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError(f'{type(self).__name__}: give pretrained= or init_cfg, not both '
@@ -109,23 +120,34 @@ class VideoPredictorBackbone(BaseModule):
             raise ValueError(f"inference_autocast must be None, 'bf16' or 'fp16', got "
                              f'{inference_autocast!r}')
         self.inference_autocast = inference_autocast
+        if out_norm not in (None, 'instance'):
+            raise ValueError(f"out_norm must be None or 'instance', got {out_norm!r}")
+        self.out_norm = out_norm
         if compile and not frozen:
             raise ValueError('compile=True is an inference option for frozen backbones; a '
                              'fine-tuned backbone trains uncompiled')
         self.compile, self._compiled = compile, False
-        self.set_streaming(streaming)
+        self.set_streaming(streaming, horizon=stream_horizon)
         if frozen:
             for p in self.parameters():
                 p.requires_grad_(False)
             self.train()  # frozen: eval mode from the start (see train())
 
-    def set_streaming(self, enabled: bool = True, streams: int = 1) -> None:
-        """Switch streaming inference on (a fresh, empty cache) or off. ``streams``: videos
-        batched together (each keeps its own recent encodings in the one cache)."""
+    def set_streaming(self, mode: Union[bool, str] = True, streams: int = 1,
+                      horizon: Optional[int] = None) -> None:
+        """Switch streaming inference on (a fresh, empty cache) or off. ``mode``: ``True`` or
+        ``'exact'`` (the windowed outputs), ``'stateful'`` (recurrent state carried, at most
+        ``horizon`` frames), ``False``: windowed. ``streams``: videos batched together (each
+        keeps its own recent encodings in the one cache; a stateful state is carried only
+        while every stream of the batch goes on by one frame)."""
+        if mode not in (True, False, 'exact', 'stateful'):
+            raise ValueError(f"streaming must be True/'exact', 'stateful' or False, got {mode!r}")
         if streams < 1:
             raise ValueError(f'streams must be >= 1, got {streams}')
-        self.net.encoding_cache = (EncodingCache(size=4 * self.num_frames * streams)
-                                   if enabled else None)
+        self.streaming = 'exact' if mode is True else mode
+        self.net.encoding_cache = (EncodingCache(size=4 * self.num_frames * streams,
+                                                 stateful=mode == 'stateful', horizon=horizon)
+                                   if mode else None)
 
     @property
     def feature_step(self) -> int:
@@ -256,4 +278,6 @@ class VideoPredictorBackbone(BaseModule):
             g = torch.nn.functional.interpolate(g, size=last.shape[-2:], mode='nearest') \
                 if g.shape[-2:] != last.shape[-2:] else g
             outs[-1] = torch.cat([last, g], 1)
+        if self.out_norm == 'instance':
+            outs = [torch.nn.functional.instance_norm(o, eps=1e-5) for o in outs]
         return tuple(outs)

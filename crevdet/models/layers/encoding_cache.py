@@ -8,26 +8,48 @@ content (``torch.equal``), so the result is the windowed one (up to the last bit
 a single convolution), and a new video, a cut or a gap simply misses the cache: nothing to reset
 by hand. The recurrent predictor still runs its ``T`` steps from an empty state, as in training.
 Used only without autograd (inference); training and fine-tuning keep the windowed path.
+
+*Stateful* streaming (``stateful=True``, an approximation, not the windowed computation) also
+carries the recurrent state from one window to the next: when a window's second-to-last clip is
+the previous window's target clip (the video went on by one frame), the predictor makes one step
+from the state it ended the previous window with, instead of ``T`` steps from an empty state. A
+window that does not continue the last one (the first, a cut, another video) is computed in full
+and starts a new carried state; ``horizon`` bounds how many frames a state is carried before the
+next window is again warmed up from scratch. Its AP against the windowed detector is measured in
+the README (``tools/analysis_tools/stream_ap.py``).
 """
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 
 Encoded = Tuple[torch.Tensor, ...]
+# one predictor step: (latent (B, C, h, w), state or None) -> (next latent, state, gates)
+Step = Callable[[torch.Tensor, object], tuple]
 
 
 class EncodingCache:
     """Args:
         size: clips kept (per stream: the window's steps; more for batches of several streams).
+        stateful: carry the recurrent state across consecutive windows (see above).
+        horizon: with ``stateful``, windows run from a carried state at most before the next
+            window is warmed up in full again (``None``: until the video is cut).
     """
 
-    def __init__(self, size: int = 16) -> None:
-        self.size = size
+    def __init__(self, size: int = 16, stateful: bool = False,
+                 horizon: Optional[int] = None) -> None:
+        if horizon is not None and horizon < 1:
+            raise ValueError(f'horizon must be >= 1 or None, got {horizon}')
+        self.size, self.stateful, self.horizon = size, stateful, horizon
         self.entries: List[Tuple[torch.Tensor, Encoded]] = []
         self.hits = self.misses = 0
+        # stateful: (the last window's target clips (B, ...), the state after them, windows
+        # run from a carried state since the last full warm-up)
+        self._carried: Optional[Tuple[torch.Tensor, object, int]] = None
+        self.carried_steps = self.warm_ups = 0
 
     def reset(self) -> None:
         self.entries.clear()
+        self._carried = None
 
     def _get(self, clip: torch.Tensor):
         for key, value in reversed(self.entries):
@@ -59,3 +81,34 @@ class EncodingCache:
             del self.entries[:-self.size]
         return [tuple(torch.cat([found[i, s][j] for s in range(c.shape[0])])
                       for j in range(len(found[i, 0]))) for i, c in enumerate(clips)]
+
+    def _continues(self, clips: Sequence[torch.Tensor]) -> bool:
+        if not self.stateful or self._carried is None or len(clips) < 2:
+            return False
+        key, _, carried = self._carried
+        prev = clips[-2]
+        if self.horizon is not None and carried >= self.horizon:
+            return False
+        return key.shape == prev.shape and key.device == prev.device and torch.equal(key, prev)
+
+    def run_window(self, clips: Sequence[torch.Tensor], encode: Callable[[torch.Tensor], Encoded],
+                   step: Step) -> Tuple[Encoded, torch.Tensor, object]:
+        """A window's features: ``clips`` as in :meth:`encode_steps` (one ``(B, ...)`` per
+        step, the target last), ``step`` the predictor. Returns the target step's encoding,
+        the predicted next latent and the gates of the target step. Without ``stateful`` (or
+        when the window does not continue the last one) every step runs from an empty state,
+        exactly as the windowed backbone; else one step from the carried state."""
+        if self._continues(clips):
+            _, state, carried = self._carried
+            enc = self.encode_steps(clips[-1:], encode)
+            self.carried_steps += 1
+            carried += 1
+        else:
+            state, carried = None, 0
+            enc = self.encode_steps(clips, encode)
+            self.warm_ups += 1
+        for e in enc:
+            z_next, state, gates = step(e[-1], state)
+        if self.stateful:
+            self._carried = (clips[-1].clone(), state, carried)
+        return enc[-1], z_next, gates

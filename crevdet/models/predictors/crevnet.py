@@ -192,11 +192,11 @@ class CrevNet(BaseVideoPredictor):
         clips = self._clips(frames, steps)
         b = frames.shape[0]
         if self.encoding_cache is not None and not torch.is_grad_enabled():  # streaming
-            enc = self.encoding_cache.encode_steps(clips.split(b), self.autoencoder.forward_stages)
-            target_stages, z_prev = enc[-1], [e[-1] for e in enc[:-1]]
-        else:
-            target_stages = self.autoencoder.forward_stages(clips[-b:])
-            z_prev = self.autoencoder.encode(clips[:-b]).split(b) if len(steps) > 1 else []
+            stages, z_next, gates = self.encoding_cache.run_window(
+                clips.split(b), self.autoencoder.forward_stages, self.predictor)
+            return dict(stages=stages, gates=gates, latent=z_next)
+        target_stages = self.autoencoder.forward_stages(clips[-b:])
+        z_prev = self.autoencoder.encode(clips[:-b]).split(b) if len(steps) > 1 else []
         state = None
         for z in list(z_prev) + [target_stages[-1]]:
             z_next, state, gates = self.predictor(z, state)

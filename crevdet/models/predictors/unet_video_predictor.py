@@ -86,10 +86,11 @@ class UNetVideoPredictor(BaseVideoPredictor):
         b = frames.shape[0]
         clips = [self._clip(seq, t) for t in steps]
         if self.encoding_cache is not None and not torch.is_grad_enabled():  # streaming
-            enc = self.encoding_cache.encode_steps(clips, lambda x: tuple(self.encoder(x)))
-        else:
-            feats = self.encoder(torch.cat(clips))
-            enc = [tuple(f[i * b:(i + 1) * b] for f in feats) for i in range(len(steps))]
+            stages, z_next, gates = self.encoding_cache.run_window(
+                clips, lambda x: tuple(self.encoder(x)), self.predictor)
+            return dict(stages=stages, gates=gates, latent=z_next)
+        feats = self.encoder(torch.cat(clips))
+        enc = [tuple(f[i * b:(i + 1) * b] for f in feats) for i in range(len(steps))]
         state = None
         for e in enc:
             z_next, state, gates = self.predictor(e[-1], state)

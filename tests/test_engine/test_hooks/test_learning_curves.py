@@ -1,7 +1,10 @@
 """The learning-curve tool and hook: fixed test clips, the untrained start as the first point,
 evaluation time excluded from the training clock, resumed curves kept."""
+import argparse
+import contextlib
 import csv
 import glob
+import io
 import json
 import os.path as osp
 
@@ -191,6 +194,19 @@ def test_simple_predictors_blurred_extrapolation(tmp_path):
         tool.main([osp.join(ROOT, 'configs', '_base_', 'datasets', 'kitti_raw_sample.py'),
                    '--blur', '4'])
 
+    class Clips:  # a digit that vanishes: the black frame is exact, copy-last is not
+        def __len__(self):
+            return 2
+
+        def get_clip(self, i):
+            clip = np.zeros((3, 16, 16, 1), np.uint8)
+            clip[:2, 4:12, 4:12] = 200
+            return clip
+    rows = tool.evaluate(Clips(), n_past=2, gains=[0.5], k=3)
+    assert list(rows)[:2] == ['copy last frame', 'black frame (all zeros)']
+    assert rows['black frame (all zeros)'][0] == 0 and rows['black frame (all zeros)'][2] > 0.999
+    assert rows['copy last frame'][0] > 0 and rows['copy last frame'][2] < 0.9
+
 
 def test_learning_curves_of_a_stochastic_model_report_its_best_of_s(tmp_path, digits_root):
     """A stochastic model's points carry best / mean / worst of S seeded samples beside its
@@ -213,3 +229,36 @@ def test_learning_curves_of_a_stochastic_model_report_its_best_of_s(tmp_path, di
     md = open(osp.join(run_dir, 'curves.md')).read()
     assert 'best-of-S SSIM | best-of-S PSNR' in md
     assert "| srvp | 2 | " in md and f"{rows[-1]['best/psnr']:.2f}" in md
+
+
+def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
+    """An untrained CrevNet predicts the last observed frame: its background level is that
+    frame's mean over the pixels where the future is black, computed here independently."""
+    import torch
+    from mmengine.config import Config
+
+    from crevdet.apis.budget_training import data_config
+    from crevdet.evaluation.functional.video import ssim
+    from crevdet.registry import DATASETS, MODELS, build_crevdet
+    cfg_path = tiny_configs(tmp_path)[1]
+    cfg = Config.fromfile(cfg_path)
+    model = build_crevdet(MODELS, cfg.model.to_dict())
+    ckpt = str(tmp_path / 'iter_0.pth')
+    torch.save(dict(meta=dict(cfg=cfg.pretty_text), state_dict=model.state_dict()), ckpt)
+    tool = load_tool('tools/analysis_tools/background_level.py')
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        tool.main([ckpt, '--data-root', str(digits_root), '--n-past', '3', '--n-future', '2',
+                   '--clips', '3'])
+    row = [line for line in buf.getvalue().splitlines() if line.startswith(f'| {ckpt}')]
+    mean, median, s, s_floor = (float(v) for v in row[0].strip('|').split('|')[1:])
+    ns = argparse.Namespace(data='smmnist', data_root=str(digits_root), workers=0, batch=None,
+                            n_past=3, n_future=2, test_clips=3)
+    ds = build_crevdet(DATASETS, data_config(ns)[1].dataset)
+    clips = torch.stack([ds[i]['inputs'] for i in range(3)]).float() / 255
+    last, future = clips[:, 2:3].expand(-1, 2, -1, -1, -1), clips[:, 3:5]
+    assert mean == pytest.approx(float(last[future == 0].mean()), abs=2e-4)
+    assert s == pytest.approx(float(ssim(last.reshape(-1, 1, 64, 64),
+                                         future.reshape(-1, 1, 64, 64)).mean()), abs=2e-3)
+    with pytest.raises(SystemExit, match='nope.pth does not exist'):
+        tool.main([str(tmp_path / 'nope.pth')])

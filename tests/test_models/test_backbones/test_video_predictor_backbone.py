@@ -217,3 +217,26 @@ def test_pretrained_builds_the_backbone_from_the_checkpoints_own_config(tmp_path
     torch.save(dict(state_dict={}), bare)
     with pytest.raises(ValueError, match='carries no model config'):
         CrevNetBackbone(pretrained=bare)
+
+
+def test_out_norm_instance_standardises_every_returned_map_per_sample_and_channel():
+    det, cfg = tiny_detector()
+    model = cfg.model.backbone.model
+    plain = CrevNetBackbone(model=model, out_indices=(1, 2))
+    normed = CrevNetBackbone(model=model, out_indices=(1, 2), out_norm='instance')
+    normed.load_state_dict(plain.state_dict())
+    assert list(normed.state_dict()) == list(plain.state_dict())  # no parameters added
+    x = torch.rand(2, 12, 32, 48) * 0.5 + 0.2
+    with torch.no_grad():
+        ref, out = plain(x), normed(x)
+    for r, o in zip(ref, out):
+        assert o.shape == r.shape
+        live = r.flatten(2).std(-1) > 1e-3  # a constant map (e.g. an untrained mask) stays 0
+        assert torch.allclose(o.mean((2, 3)), torch.zeros(()), atol=1e-4)
+        assert torch.allclose(o.flatten(2).std(-1, unbiased=False)[live], torch.ones(()),
+                              atol=1e-2)
+        mu, sd = r.mean((2, 3), keepdim=True), r.flatten(2).std(-1, unbiased=False)
+        assert torch.allclose(o[live], ((r - mu) / (sd[..., None, None] ** 2 + 1e-5).sqrt())[live],
+                              atol=1e-4)
+    with pytest.raises(ValueError, match="out_norm must be None or 'instance'"):
+        CrevNetBackbone(model=model, out_norm='batch')

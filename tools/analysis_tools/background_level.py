@@ -1,0 +1,75 @@
+"""How black a trained predictor's background is, and how much of its SSIM that costs.
+
+    python tools/analysis_tools/background_level.py CKPT [CKPT ...] [--data smmnist]
+        [--data-root ../shared/data/mnist] [--n-past 5] [--n-future 10] [--clips 32]
+        [--floor 0.1]
+
+On digits on a black background, SSIM rewards an exactly black background more than anything
+else (a black frame beats copy-last, see ``simple_predictors.py``). For each pretraining
+checkpoint (``iter_N.pth`` of ``tools/train.py`` or ``learning_curves.py``; the model is built
+from the checkpoint's own config) this predicts the first ``--clips`` test clips of the
+learning-curve data (the mean prediction of stochastic models) and prints: the mean and median
+predicted value where the ground truth is exactly 0, the SSIM, and the SSIM after every
+predicted value below ``--floor`` is set to 0 (a diagnostic of what the background haze costs,
+not a post-processing crevdet applies).
+"""
+import argparse
+import os.path as osp
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('checkpoints', nargs='+')
+    parser.add_argument('--data', default='smmnist', help='a learning_curves.py preset')
+    parser.add_argument('--data-root', help='as learning_curves.py --data-root')
+    parser.add_argument('--n-past', type=int, default=5)
+    parser.add_argument('--n-future', type=int, default=10)
+    parser.add_argument('--clips', type=int, default=32, help='first N test clips')
+    parser.add_argument('--floor', type=float, default=0.1)
+    args = parser.parse_args(argv)
+    if min(args.n_past, args.n_future, args.clips) < 1:
+        raise SystemExit('error: --n-past, --n-future and --clips must be >= 1')
+    for path in args.checkpoints:
+        if not osp.isfile(path):
+            raise SystemExit(f'error: {path} does not exist')
+    import torch
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from crevdet.apis.budget_training import data_config
+    from crevdet.evaluation.functional.video import ssim
+    from crevdet.models.pretrain_config import model_from_checkpoint
+    from crevdet.registry import DATASETS, MODELS, build_crevdet
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    ns = argparse.Namespace(data=args.data, data_root=args.data_root, workers=0, batch=None,
+                            n_past=args.n_past, n_future=args.n_future, test_clips=args.clips)
+    _, test, _, _ = data_config(ns)
+    dataset = build_crevdet(DATASETS, test.dataset)
+    n = min(args.clips, len(dataset))
+    clips = torch.stack([dataset[i]['inputs'] for i in range(n)])  # (N, T, C, H, W)
+    clips = clips.float() / 255 if clips.dtype == torch.uint8 else clips.float()
+    future = clips[:, args.n_past:args.n_past + args.n_future]
+    print(f'{n} test clips of {args.data}, {args.n_past} -> {args.n_future}; background: the '
+          'pixels where the ground truth is exactly 0\n')
+    print('| checkpoint | background mean | background median | SSIM | SSIM with values < '
+          f'{args.floor} set to 0 |\n|---|---:|---:|---:|---:|')
+    for path in args.checkpoints:
+        model = build_crevdet(MODELS, model_from_checkpoint(path))
+        ckpt = _load_checkpoint(path, map_location='cpu')
+        model.load_state_dict(ckpt.get('state_dict', ckpt))
+        model.eval()
+        with torch.no_grad():
+            pred, _ = model.rollout(clips, args.n_past, args.n_future)
+        if pred.dim() == 6:  # CrevNet 3D: (B, S, k, C, H, W) clips; the newest frame
+            pred = pred[:, :, -1]
+        pred = pred.clamp(0, 1)
+        floored = torch.where(pred < args.floor, torch.zeros_like(pred), pred)
+        flat = lambda v: v.reshape(-1, *v.shape[2:])  # noqa: E731
+        bg = pred[future == 0]
+        print(f'| {path} | {float(bg.mean()):.4f} | {float(bg.median()):.4f} | '
+              f'{float(ssim(flat(pred), flat(future)).mean()):.4f} | '
+              f'{float(ssim(flat(floored), flat(future)).mean()):.4f} |')
+
+
+if __name__ == '__main__':
+    main()
