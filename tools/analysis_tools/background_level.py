@@ -8,8 +8,9 @@ On digits on a black background, SSIM rewards an exactly black background more t
 else (a black frame beats copy-last, see ``simple_predictors.py``). For each pretraining
 checkpoint (``iter_N.pth`` of ``tools/train.py`` or ``learning_curves.py``; the model is built
 from the checkpoint's own config) this predicts the first ``--clips`` test clips of the
-learning-curve data (the mean prediction of stochastic models) and prints: the mean and median
-predicted value where the ground truth is exactly 0, the SSIM, and the SSIM after every
+learning-curve data (the deterministic prediction: SRVP's means, the VQ-VAE's argmax codes) and
+prints: the mean and median predicted value where the ground truth is exactly 0, the mean where
+it is a digit (> 0.5: a black frame scores 0 there), the SSIM, and the SSIM after every
 predicted value below ``--floor`` is set to 0 (a diagnostic of what the background haze costs,
 not a post-processing crevdet applies).
 """
@@ -51,8 +52,8 @@ def main(argv=None):
     future = clips[:, args.n_past:args.n_past + args.n_future]
     print(f'{n} test clips of {args.data}, {args.n_past} -> {args.n_future}; background: the '
           'pixels where the ground truth is exactly 0\n')
-    print('| checkpoint | background mean | background median | SSIM | SSIM with values < '
-          f'{args.floor} set to 0 |\n|---|---:|---:|---:|---:|')
+    print('| checkpoint | background mean | background median | digit mean | SSIM | SSIM with '
+          f'values < {args.floor} set to 0 |\n|---|---:|---:|---:|---:|---:|')
     for path in args.checkpoints:
         model = build_crevdet(MODELS, model_from_checkpoint(path))
         ckpt = _load_checkpoint(path, map_location='cpu')
@@ -66,7 +67,9 @@ def main(argv=None):
         floored = torch.where(pred < args.floor, torch.zeros_like(pred), pred)
         flat = lambda v: v.reshape(-1, *v.shape[2:])  # noqa: E731
         bg = pred[future == 0]
+        digit = pred[future > 0.5]
         print(f'| {path} | {float(bg.mean()):.4f} | {float(bg.median()):.4f} | '
+              f'{float(digit.mean()):.4f} | '
               f'{float(ssim(flat(pred), flat(future)).mean()):.4f} | '
               f'{float(ssim(flat(floored), flat(future)).mean()):.4f} |')
 

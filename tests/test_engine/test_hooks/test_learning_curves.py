@@ -251,13 +251,14 @@ def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
         tool.main([ckpt, '--data-root', str(digits_root), '--n-past', '3', '--n-future', '2',
                    '--clips', '3'])
     row = [line for line in buf.getvalue().splitlines() if line.startswith(f'| {ckpt}')]
-    mean, median, s, s_floor = (float(v) for v in row[0].strip('|').split('|')[1:])
+    mean, median, digit, s, s_floor = (float(v) for v in row[0].strip('|').split('|')[1:])
     ns = argparse.Namespace(data='smmnist', data_root=str(digits_root), workers=0, batch=None,
                             n_past=3, n_future=2, test_clips=3)
     ds = build_crevdet(DATASETS, data_config(ns)[1].dataset)
     clips = torch.stack([ds[i]['inputs'] for i in range(3)]).float() / 255
     last, future = clips[:, 2:3].expand(-1, 2, -1, -1, -1), clips[:, 3:5]
     assert mean == pytest.approx(float(last[future == 0].mean()), abs=2e-4)
+    assert digit == pytest.approx(float(last[future > 0.5].mean()), abs=2e-4)
     assert s == pytest.approx(float(ssim(last.reshape(-1, 1, 64, 64),
                                          future.reshape(-1, 1, 64, 64)).mean()), abs=2e-3)
     with pytest.raises(SystemExit, match='nope.pth does not exist'):
