@@ -8,7 +8,7 @@ with the model the detector builds.
 """
 import ast
 import os.path as osp
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 from mmengine.config import Config
 
@@ -85,16 +85,19 @@ def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
     return model if isinstance(model, dict) else None
 
 
-def model_from_checkpoint(path: str) -> Dict[str, Any]:
+def model_from_checkpoint(path: str, checkpoint: Optional[dict] = None) -> Dict[str, Any]:
     """The predictor config of the run that wrote the checkpoint at ``path`` (its
     :func:`checkpoint_model`), the data preprocessor dropped; a clear error when the file is
-    missing or carries no readable model config."""
+    missing or carries no readable model config. ``checkpoint``: that file already loaded (it is
+    then not read again)."""
     from mmengine.runner.checkpoint import _load_checkpoint
-    if not osp.isfile(path):
+    if checkpoint is None and not osp.isfile(path):
         raise FileNotFoundError(f'pretrained checkpoint {path} does not exist (pretrained= builds '
                                 'the backbone from that file; pass model=<pretraining config> '
                                 'to build it without one)')
-    model = checkpoint_model(_load_checkpoint(path, map_location='cpu'))
+    if checkpoint is None:
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    model = checkpoint_model(checkpoint)
     if model is None:
         raise ValueError(f'{path} carries no model config (meta["cfg"]: a checkpoint written '
                          "by mmengine's runner has one); pass model=<pretraining config> too")

@@ -16,6 +16,7 @@ not a post-processing crevdet applies).
 """
 import argparse
 import os.path as osp
+import sys
 
 
 def main(argv=None):
@@ -35,9 +36,11 @@ def main(argv=None):
             raise SystemExit(f'error: {path} does not exist')
     import torch
     from mmengine.runner.checkpoint import _load_checkpoint
+    from tqdm import tqdm
 
     from crevdet.apis.budget_training import data_config
     from crevdet.evaluation.functional.video import ssim
+    from crevdet.models.predictors.base_predictor import BaseVideoPredictor
     from crevdet.models.pretrain_config import model_from_checkpoint
     from crevdet.registry import DATASETS, MODELS, build_crevdet
     from crevdet.utils import register_all_modules
@@ -54,9 +57,18 @@ def main(argv=None):
           'pixels where the ground truth is exactly 0\n')
     print('| checkpoint | background mean | background median | digit mean | SSIM | SSIM with '
           f'values < {args.floor} set to 0 |\n|---|---:|---:|---:|---:|---:|')
-    for path in args.checkpoints:
-        model = build_crevdet(MODELS, model_from_checkpoint(path))
+    for path in tqdm(args.checkpoints, desc='predicting', unit='checkpoint', file=sys.stderr):
         ckpt = _load_checkpoint(path, map_location='cpu')
+        try:
+            model_cfg = model_from_checkpoint(path, ckpt)
+        except ValueError:
+            raise SystemExit(f'error: {path} stores no readable model config; give an iter_N.pth '
+                             'of tools/train.py or learning_curves.py (mmengine writes the run\'s '
+                             'config into it)')
+        model = build_crevdet(MODELS, model_cfg)
+        if not isinstance(model, BaseVideoPredictor):
+            raise SystemExit(f'error: {path} holds a {type(model).__name__}, not a video '
+                             'predictor: give a pretraining checkpoint')
         model.load_state_dict(ckpt.get('state_dict', ckpt))
         model.eval()
         with torch.no_grad():

@@ -17,6 +17,7 @@ windowed ones (relative to their mean magnitude). Meant for the demo detectors
 import argparse
 import json
 import os.path as osp
+import sys
 
 from crevdet.utils import CfgDictAction
 
@@ -43,10 +44,12 @@ def main(argv=None):
         if not osp.isfile(f):
             raise SystemExit(f'error: {f} does not exist')
     import torch
+    from tqdm import tqdm
 
     from crevdet.apis import VideoDetector
     from crevdet.datasets.synthetic_kitti import synthetic_labelled_videos
     from crevdet.evaluation.functional.kitti import kitti_eval
+    from crevdet.evaluation.metrics import kitti_detections
     from crevdet.utils import register_all_modules
     register_all_modules()
     det = VideoDetector(args.config, args.checkpoint, 'cpu', streaming=False,
@@ -66,14 +69,14 @@ def main(argv=None):
         det.model.backbone.set_streaming(mode, horizon=horizon)
         det.model_seconds = 0.0
         dets = []
+        bar = tqdm(total=len(gts), desc=name, unit='frame', file=sys.stderr)
         for frames, _ in videos:
             for i, window in det.windows(frames):
                 inst = det.detect(window, i)
-                keep = inst.scores >= args.score_thr
-                dets.append([dict(type=det.classes[int(lab)], bbox=[float(v) for v in box],
-                                  score=float(s))
-                             for box, s, lab in zip(inst.bboxes[keep], inst.scores[keep],
-                                                    inst.labels[keep])])
+                dets.append(kitti_detections(inst.bboxes, inst.labels, inst.scores,
+                                             det.classes, args.score_thr))
+                bar.update()
+        bar.close()
         ap = kitti_eval(gts, dets, classes=[c for c in det.classes
                                             if c in ('Car', 'Pedestrian', 'Cyclist')])
         # largest |difference| to the windowed features, relative to their mean |value|

@@ -11,6 +11,16 @@ from crevdet.registry import METRICS
 from ..functional.kitti import CLASSES, DIFFICULTIES, kitti_eval
 
 
+def kitti_detections(bboxes, labels, scores, classes: Sequence[str],
+                     score_thr: float = 0.0) -> List[dict]:
+    """One image's predicted ``bboxes`` ``(N, 4)`` (x1, y1, x2, y2 in image pixels), ``labels``
+    (indices into ``classes``) and ``scores`` as :func:`kitti_eval`'s detection dicts
+    (``type``, ``bbox``, ``score``), those below ``score_thr`` dropped."""
+    return [dict(type=classes[int(label)], bbox=[float(v) for v in box], score=float(score))
+            for box, label, score in zip(bboxes.tolist(), labels, scores)
+            if float(score) >= score_thr]
+
+
 @METRICS.register_module()
 class KittiMetric(BaseMetric):
     """Consumes mmdet detection samples whose metainfo carries ``kitti_objects`` (every label of
@@ -45,10 +55,8 @@ class KittiMetric(BaseMetric):
                 raise KeyError('KittiMetric needs kitti_objects in the sample metainfo: add '
                                "'kitti_objects' to PackDetInputs(meta_keys=...)")
             pred = ds['pred_instances']
-            dets = [dict(type=names[int(label)], bbox=[float(v) for v in box], score=float(score))
-                    for box, label, score in zip(pred['bboxes'].tolist(), pred['labels'],
-                                                 pred['scores'])
-                    if float(score) >= self.score_thr]
+            dets = kitti_detections(pred['bboxes'], pred['labels'], pred['scores'], names,
+                                    self.score_thr)
             self.results.append((ds['img_id'], ds['kitti_objects'], dets))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:

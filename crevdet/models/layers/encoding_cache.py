@@ -51,9 +51,13 @@ class EncodingCache:
         self.entries.clear()
         self._carried = None
 
+    @staticmethod
+    def _same(key: torch.Tensor, clip: torch.Tensor) -> bool:
+        return key.shape == clip.shape and key.device == clip.device and torch.equal(key, clip)
+
     def _get(self, clip: torch.Tensor):
         for key, value in reversed(self.entries):
-            if key.shape == clip.shape and key.device == clip.device and torch.equal(key, clip):
+            if self._same(key, clip):
                 return value
         return None
 
@@ -86,10 +90,9 @@ class EncodingCache:
         if not self.stateful or self._carried is None or len(clips) < 2:
             return False
         key, _, carried = self._carried
-        prev = clips[-2]
         if self.horizon is not None and carried >= self.horizon:
             return False
-        return key.shape == prev.shape and key.device == prev.device and torch.equal(key, prev)
+        return self._same(key, clips[-2])
 
     def run_window(self, clips: Sequence[torch.Tensor], encode: Callable[[torch.Tensor], Encoded],
                    step: Step) -> Tuple[Encoded, torch.Tensor, object]:

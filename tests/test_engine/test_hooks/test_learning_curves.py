@@ -263,3 +263,7 @@ def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
                                          future.reshape(-1, 1, 64, 64)).mean()), abs=2e-3)
     with pytest.raises(SystemExit, match='nope.pth does not exist'):
         tool.main([str(tmp_path / 'nope.pth')])
+    bare = str(tmp_path / 'bare.pth')
+    torch.save(dict(state_dict=model.state_dict()), bare)
+    with pytest.raises(SystemExit, match='bare.pth stores no readable model config'):
+        tool.main([bare, '--data-root', str(digits_root), '--n-past', '3', '--clips', '1'])
