@@ -6,6 +6,8 @@ fixed test subset, and a runner that stops after N iterations or M training minu
 ``batch``, ``workers``, ``test_clips``, ``iters``, ``minutes``, ``log_interval``, ``seed``,
 ``work_dir``); errors are ``SystemExit`` with a message naming the option.
 """
+import copy
+import functools
 import os
 import os.path as osp
 import sys
@@ -24,6 +26,19 @@ DATA = {
 FRAME_SIZE = dict(mmnist=(64, 64), smmnist=(64, 64), kitti=(128, 160))
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, mtime: float):
+    # one parse per data config file and version: data_spec, protocol and data_config all read it
+    from mmengine.config import Config
+    return Config.fromfile(path)
+
+
+def load_config(path: str):
+    """``Config.fromfile(path)``, parsed once per process while the file is unchanged; each
+    caller gets its own copy to modify."""
+    return copy.deepcopy(_parsed(osp.abspath(path), os.stat(path).st_mtime))
+
+
 def data_spec(args) -> dict:
     """The preset of ``--data``, or the ``protocol`` of a data config file (with its path as
     ``base``)."""
@@ -32,8 +47,7 @@ def data_spec(args) -> dict:
     if not args.data.endswith('.py') or not osp.isfile(args.data):
         raise SystemExit(f'error: --data {args.data!r} is neither a preset ({", ".join(DATA)}) '
                          'nor an existing data config file (.py)')
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.data)
+    cfg = load_config(args.data)
     missing = [k for k in ('train_dataloader', 'test_dataloader', 'protocol') if k not in cfg]
     if missing:
         raise SystemExit(f'error: data config {args.data} lacks {", ".join(missing)} (it needs '
@@ -60,12 +74,11 @@ def find_file(root: str, stem: str):
 
 def data_config(args):
     """Train / test dataloader configs of the chosen data, pointed at ``--data-root``."""
-    from mmengine.config import Config
     spec = data_spec(args)
     root = args.data_root or spec['data_root']
     if root is not None and not osp.isdir(root):
         raise SystemExit(f'error: --data-root {root!r} is not a directory')
-    dcfg = Config.fromfile(osp.join(ROOT, spec['base']))
+    dcfg = load_config(osp.join(ROOT, spec['base']))
     train, test = dcfg.train_dataloader, dcfg.test_dataloader
     for loader in (train, test):
         loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)

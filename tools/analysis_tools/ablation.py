@@ -19,8 +19,8 @@ CONFIG: pretraining configs (default: every ``configs/baselines/*.py``); only th
 ``--n-past`` / ``--n-future`` change the protocol (the VQ-VAE needs multiples of 4, e.g. 4 -> 12).
 Stochastic models (SRVP, the VQ-VAE) draw S samples per test clip; their rows add best-of-S and
 mean-of-S SSIM / PSNR (deterministic models: S = 1, the same values). A two-stage model (a
-``VQVAEVideoPredictor`` config with ``stage='vqvae'``) spends half the budget on the VQ-VAE and
-half on its priors (stage 2 loads stage 1's checkpoint).
+``VQVAEVideoPredictor`` config with ``stage='vqvae'``) spends ``--stage1-share`` of the budget
+(default half) on the VQ-VAE and the rest on its priors (stage 2 loads stage 1's checkpoint).
 ``--minutes`` gives each model the same wall-clock training time (what the efficiency claims are
 about); ``--iters`` the same number of steps. Each model's run (logs, last checkpoint) lands in
 ``<work-dir>/<timestamp>/<model>/``; the table in ``<work-dir>/<timestamp>/ablation.{md,json}``.
@@ -57,13 +57,14 @@ def run_one(config, args, train, test, limit, out_dir):
     two_stage = cfg.model.get('type') == 'VQVAEVideoPredictor' and \
         cfg.model.get('stage', 'vqvae') == 'vqvae'
     if two_stage:
+        share = args.stage1_share
         runner, t1 = train_for_budget(copy.deepcopy(cfg), args,
-                                      osp.join(out_dir, name, 'stage1'), 0.5)
+                                      osp.join(out_dir, name, 'stage1'), share)
         iters1 = runner.iter
         ckpt = osp.join(runner.work_dir, f'iter_{iters1}.pth')
         cfg.model.stage = 'prior'
         cfg.load_from = ckpt
-        runner, t2 = train_for_budget(cfg, args, osp.join(out_dir, name, 'stage2'), 0.5)
+        runner, t2 = train_for_budget(cfg, args, osp.join(out_dir, name, 'stage2'), 1 - share)
         iters, train_s = f'{iters1}+{runner.iter}', t1 + t2
     else:
         runner, train_s = train_for_budget(cfg, args, osp.join(out_dir, name))
@@ -114,6 +115,9 @@ def main(argv=None):
     parser.add_argument('--batch', type=int, help='training batch size (default: the data '
                         "config's: 16 for Moving MNIST, 8 for KITTI)")
     parser.add_argument('--test-clips', type=int, default=256, help='test sequences')
+    parser.add_argument('--stage1-share', type=float, default=0.5,
+                        help="a two-stage VQ-VAE's share of the budget for stage 1 (the rest "
+                        'trains its priors)')
     parser.add_argument('--workers', type=int, default=1, help='dataloader workers')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--log-interval', type=int, default=20)
@@ -122,6 +126,9 @@ def main(argv=None):
     if (args.iters is not None and args.iters < 1) or (args.minutes is not None
                                                        and args.minutes <= 0):
         raise SystemExit('error: the budget (--iters / --minutes) must be positive')
+    if not 0 < args.stage1_share < 1:
+        raise SystemExit(f'error: --stage1-share must be between 0 and 1 (exclusive), got '
+                         f'{args.stage1_share}')
     configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:
@@ -135,7 +142,9 @@ def main(argv=None):
     budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
     header = (f"**{osp.basename(args.data)}** {n_past} -> {n_future}, same budget per model: "
               f"{budget}, batch {train.batch_size}, {args.test_clips} test clips" +
-              (f' ({note})' if note else ''))
+              (f', a two-stage model {args.stage1_share:g} of it on stage 1'
+               if args.stage1_share != 0.5 and any('+' in str(r['iters']) for r in rows)
+               else '') + (f' ({note})' if note else ''))
     table = format_table(rows, header)
     cmd = 'python tools/analysis_tools/ablation.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])

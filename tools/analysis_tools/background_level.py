@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/background_level.py CKPT [CKPT ...] [--data smmnist]
         [--data-root ../shared/data/mnist] [--n-past 5] [--n-future 10] [--clips 32]
-        [--floor 0.1]
+        [--floor 0.1] [--samples S] [--seed 0]
 
 On digits on a black background, SSIM rewards an exactly black background more than anything
 else (a black frame beats copy-last, see ``simple_predictors.py``). For each pretraining
@@ -13,6 +13,11 @@ prints: the mean and median predicted value where the ground truth is exactly 0,
 it is a digit (> 0.5: a black frame scores 0 there), the SSIM, and the SSIM after every
 predicted value below ``--floor`` is set to 0 (a diagnostic of what the background haze costs,
 not a post-processing crevdet applies).
+
+``--samples S`` (stochastic predictors: SRVP, the VQ-VAE) reads the *sampled* futures instead:
+S seeded futures per clip and, per clip, the one with the best SSIM averaged over the steps
+(the best-of-S protocol of the learning-curve tables), so a best-of-S SSIM can be told apart
+from a black frame's (its digit mean).
 """
 import argparse
 import os.path as osp
@@ -28,9 +33,13 @@ def main(argv=None):
     parser.add_argument('--n-future', type=int, default=10)
     parser.add_argument('--clips', type=int, default=32, help='first N test clips')
     parser.add_argument('--floor', type=float, default=0.1)
+    parser.add_argument('--samples', type=int, default=0,
+                        help='stochastic predictors: the best of S seeded sampled futures per '
+                        'clip (default 0: the deterministic prediction)')
+    parser.add_argument('--seed', type=int, default=0, help='generator seed for --samples')
     args = parser.parse_args(argv)
-    if min(args.n_past, args.n_future, args.clips) < 1:
-        raise SystemExit('error: --n-past, --n-future and --clips must be >= 1')
+    if min(args.n_past, args.n_future, args.clips) < 1 or args.samples < 0:
+        raise SystemExit('error: --n-past, --n-future and --clips must be >= 1, --samples >= 0')
     for path in args.checkpoints:
         if not osp.isfile(path):
             raise SystemExit(f'error: {path} does not exist')
@@ -41,6 +50,7 @@ def main(argv=None):
     from crevdet.apis.budget_training import data_config
     from crevdet.evaluation.functional.video import ssim
     from crevdet.models.predictors.base_predictor import BaseVideoPredictor
+    from crevdet.models.predictors.stochastic_predictor import StochasticVideoPredictor
     from crevdet.models.pretrain_config import model_from_checkpoint
     from crevdet.registry import DATASETS, MODELS, build_crevdet
     from crevdet.utils import register_all_modules
@@ -69,10 +79,21 @@ def main(argv=None):
         if not isinstance(model, BaseVideoPredictor):
             raise SystemExit(f'error: {path} holds a {type(model).__name__}, not a video '
                              'predictor: give a pretraining checkpoint')
+        if args.samples and not isinstance(model, StochasticVideoPredictor):
+            raise SystemExit(f'error: --samples: {path} holds a {type(model).__name__}, which '
+                             'is deterministic (give a SRVP or VQ-VAE checkpoint)')
         model.load_state_dict(ckpt.get('state_dict', ckpt))
         model.eval()
         with torch.no_grad():
-            pred, _ = model.rollout(clips, args.n_past, args.n_future)
+            if args.samples:
+                gen = torch.Generator().manual_seed(args.seed)
+                draws = model.sample(clips, args.n_past, args.n_future, args.samples,
+                                     generator=gen).clamp(0, 1)  # (N, S, F, C, H, W)
+                score = torch.stack([ssim(draws[:, k], future).mean(1)
+                                     for k in range(draws.shape[1])], 1)  # (N, S)
+                pred = draws[torch.arange(n), score.argmax(1)]
+            else:
+                pred, _ = model.rollout(clips, args.n_past, args.n_future)
         if pred.dim() == 6:  # CrevNet 3D: (B, S, k, C, H, W) clips; the newest frame
             pred = pred[:, :, -1]
         pred = pred.clamp(0, 1)

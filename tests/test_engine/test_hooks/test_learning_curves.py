@@ -231,31 +231,41 @@ def test_learning_curves_of_a_stochastic_model_report_its_best_of_s(tmp_path, di
     assert "| srvp | 2 | " in md and f"{rows[-1]['best/psnr']:.2f}" in md
 
 
+def _background_level_row(tmp_path, cfg, model, digits_root, *options):
+    """Save ``model`` as a checkpoint of ``cfg``, run background_level.py on the first 3 test
+    clips (3 -> 2) and return its row's five numbers and those clips (N, T, C, H, W) in [0, 1]."""
+    import torch
+
+    from crevdet.apis.budget_training import data_config
+    from crevdet.registry import DATASETS, build_crevdet
+    ckpt = str(tmp_path / 'iter_0.pth')
+    torch.save(dict(meta=dict(cfg=cfg.pretty_text), state_dict=model.state_dict()), ckpt)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        load_tool('tools/analysis_tools/background_level.py').main(
+            [ckpt, '--data-root', str(digits_root), '--n-past', '3', '--n-future', '2',
+             '--clips', '3', *options])
+    row = [line for line in buf.getvalue().splitlines() if line.startswith(f'| {ckpt}')]
+    ns = argparse.Namespace(data='smmnist', data_root=str(digits_root), workers=0, batch=None,
+                            n_past=3, n_future=2, test_clips=3)
+    ds = build_crevdet(DATASETS, data_config(ns)[1].dataset)
+    clips = torch.stack([ds[i]['inputs'] for i in range(3)]).float() / 255
+    return [float(v) for v in row[0].strip('|').split('|')[1:]], clips
+
+
 def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
     """An untrained CrevNet predicts the last observed frame: its background level is that
     frame's mean over the pixels where the future is black, computed here independently."""
     import torch
     from mmengine.config import Config
 
-    from crevdet.apis.budget_training import data_config
     from crevdet.evaluation.functional.video import ssim
-    from crevdet.registry import DATASETS, MODELS, build_crevdet
-    cfg_path = tiny_configs(tmp_path)[1]
-    cfg = Config.fromfile(cfg_path)
+    from crevdet.registry import MODELS, build_crevdet
+    cfg = Config.fromfile(tiny_configs(tmp_path)[1])
     model = build_crevdet(MODELS, cfg.model.to_dict())
-    ckpt = str(tmp_path / 'iter_0.pth')
-    torch.save(dict(meta=dict(cfg=cfg.pretty_text), state_dict=model.state_dict()), ckpt)
+    (mean, median, digit, s, s_floor), clips = _background_level_row(tmp_path, cfg, model,
+                                                                     digits_root)
     tool = load_tool('tools/analysis_tools/background_level.py')
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        tool.main([ckpt, '--data-root', str(digits_root), '--n-past', '3', '--n-future', '2',
-                   '--clips', '3'])
-    row = [line for line in buf.getvalue().splitlines() if line.startswith(f'| {ckpt}')]
-    mean, median, digit, s, s_floor = (float(v) for v in row[0].strip('|').split('|')[1:])
-    ns = argparse.Namespace(data='smmnist', data_root=str(digits_root), workers=0, batch=None,
-                            n_past=3, n_future=2, test_clips=3)
-    ds = build_crevdet(DATASETS, data_config(ns)[1].dataset)
-    clips = torch.stack([ds[i]['inputs'] for i in range(3)]).float() / 255
     last, future = clips[:, 2:3].expand(-1, 2, -1, -1, -1), clips[:, 3:5]
     assert mean == pytest.approx(float(last[future == 0].mean()), abs=2e-4)
     assert digit == pytest.approx(float(last[future > 0.5].mean()), abs=2e-4)
@@ -267,3 +277,110 @@ def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
     torch.save(dict(state_dict=model.state_dict()), bare)
     with pytest.raises(SystemExit, match='bare.pth stores no readable model config'):
         tool.main([bare, '--data-root', str(digits_root), '--n-past', '3', '--clips', '1'])
+
+
+FAKE_AUTHORS_SRVP = '''
+import torch
+import torch.nn as nn
+
+
+class StochasticLatentResidualVideoPredictor(nn.Module):
+    """Stands in for the authors' model with their interface: copy-last times a gain."""
+
+    def __init__(self, nx, nc, nf, nhx, ny, nz, skipco, nt_inf, nh_inf, nlayers_inf, nh_res,
+                 nlayers_res, archi):
+        super().__init__()
+        self.gain = nn.Parameter(torch.ones(()))
+
+    def init(self, res_gain=1.41):
+        pass
+
+    def forward(self, x, nt, dt, remove_intermediate=True):
+        extra = x[-1:].expand(nt - len(x), -1, -1, -1, -1)
+        x_ = torch.cat([x, extra]) * self.gain
+        n = x.shape[1]
+        q_z = torch.zeros(nt - 1, n, 2)
+        return (x_, None, None, None, torch.zeros(n, 2) + self.gain, q_z, q_z.clone(),
+                torch.zeros(nt - 1, n, 1))
+'''
+FAKE_AUTHORS_UTILS = '''
+import math
+import torch
+import torch.distributions as distrib
+import torch.nn.functional as F
+
+
+def neg_logprob(loc, data, scale=1):
+    return 0.5 * ((data - loc) / scale) ** 2 + math.log(scale) + 0.5 * math.log(2 * math.pi)
+
+
+def make_normal_from_raw_params(raw_params, scale_stddev=1, dim=-1, eps=1e-8):
+    loc, raw_scale = torch.chunk(raw_params, 2, dim)
+    return distrib.Normal(loc, F.softplus(raw_scale) + eps)
+'''
+
+
+def test_srvp_reference_runs_the_authors_interface_on_the_learning_curve_protocol(
+        tmp_path, digits_root):
+    """The tool trains and evaluates whatever ``module.srvp`` the checkout holds: a copy-last
+    stand-in, frozen (lr 0), must score exactly the copy-last row on the same test clips."""
+    code = tmp_path / 'srvp_checkout'
+    (code / 'module').mkdir(parents=True)
+    (code / 'module' / '__init__.py').write_text('')
+    (code / 'module' / 'srvp.py').write_text(FAKE_AUTHORS_SRVP)
+    (code / 'module' / 'utils.py').write_text(FAKE_AUTHORS_UTILS)
+    out = run_tool(['tools/analysis_tools/srvp_reference.py', '--authors-code', str(code),
+                    '--data-root', str(digits_root), '--iters', '4', '--points', '3',
+                    '--batch', '2', '--test-clips', '3', '--samples', '2', '--lr', '0',
+                    '--work-dir', str(tmp_path / 'ref')])
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = glob.glob(str(tmp_path / 'ref' / '*'))
+    run = json.load(open(osp.join(run_dir, 'curves.json')))
+    assert run['data'] == 'smmnist' and run['budget'] == '4 iterations'
+    assert [r['iter'] for r in run['rows']] == [0, 2, 4]
+    for r in run['rows']:
+        for m in ('mse', 'ssim', 'psnr'):
+            assert r[m] == pytest.approx(r[f'copy_last/{m}'], rel=1e-6)
+            assert r[f'best/{m}'] == pytest.approx(r[m], rel=1e-6)
+    assert osp.isfile(osp.join(run_dir, 'curves.png'))
+    bad = run_tool(['tools/analysis_tools/srvp_reference.py', '--authors-code', str(tmp_path),
+                    '--iters', '1'])
+    assert bad.returncode != 0 and 'has no module/srvp.py' in bad.stderr
+
+
+def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_root):
+    """--samples reads the best of S seeded sampled futures per clip (by SSIM over the steps),
+    recomputed here from the model's own seeded samples; a deterministic model is refused."""
+    import torch
+    from mmengine.config import Config
+
+    from crevdet.evaluation.functional.video import ssim
+    from crevdet.registry import MODELS, build_crevdet
+    cfg_path = tmp_path / 'tiny_srvp.py'
+    cfg_path.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'srvp_smmnist.py')}'\n"
+                        "model = dict(nf=8, nh=16, ny=4, nz=4, n_inf=2, n_content=2, n_past=3, "
+                        "n_future=2, mlp_hidden=32, mlp_layers=2, num_samples=2)\n")
+    cfg = Config.fromfile(str(cfg_path))
+    torch.manual_seed(0)
+    model = build_crevdet(MODELS, cfg.model.to_dict()).eval()
+    (mean, _, digit, s, _), clips = _background_level_row(tmp_path, cfg, model, digits_root,
+                                                          '--samples', '3', '--seed', '7')
+    future = clips[:, 3:5]
+    with torch.no_grad():
+        draws = model.sample(clips, 3, 2, 3, generator=torch.Generator().manual_seed(7))
+    draws = draws.clamp(0, 1)
+    per = torch.stack([ssim(draws[:, k], future).mean(1) for k in range(3)], 1)  # (clips, S)
+    assert float(per.std(1).max()) > 0  # the samples differ: choosing one matters
+    best = draws[torch.arange(3), per.argmax(1)]
+    assert s == pytest.approx(float(per.max(1).values.mean()), abs=2e-4)
+    assert mean == pytest.approx(float(best[future == 0].mean()), abs=2e-4)
+    assert digit == pytest.approx(float(best[future > 0.5].mean()), abs=2e-4)
+    crevnet = tiny_configs(tmp_path)[1]
+    ccfg = Config.fromfile(crevnet)
+    det = str(tmp_path / 'crevnet.pth')
+    torch.save(dict(meta=dict(cfg=ccfg.pretty_text),
+                    state_dict=build_crevdet(MODELS, ccfg.model.to_dict()).state_dict()), det)
+    with pytest.raises(SystemExit, match='--samples: .*deterministic'):
+        load_tool('tools/analysis_tools/background_level.py').main(
+            [det, '--data-root', str(digits_root), '--n-past', '3', '--clips', '1',
+             '--samples', '2'])

@@ -208,20 +208,23 @@ def test_ablation_tool_stochastic_and_two_stage_models(tmp_path):
                   "bottom_prior=dict(channels=8, num_layers=1), num_samples=2)\n")
     out = run_tool(['tools/analysis_tools/ablation.py', str(srvp), str(vq), '--data', 'smmnist',
                     '--n-past', '4', '--n-future', '4', '--data-root', str(tmp_path),
-                    '--iters', '2', '--batch', '2', '--test-clips', '2', '--workers', '0',
-                    '--work-dir', str(tmp_path / 'abl')])
+                    '--iters', '4', '--stage1-share', '0.25', '--batch', '2', '--test-clips',
+                    '2', '--workers', '0', '--work-dir', str(tmp_path / 'abl')])
     assert out.returncode == 0, out.stderr[-3000:]
     (run_dir,) = glob.glob(str(tmp_path / 'abl' / '*'))
     data = json.load(open(osp.join(run_dir, 'ablation.json')))
     rows = {r['model']: r for r in data['rows']}
-    assert rows['tiny_srvp']['samples'] == 2 and rows['tiny_srvp']['iters'] == 2
-    assert rows['tiny_vqvae']['iters'] == '1+1'  # half the budget per stage
+    assert rows['tiny_srvp']['samples'] == 2 and rows['tiny_srvp']['iters'] == 4
+    assert rows['tiny_vqvae']['iters'] == '1+3'  # a quarter of the budget for stage 1
     for r in rows.values():
         assert r['best']['psnr'] >= r['mean']['psnr'] - 1e-9
         assert r['best']['mse'] <= r['mean']['mse'] + 1e-9
     assert osp.isfile(osp.join(run_dir, 'tiny_vqvae', 'stage1', 'iter_1.pth'))
     md = open(osp.join(run_dir, 'ablation.md')).read()
-    assert '**smmnist** 4 -> 4' in md
+    assert '**smmnist** 4 -> 4' in md and 'a two-stage model 0.25 of it on stage 1' in md
+    bad = run_tool(['tools/analysis_tools/ablation.py', str(vq), '--iters', '2',
+                    '--stage1-share', '1'])
+    assert bad.returncode != 0 and '--stage1-share must be between 0 and 1' in bad.stderr
 
 
 PRETRAIN_CONFIGS = sorted(

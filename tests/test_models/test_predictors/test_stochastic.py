@@ -446,5 +446,11 @@ def test_vqvae_detection_features_can_keep_the_target_frame_alone():
     assert not torch.equal(feats['clip'][1], models['clip'].extract_feat(other_past)['stages'][1])
     for i in range(2):
         assert torch.equal(feats['both'][i], torch.cat([feats['clip'][i], feats['frame'][i]], 1))
+    # an 8-frame window: the clip and the still (4 frames) are encoded at different lengths
+    x8 = moving_square(b=2, t=8, size=32)
+    feats8 = {p: m.extract_feat(x8)['stages'] for p, m in models.items()}
+    for i in range(2):
+        assert torch.equal(feats8['both'][i],
+                           torch.cat([feats8['clip'][i], feats8['frame'][i]], 1))
     with pytest.raises(ValueError, match='feature_path must be'):
         tiny_vqvae(feature_path='target')
