@@ -135,9 +135,10 @@ def main(argv=None):
                             test_clips=args.test_clips)
     train_cfg, test_cfg, _, note = data_config(ns)
     test_ds = build_crevdet(DATASETS, test_cfg.dataset)
-    clips = torch.stack([test_ds[i]['inputs'] for i in range(min(args.test_clips,
-                                                                 len(test_ds)))]).float()
-    clips = clips / 255 if clips.max() > 1.5 else clips  # (N, T, C, H, W) in [0, 1]
+    to_unit = lambda v: v.float() / 255 if v.dtype == torch.uint8 else v.float()  # noqa: E731
+    clips = to_unit(torch.stack([test_ds[i]['inputs']
+                                 for i in range(min(args.test_clips, len(test_ds)))]))
+    # clips: (N, T, C, H, W) in [0, 1]
     loader = Runner.build_dataloader(train_cfg.to_dict() if hasattr(train_cfg, 'to_dict')
                                      else dict(train_cfg), seed=args.seed)
     torch.manual_seed(args.seed)
@@ -167,8 +168,7 @@ def main(argv=None):
     while marks:
         for batch in loader:
             inputs = batch['inputs'] if isinstance(batch, dict) else [s['inputs'] for s in batch]
-            x = torch.stack(list(inputs)).float()
-            x = (x / 255 if x.max() > 1.5 else x).transpose(0, 1).contiguous()  # (T, B, ...)
+            x = to_unit(torch.stack(list(inputs))).transpose(0, 1).contiguous()  # (T, B, ...)
             optim.zero_grad()
             loss = loss_fn(model, utils, x)
             loss.backward()
