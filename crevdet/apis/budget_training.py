@@ -114,6 +114,30 @@ def data_config(args):
     return train, test, args.test_clips, note
 
 
+def data_args(data: str, data_root, n_past, n_future, test_clips: int, batch=None):
+    """The namespace :func:`data_config` and :func:`protocol` read, for tools without the
+    training tools' options (``--workers``: data loaded in the main process)."""
+    import argparse
+    return argparse.Namespace(data=data, data_root=data_root, workers=0, batch=batch,
+                              n_past=n_past, n_future=n_future, test_clips=test_clips)
+
+
+def unit_frames(frames):
+    """Dataset frames as float in [0, 1] (uint8 divided by 255; float frames as they are)."""
+    import torch
+    return frames.float() / 255 if frames.dtype == torch.uint8 else frames.float()
+
+
+def first_test_clips(test, n: int):
+    """The first ``n`` clips of :func:`data_config`'s test loader config as one float tensor
+    ``(N, T, C, H, W)`` in [0, 1] (Moving MNIST: the ``test_clips`` the learning curves score)."""
+    import torch
+
+    from crevdet.registry import DATASETS, build_crevdet
+    ds = build_crevdet(DATASETS, test.dataset)
+    return unit_frames(torch.stack([ds[i]['inputs'] for i in range(min(n, len(ds)))]))
+
+
 def subset(dataset_cfg, n):
     """At most ``n`` clips spread evenly over the built test set (deterministic)."""
     from torch.utils.data import Subset

@@ -68,13 +68,13 @@ def run_one(config, args, train, test, limit, out_dir):
         iters, train_s = f'{iters1}+{runner.iter}', t1 + t2
     else:
         runner, train_s = train_for_budget(cfg, args, osp.join(out_dir, name))
-        iters = runner.iter
+        iters, share = runner.iter, None
     metrics = runner.test()
     model = getattr(runner.model, 'module', runner.model)
     m = lambda key: metrics[f'video/{key}']  # noqa: E731
     stochastic = 'video/best/psnr' in metrics
     row = dict(model=name, config=config, type=cfg.model.type, iters=iters,
-               train_minutes=train_s / 60,
+               train_minutes=train_s / 60, stage1_share=share,
                params=sum(p.numel() for p in model.parameters()),
                samples=model.num_samples if stochastic else 1,
                mse=m('mse'), ssim=m('ssim'), psnr=m('psnr'),
@@ -143,7 +143,7 @@ def main(argv=None):
     header = (f"**{osp.basename(args.data)}** {n_past} -> {n_future}, same budget per model: "
               f"{budget}, batch {train.batch_size}, {args.test_clips} test clips" +
               (f', a two-stage model {args.stage1_share:g} of it on stage 1'
-               if args.stage1_share != 0.5 and any('+' in str(r['iters']) for r in rows)
+               if args.stage1_share != 0.5 and any(r['stage1_share'] for r in rows)
                else '') + (f' ({note})' if note else ''))
     table = format_table(rows, header)
     cmd = 'python tools/analysis_tools/ablation.py ' + ' '.join(

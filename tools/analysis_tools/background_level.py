@@ -47,21 +47,18 @@ def main(argv=None):
     from mmengine.runner.checkpoint import _load_checkpoint
     from tqdm import tqdm
 
-    from crevdet.apis.budget_training import data_config
+    from crevdet.apis.budget_training import data_args, data_config, first_test_clips
     from crevdet.evaluation.functional.video import ssim
     from crevdet.models.predictors.base_predictor import BaseVideoPredictor
     from crevdet.models.predictors.stochastic_predictor import StochasticVideoPredictor
     from crevdet.models.pretrain_config import model_from_checkpoint
-    from crevdet.registry import DATASETS, MODELS, build_crevdet
+    from crevdet.registry import MODELS, build_crevdet
     from crevdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    ns = argparse.Namespace(data=args.data, data_root=args.data_root, workers=0, batch=None,
-                            n_past=args.n_past, n_future=args.n_future, test_clips=args.clips)
-    _, test, _, _ = data_config(ns)
-    dataset = build_crevdet(DATASETS, test.dataset)
-    n = min(args.clips, len(dataset))
-    clips = torch.stack([dataset[i]['inputs'] for i in range(n)])  # (N, T, C, H, W)
-    clips = clips.float() / 255 if clips.dtype == torch.uint8 else clips.float()
+    _, test, _, _ = data_config(data_args(args.data, args.data_root, args.n_past, args.n_future,
+                                          args.clips))
+    clips = first_test_clips(test, args.clips)  # (N, T, C, H, W)
+    n = len(clips)
     future = clips[:, args.n_past:args.n_past + args.n_future]
     print(f'{n} test clips of {args.data}, {args.n_past} -> {args.n_future}; background: the '
           'pixels where the ground truth is exactly 0\n')

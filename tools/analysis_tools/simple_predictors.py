@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from crevdet.apis.budget_training import data_config, protocol
+from crevdet.apis.budget_training import data_args, data_config, protocol
 from crevdet.evaluation.functional.video import mse, psnr, ssim
 from crevdet.registry import DATASETS, build_crevdet
 from crevdet.utils import register_all_modules
@@ -83,9 +83,7 @@ def main(argv=None):
     # the learning-curve tools' data: a preset or a .py file with a full protocol, whose
     # clips (n_past + horizon frames; Moving MNIST test clips: the first --max-clips) are the
     # ones learning_curves.py scores
-    ns = argparse.Namespace(data=args.data, data_root=args.data_root, workers=0, batch=None,
-                            n_past=args.n_past, n_future=args.horizon,
-                            test_clips=args.max_clips or 64)
+    ns = data_args(args.data, args.data_root, args.n_past, args.horizon, args.max_clips or 64)
     n_past = protocol(ns)[0]
     if n_past < 2:
         raise SystemExit('error: the extrapolation needs n_past >= 2')

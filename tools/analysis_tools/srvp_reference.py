@@ -121,26 +121,17 @@ def main(argv=None):
     from mmengine.runner import Runner
     from tqdm import tqdm
 
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from learning_curves import write_outputs
-
-    from crevdet.apis.budget_training import data_config
-    from crevdet.registry import DATASETS, build_crevdet
+    from crevdet.apis.budget_training import (data_args, data_config, first_test_clips,
+                                              unit_frames)
     from crevdet.utils import register_all_modules
+    from crevdet.visualization.learning_curves import write_outputs
     register_all_modules(init_default_scope=True)
     # the metric logs its whole table at INFO on the current logger: keep the progress bar clean
     MMLogger.get_instance('srvp_reference', log_level='WARNING')
-    ns = argparse.Namespace(data='smmnist', data_root=args.data_root, workers=0,
-                            batch=args.batch, n_past=N_PAST, n_future=N_FUTURE,
-                            test_clips=args.test_clips)
-    train_cfg, test_cfg, _, note = data_config(ns)
-    test_ds = build_crevdet(DATASETS, test_cfg.dataset)
-    to_unit = lambda v: v.float() / 255 if v.dtype == torch.uint8 else v.float()  # noqa: E731
-    clips = to_unit(torch.stack([test_ds[i]['inputs']
-                                 for i in range(min(args.test_clips, len(test_ds)))]))
-    # clips: (N, T, C, H, W) in [0, 1]
-    loader = Runner.build_dataloader(train_cfg.to_dict() if hasattr(train_cfg, 'to_dict')
-                                     else dict(train_cfg), seed=args.seed)
+    train_cfg, test_cfg, _, note = data_config(data_args('smmnist', args.data_root, N_PAST,
+                                                         N_FUTURE, args.test_clips, args.batch))
+    clips = first_test_clips(test_cfg, args.test_clips)  # (N, T, C, H, W) in [0, 1]
+    loader = Runner.build_dataloader(train_cfg.to_dict(), seed=args.seed)
     torch.manual_seed(args.seed)
     model = build_model(srvp, args.nf)
     optim = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -167,8 +158,8 @@ def main(argv=None):
     start = time.perf_counter()  # training time: data loading included, evaluations not
     while marks:
         for batch in loader:
-            inputs = batch['inputs'] if isinstance(batch, dict) else [s['inputs'] for s in batch]
-            x = to_unit(torch.stack(list(inputs))).transpose(0, 1).contiguous()  # (T, B, ...)
+            x = unit_frames(torch.stack(batch['inputs']))  # pseudo_collate: list of (T, C, H, W)
+            x = x.transpose(0, 1).contiguous()  # (T, B, C, H, W) in [0, 1]
             optim.zero_grad()
             loss = loss_fn(model, utils, x)
             loss.backward()

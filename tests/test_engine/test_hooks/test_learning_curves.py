@@ -1,6 +1,5 @@
 """The learning-curve tool and hook: fixed test clips, the untrained start as the first point,
 evaluation time excluded from the training clock, resumed curves kept."""
-import argparse
 import contextlib
 import csv
 import glob
@@ -236,8 +235,7 @@ def _background_level_row(tmp_path, cfg, model, digits_root, *options):
     clips (3 -> 2) and return its row's five numbers and those clips (N, T, C, H, W) in [0, 1]."""
     import torch
 
-    from crevdet.apis.budget_training import data_config
-    from crevdet.registry import DATASETS, build_crevdet
+    from crevdet.apis.budget_training import data_args, data_config, first_test_clips
     ckpt = str(tmp_path / 'iter_0.pth')
     torch.save(dict(meta=dict(cfg=cfg.pretty_text), state_dict=model.state_dict()), ckpt)
     buf = io.StringIO()
@@ -246,10 +244,9 @@ def _background_level_row(tmp_path, cfg, model, digits_root, *options):
             [ckpt, '--data-root', str(digits_root), '--n-past', '3', '--n-future', '2',
              '--clips', '3', *options])
     row = [line for line in buf.getvalue().splitlines() if line.startswith(f'| {ckpt}')]
-    ns = argparse.Namespace(data='smmnist', data_root=str(digits_root), workers=0, batch=None,
-                            n_past=3, n_future=2, test_clips=3)
-    ds = build_crevdet(DATASETS, data_config(ns)[1].dataset)
-    clips = torch.stack([ds[i]['inputs'] for i in range(3)]).float() / 255
+    test = data_config(data_args('smmnist', str(digits_root), 3, 2, 3))[1]
+    clips = first_test_clips(test, 3)
+    assert clips.shape == (3, 5, 1, 64, 64) and float(clips.max()) <= 1
     return [float(v) for v in row[0].strip('|').split('|')[1:]], clips
 
 

@@ -216,6 +216,7 @@ def test_ablation_tool_stochastic_and_two_stage_models(tmp_path):
     rows = {r['model']: r for r in data['rows']}
     assert rows['tiny_srvp']['samples'] == 2 and rows['tiny_srvp']['iters'] == 4
     assert rows['tiny_vqvae']['iters'] == '1+3'  # a quarter of the budget for stage 1
+    assert rows['tiny_vqvae']['stage1_share'] == 0.25 and rows['tiny_srvp']['stage1_share'] is None
     for r in rows.values():
         assert r['best']['psnr'] >= r['mean']['psnr'] - 1e-9
         assert r['best']['mse'] <= r['mean']['mse'] + 1e-9
