@@ -74,10 +74,13 @@ class DCGANDecoder(nn.Module):
         self.ups = nn.ModuleList(_up(chans[i] * mult, chans[i + 1], norm) for i in range(3))
         self.last = nn.ConvTranspose2d(nf * mult, out_channels, 4, 2, 1)
 
-    def forward(self, v: torch.Tensor, skips: Sequence[torch.Tensor] = ()) -> torch.Tensor:
-        """``v (B, in_features)`` and encoder skips (strides 2..16) -> frame ``(B, C, H, W)``."""
+    def forward(self, v: torch.Tensor, skips: Sequence[torch.Tensor] = (),
+                logits: bool = False) -> torch.Tensor:
+        """``v (B, in_features)`` and encoder skips (strides 2..16) -> frame ``(B, C, H, W)``;
+        with ``logits`` the values before the sigmoid (for a Bernoulli likelihood)."""
         x = self.first(v[:, :, None, None])
         for i, up in enumerate(self.ups):
             x = up(torch.cat([x, skips[3 - i]], 1) if self.skip else x)
         x = torch.cat([x, skips[0]], 1) if self.skip else x
-        return torch.sigmoid(self.last(x))
+        x = self.last(x)
+        return x if logits else torch.sigmoid(x)

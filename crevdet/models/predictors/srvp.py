@@ -11,17 +11,24 @@ authors' code (edouardelasalles/srvp) builds it::
     dynamics  y_{t+1} = y_t + dt * f(y_t, z_{t+1}), repeated 1/dt times per frame (Euler)
     decoder   x_t ~ N(g(y_t, w), nu I); with ``skip`` also the encoder maps of one frame
                  (training: a random frame of the clip, per sample; prediction: the last observed)
+                 ``likelihood='bernoulli'``: x_t ~ Bernoulli(g(y_t, w)) per pixel instead
 
-Trained by the ELBO: ``loss_rec`` (Gaussian NLL up to a constant, per frame), ``loss_kl_z``
-(KL of the posterior z against the learned prior, per frame), ``loss_kl_y`` (KL of y_1 against
-N(0, I), per frame) and ``loss_l2_res``, the authors' penalty ``l2_res * ||dt f||_2`` on every
-residual update (per frame). Initialisation as theirs: encoder and decoder weights N(0, 0.02)
-(norm scales N(1, 0.02)), dynamics orthogonal with gain ``res_gain``. With ``dt < 1``
-:meth:`sample` can also decode the intermediate Euler states: a higher frame rate than the model
-was trained at.
+Trained by the ELBO: ``loss_rec`` (the NLL, up to a constant for the Gaussian, per frame),
+``loss_kl_z`` (KL of the posterior z against the learned prior, per frame), ``loss_kl_y``
+(KL of y_1 against N(0, I), per frame) and ``loss_l2_res``, the authors' penalty
+``l2_res * ||dt f||_2`` on every residual update (per frame). Initialisation as theirs: encoder
+and decoder weights N(0, 0.02) (norm scales N(1, 0.02)), dynamics orthogonal with gain
+``res_gain``. With ``dt < 1`` :meth:`sample` can also decode the intermediate Euler states: a
+higher frame rate than the model was trained at.
 
 Still differing from the authors' DCGAN: GroupNorm by default (``norm='bn'`` is theirs), a
 norm on the first encoder conv, and conv biases.
+
+Why a Bernoulli option (not the authors'; they use the Gaussian of scale 1 on SMMNIST): the
+decoder ends in a sigmoid, and under a Gaussian NLL the pull on a pixel whose target is 0 is
+``p * p * (1 - p) / nu``, which vanishes as ``p -> 0``: early in training the background stays a
+faint haze that SSIM punishes hard. The Bernoulli NLL (binary cross-entropy on the logits; any
+target in [0, 1]) pulls by ``p``. README, stochastic section, measures both.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -70,7 +77,9 @@ class SRVP(StochasticVideoPredictor):
         inf_hidden / inf_layers: the inference MLPs (y_1), the z-posterior LSTM and the
             content size. mlp_hidden / mlp_layers: the dynamics f and the prior p(z | y).
         dt: Euler step (1/dt must be an integer: steps per frame).
-        nu: decoder variance. beta_z / beta_y: KL weights. l2_res: residual penalty weight.
+        nu: decoder variance (Gaussian). likelihood: ``'gaussian'`` (the authors') or
+            ``'bernoulli'`` (frames in [0, 1]; see above). beta_z / beta_y: KL weights.
+            l2_res: residual penalty weight.
         res_gain: orthogonal-init gain of f. skip: decoder skip connections (see above).
         norm: the DCGAN networks' norm (``'gn'``, ``'bn'`` or ``'none'``).
         ``deterministic`` takes the prior (and posterior) means.
@@ -80,7 +89,8 @@ class SRVP(StochasticVideoPredictor):
                  frame_size: Sequence[int] = (64, 64), nf: int = 64, nh: int = 128,
                  ny: int = 20, nz: int = 20, n_inf: int = 5, n_content: Optional[int] = None,
                  inf_hidden: int = 256, inf_layers: int = 3, mlp_hidden: int = 512,
-                 mlp_layers: int = 4, dt: float = 1.0, nu: float = 1.0, beta_z: float = 1.0,
+                 mlp_layers: int = 4, dt: float = 1.0, nu: float = 1.0,
+                 likelihood: str = 'gaussian', beta_z: float = 1.0,
                  beta_y: float = 1.0, l2_res: float = 1.0, res_gain: float = 1.41,
                  skip: bool = False, norm: str = 'gn', num_samples: int = 5,
                  deterministic: bool = False, loss_weight: float = 1.0,
@@ -95,12 +105,15 @@ class SRVP(StochasticVideoPredictor):
         steps = 1.0 / dt
         if dt <= 0 or dt > 1 or abs(steps - round(steps)) > 1e-6:
             raise ValueError(f'dt must be 1/n for an integer n >= 1, got {dt}')
+        if likelihood not in ('gaussian', 'bernoulli'):
+            raise ValueError(f"likelihood must be 'gaussian' or 'bernoulli', got {likelihood!r}")
         if l2_res < 0:
             raise ValueError(f'l2_res must be >= 0, got {l2_res}')
         self.frame_size = tuple(frame_size)
         self.n_inf, self.n_content, self.ny, self.nz = n_inf, n_content, ny, nz
         self.dt, self.substeps = dt, int(round(steps))
         self.nu, self.beta_z, self.beta_y, self.l2_res = nu, beta_z, beta_y, l2_res
+        self.likelihood = likelihood
         self.skip = skip
         self.encoder = DCGANEncoder(in_channels, nh, nf, frame_size, norm)
         self.decoder = DCGANDecoder(in_channels, ny + inf_hidden, nf, frame_size, skip, norm)
@@ -174,11 +187,14 @@ class SRVP(StochasticVideoPredictor):
             mids.append(y)
         return (y, res_norm, mids) if keep else (y, res_norm)
 
-    def decode(self, ys: torch.Tensor, w: torch.Tensor, skips: List[torch.Tensor]) -> torch.Tensor:
-        """States ``(B, S, ny)`` -> frames ``(B, S, C, H, W)`` (one batched decoder call)."""
+    def decode(self, ys: torch.Tensor, w: torch.Tensor, skips: List[torch.Tensor],
+               logits: bool = False) -> torch.Tensor:
+        """States ``(B, S, ny)`` -> frames ``(B, S, C, H, W)`` (one batched decoder call; with
+        ``logits`` before the sigmoid)."""
         b, s = ys.shape[:2]
         rep = lambda t: t.unsqueeze(1).expand((b, s) + t.shape[1:]).flatten(0, 1)  # noqa: E731
-        x = self.decoder(torch.cat([ys.flatten(0, 1), rep(w)], 1), [rep(k) for k in skips])
+        x = self.decoder(torch.cat([ys.flatten(0, 1), rep(w)], 1), [rep(k) for k in skips],
+                         logits=logits)
         return x.view((b, s) + x.shape[1:])
 
     # ------------------------------------------------------------------ training
@@ -205,8 +221,17 @@ class SRVP(StochasticVideoPredictor):
             y, res_norm = self.step(y, z)
             l2 = l2 + res_norm
             ys.append(y)
-        rec = self.decode(torch.stack(ys, 1), w, wskips)
-        nll = ((rec - x) ** 2).flatten(2).sum(-1) / (2 * self.nu)  # (B, T)
+        bern = self.likelihood == 'bernoulli'
+        rec = self.decode(torch.stack(ys, 1), w, wskips, logits=bern)
+        if bern:
+            lo, hi = torch.stack(torch.aminmax(x)).tolist()  # one device sync
+            if lo < 0 or hi > 1:
+                raise ValueError("SRVP likelihood='bernoulli' needs frames in [0, 1], got values "
+                                 f'in [{lo:.3g}, {hi:.3g}] (check the data preprocessor)')
+            nll = F.binary_cross_entropy_with_logits(rec, x, reduction='none')
+            nll = nll.flatten(2).sum(-1)  # (B, T)
+        else:
+            nll = ((rec - x) ** 2).flatten(2).sum(-1) / (2 * self.nu)  # (B, T)
         kl_y = kl_normal(mu_y, sd_y, torch.zeros_like(mu_y), torch.ones_like(sd_y))
         losses = dict(loss_rec=self.loss_weight * nll.mean(),
                       loss_kl_z=self.beta_z * kl_z.mean() / t,

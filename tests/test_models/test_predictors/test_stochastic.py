@@ -78,6 +78,34 @@ def test_srvp_residual_penalty_by_hand():
     assert abs(model.loss(x)['loss_l2_res'].item() - 0.5 * 6 * 2 * 2.5 / 7) < 1e-5
 
 
+def test_srvp_bernoulli_likelihood_by_hand():
+    """likelihood='bernoulli': loss_rec = per frame, sum over pixels of BCE(logit, x); the
+    Gaussian's is sum (sigmoid(logit) - x)^2 / (2 nu). Frames outside [0, 1] are refused."""
+    x = moving_square()  # (4, 7, 1, 32, 32) in [0, 1]
+    logit = -3.0
+    for lik in ('bernoulli', 'gaussian'):
+        model = tiny_srvp(likelihood=lik, nu=0.5)
+        with torch.no_grad():  # the decoder outputs the same logit everywhere
+            model.decoder.last.weight.zero_()
+            model.decoder.last.bias.fill_(logit)
+        got = model.loss(x)['loss_rec'].item()
+        p = 1 / (1 + math.exp(-logit))
+        if lik == 'bernoulli':
+            per_px = -(x * math.log(p) + (1 - x) * math.log(1 - p))
+        else:
+            per_px = (p - x) ** 2 / (2 * 0.5)
+        want = per_px.flatten(2).sum(-1).mean().item()
+        assert abs(got - want) < 1e-4 * want, (lik, got, want)
+    with pytest.raises(ValueError, match=r"needs frames in \[0, 1\], got values in \[-1"):
+        tiny_srvp(likelihood='bernoulli').loss(x * 2 - 1)
+    with pytest.raises(ValueError, match="likelihood must be 'gaussian' or 'bernoulli'"):
+        tiny_srvp(likelihood='laplace')
+    # sampling is unchanged: frames in [0, 1]
+    with torch.no_grad():
+        out = tiny_srvp(likelihood='bernoulli').sample(x, 4, 3, num_samples=2)
+    assert out.shape == (4, 2, 3, 1, 32, 32) and 0 <= float(out.min()) <= float(out.max()) <= 1
+
+
 def test_srvp_content_skips_and_initialisation_as_the_authors():
     model = tiny_srvp(skip=True)
     h = torch.randn(3, 7, 16)
