@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/background_level.py CKPT [CKPT ...] [--data smmnist]
         [--data-root ../shared/data/mnist] [--n-past 5] [--n-future 10] [--clips 32]
-        [--floor 0.1] [--samples S] [--seed 0]
+        [--floor 0.1] [--samples S] [--seed 0] [--batch 16]
 
 On digits on a black background, SSIM rewards an exactly black background more than anything
 else (a black frame beats copy-last, see ``simple_predictors.py``). For each pretraining
@@ -17,11 +17,40 @@ not a post-processing crevdet applies).
 ``--samples S`` (stochastic predictors: SRVP, the VQ-VAE) reads the *sampled* futures instead:
 S seeded futures per clip and, per clip, the one with the best SSIM averaged over the steps
 (the best-of-S protocol of the learning-curve tables), so a best-of-S SSIM can be told apart
-from a black frame's (its digit mean).
+from a black frame's (its digit mean). The clips are predicted ``--batch`` at a time with one
+generator seeded once, as the learning-curve hook does with its ``--test-batch`` (both default
+to 16): at the same seed, batch and clips the best-of-S SSIM is the learning-curve table's to
+the last digit, and memory grows with ``--batch`` times S, not with all the clips times S
+(S = 100 on 64 clips: 8.2 GB peak at the default batch).
 """
 import argparse
 import os.path as osp
 import sys
+
+
+def predict(model, clips, future, args, gen):
+    """The deterministic prediction of ``clips`` (B, T, C, H, W), or with ``args.samples`` the
+    sampled future with the best SSIM averaged over the steps, per clip, drawn from ``gen``."""
+    import torch
+
+    from crevdet.evaluation.functional.video import ssim
+    if not args.samples:
+        return model.rollout(clips, args.n_past, args.n_future)[0]
+    draws = model.sample(clips, args.n_past, args.n_future, args.samples,
+                         generator=gen).clamp(0, 1)  # (B, S, F, C, H, W)
+    score = torch.stack([ssim(draws[:, k], future).mean(1)
+                         for k in range(draws.shape[1])], 1)  # (B, S)
+    return draws[torch.arange(len(clips)), score.argmax(1)]
+
+
+def predict_all(model, clips, future, args):
+    """``predict`` over ``clips`` (N, T, C, H, W), ``args.batch`` clips at a time, with one
+    generator seeded once (``args.seed``) that runs on across the batches, as the learning-curve
+    hook draws its samples."""
+    import torch
+    gen = torch.Generator().manual_seed(args.seed)
+    return torch.cat([predict(model, clips[i:i + args.batch], future[i:i + args.batch], args, gen)
+                      for i in range(0, len(clips), args.batch)])
 
 
 def main(argv=None):
@@ -37,9 +66,13 @@ def main(argv=None):
                         help='stochastic predictors: the best of S seeded sampled futures per '
                         'clip (default 0: the deterministic prediction)')
     parser.add_argument('--seed', type=int, default=0, help='generator seed for --samples')
+    parser.add_argument('--batch', type=int, default=16,
+                        help='clips predicted at a time (default 16, learning_curves.py\'s '
+                        '--test-batch: the same draws as its tables)')
     args = parser.parse_args(argv)
-    if min(args.n_past, args.n_future, args.clips) < 1 or args.samples < 0:
-        raise SystemExit('error: --n-past, --n-future and --clips must be >= 1, --samples >= 0')
+    if min(args.n_past, args.n_future, args.clips, args.batch) < 1 or args.samples < 0:
+        raise SystemExit('error: --n-past, --n-future, --clips and --batch must be >= 1, '
+                         '--samples >= 0')
     for path in args.checkpoints:
         if not osp.isfile(path):
             raise SystemExit(f'error: {path} does not exist')
@@ -82,15 +115,7 @@ def main(argv=None):
         model.load_state_dict(ckpt.get('state_dict', ckpt))
         model.eval()
         with torch.no_grad():
-            if args.samples:
-                gen = torch.Generator().manual_seed(args.seed)
-                draws = model.sample(clips, args.n_past, args.n_future, args.samples,
-                                     generator=gen).clamp(0, 1)  # (N, S, F, C, H, W)
-                score = torch.stack([ssim(draws[:, k], future).mean(1)
-                                     for k in range(draws.shape[1])], 1)  # (N, S)
-                pred = draws[torch.arange(n), score.argmax(1)]
-            else:
-                pred, _ = model.rollout(clips, args.n_past, args.n_future)
+            pred = predict_all(model, clips, future, args)
         if pred.dim() == 6:  # CrevNet 3D: (B, S, k, C, H, W) clips; the newest frame
             pred = pred[:, :, -1]
         pred = pred.clamp(0, 1)

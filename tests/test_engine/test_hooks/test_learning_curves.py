@@ -1,5 +1,6 @@
 """The learning-curve tool and hook: fixed test clips, the untrained start as the first point,
 evaluation time excluded from the training clock, resumed curves kept."""
+import argparse
 import contextlib
 import csv
 import glob
@@ -270,6 +271,8 @@ def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
                                          future.reshape(-1, 1, 64, 64)).mean()), abs=2e-3)
     with pytest.raises(SystemExit, match='nope.pth does not exist'):
         tool.main([str(tmp_path / 'nope.pth')])
+    with pytest.raises(SystemExit, match='--clips and --batch must be >= 1'):
+        tool.main([str(tmp_path / 'iter_0.pth'), '--batch', '0'])
     bare = str(tmp_path / 'bare.pth')
     torch.save(dict(state_dict=model.state_dict()), bare)
     with pytest.raises(SystemExit, match='bare.pth stores no readable model config'):
@@ -347,7 +350,8 @@ def test_srvp_reference_runs_the_authors_interface_on_the_learning_curve_protoco
 
 def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_root):
     """--samples reads the best of S seeded sampled futures per clip (by SSIM over the steps),
-    recomputed here from the model's own seeded samples; a deterministic model is refused."""
+    recomputed here from the model's own seeded samples, in batches of --batch clips; a
+    deterministic model is refused."""
     import torch
     from mmengine.config import Config
 
@@ -372,6 +376,26 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
     assert s == pytest.approx(float(per.max(1).values.mean()), abs=2e-4)
     assert mean == pytest.approx(float(best[future == 0].mean()), abs=2e-4)
     assert digit == pytest.approx(float(best[future > 0.5].mean()), abs=2e-4)
+    # --batch 2: clips 0-1 then clip 2, one generator running on across the batches (as the
+    # learning-curve hook draws them), not reseeded per batch; exact, not through the table
+    tool = load_tool('tools/analysis_tools/background_level.py')
+    args = argparse.Namespace(n_past=3, n_future=2, samples=3, seed=7, batch=2)
+    gen = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        got = tool.predict_all(model, clips, future, args)
+        draws = [model.sample(clips[i:i + 2], 3, 2, 3, generator=gen).clamp(0, 1)
+                 for i in (0, 2)]
+        reseeded = model.sample(clips[2:], 3, 2, 3,
+                                generator=torch.Generator().manual_seed(7)).clamp(0, 1)
+    draws = torch.cat(draws)
+    per = torch.stack([ssim(draws[:, k], future).mean(1) for k in range(3)], 1)
+    assert torch.equal(got, draws[torch.arange(3), per.argmax(1)])
+    assert not torch.allclose(reseeded, draws[2:])
+    with torch.no_grad():  # the deterministic prediction does not depend on the batching
+        args.samples = 0
+        one = tool.predict_all(model, clips, future, args)
+        args.batch = 3
+        assert torch.allclose(one, tool.predict_all(model, clips, future, args), atol=1e-6)
     crevnet = tiny_configs(tmp_path)[1]
     ccfg = Config.fromfile(crevnet)
     det = str(tmp_path / 'crevnet.pth')
