@@ -48,9 +48,12 @@ def predict_all(model, clips, future, args):
     generator seeded once (``args.seed``) that runs on across the batches, as the learning-curve
     hook draws its samples."""
     import torch
+    from tqdm import tqdm
     gen = torch.Generator().manual_seed(args.seed)
+    starts = tqdm(range(0, len(clips), args.batch), desc='clip batches', unit='batch',
+                  file=sys.stderr, leave=False)  # S = 100: minutes per checkpoint
     return torch.cat([predict(model, clips[i:i + args.batch], future[i:i + args.batch], args, gen)
-                      for i in range(0, len(clips), args.batch)])
+                      for i in starts])
 
 
 def main(argv=None):
