@@ -12,7 +12,7 @@ learning-curve data (the deterministic prediction: SRVP's means, the VQ-VAE's ar
 prints: the mean and median predicted value where the ground truth is exactly 0, the mean where
 it is a digit (> 0.5: a black frame scores 0 there), the SSIM, and the SSIM after every
 predicted value below ``--floor`` is set to 0 (a diagnostic of what the background haze costs,
-not a post-processing crevdet applies).
+not a post-processing crevdet applies), and the PSNR.
 
 ``--samples S`` (stochastic predictors: SRVP, the VQ-VAE) reads the *sampled* futures instead:
 S seeded futures per clip and, per clip, the one with the best SSIM averaged over the steps
@@ -21,7 +21,9 @@ from a black frame's (its digit mean). The clips are predicted ``--batch`` at a 
 generator seeded once, as the learning-curve hook does with its ``--test-batch`` (both default
 to 16): at the same seed, batch and clips the best-of-S SSIM is the learning-curve table's to
 the last digit, and memory grows with ``--batch`` times S, not with all the clips times S
-(S = 100 on 64 clips: 8.2 GB peak at the default batch).
+(S = 100 on 64 clips: 8.2 GB peak at the default batch). Its PSNR column is then the best-of-S
+PSNR as the learning-curve tables count it (per clip, the sample with the best PSNR averaged over
+the steps, which need not be the SSIM's sample), so one run gives both figures of a best-of-S row.
 """
 import argparse
 import os.path as osp
@@ -29,18 +31,23 @@ import sys
 
 
 def predict(model, clips, future, args, gen):
-    """The deterministic prediction of ``clips`` (B, T, C, H, W), or with ``args.samples`` the
-    sampled future with the best SSIM averaged over the steps, per clip, drawn from ``gen``."""
+    """The deterministic prediction of ``clips`` (B, T, C, H, W) and its PSNR averaged over the
+    steps (B,); or with ``args.samples`` the sampled future with the best SSIM averaged over the
+    steps, per clip, drawn from ``gen``, and the best such PSNR of the samples (B,)."""
     import torch
 
-    from crevdet.evaluation.functional.video import ssim
+    from crevdet.evaluation.functional.video import psnr, ssim
     if not args.samples:
-        return model.rollout(clips, args.n_past, args.n_future)[0]
+        pred = model.rollout(clips, args.n_past, args.n_future)[0]
+        if pred.dim() == 6:  # CrevNet 3D: (B, F, k, C, H, W) clips; the newest frame
+            pred = pred[:, :, -1]
+        return pred, psnr(pred.clamp(0, 1), future).mean(1)
     draws = model.sample(clips, args.n_past, args.n_future, args.samples,
                          generator=gen).clamp(0, 1)  # (B, S, F, C, H, W)
-    score = torch.stack([ssim(draws[:, k], future).mean(1)
-                         for k in range(draws.shape[1])], 1)  # (B, S)
-    return draws[torch.arange(len(clips)), score.argmax(1)]
+    per_sample = lambda f: torch.stack([f(draws[:, k], future).mean(1)  # noqa: E731
+                                        for k in range(draws.shape[1])], 1)  # (B, S)
+    best = per_sample(ssim).argmax(1)
+    return draws[torch.arange(len(clips)), best], per_sample(psnr).max(1).values
 
 
 def predict_all(model, clips, future, args):
@@ -52,8 +59,9 @@ def predict_all(model, clips, future, args):
     gen = torch.Generator().manual_seed(args.seed)
     starts = tqdm(range(0, len(clips), args.batch), desc='clip batches', unit='batch',
                   file=sys.stderr, leave=False)  # S = 100: minutes per checkpoint
-    return torch.cat([predict(model, clips[i:i + args.batch], future[i:i + args.batch], args, gen)
-                      for i in starts])
+    preds, psnrs = zip(*[predict(model, clips[i:i + args.batch], future[i:i + args.batch], args,
+                                 gen) for i in starts])
+    return torch.cat(preds), torch.cat(psnrs)
 
 
 def main(argv=None):
@@ -99,7 +107,7 @@ def main(argv=None):
     print(f'{n} test clips of {args.data}, {args.n_past} -> {args.n_future}; background: the '
           'pixels where the ground truth is exactly 0\n')
     print('| checkpoint | background mean | background median | digit mean | SSIM | SSIM with '
-          f'values < {args.floor} set to 0 |\n|---|---:|---:|---:|---:|---:|')
+          f'values < {args.floor} set to 0 | PSNR |\n|---|---:|---:|---:|---:|---:|---:|')
     for path in tqdm(args.checkpoints, desc='predicting', unit='checkpoint', file=sys.stderr):
         ckpt = _load_checkpoint(path, map_location='cpu')
         try:
@@ -118,9 +126,7 @@ def main(argv=None):
         model.load_state_dict(ckpt.get('state_dict', ckpt))
         model.eval()
         with torch.no_grad():
-            pred = predict_all(model, clips, future, args)
-        if pred.dim() == 6:  # CrevNet 3D: (B, S, k, C, H, W) clips; the newest frame
-            pred = pred[:, :, -1]
+            pred, clip_psnr = predict_all(model, clips, future, args)
         pred = pred.clamp(0, 1)
         floored = torch.where(pred < args.floor, torch.zeros_like(pred), pred)
         flat = lambda v: v.reshape(-1, *v.shape[2:])  # noqa: E731
@@ -129,7 +135,8 @@ def main(argv=None):
         print(f'| {path} | {float(bg.mean()):.4f} | {float(bg.median()):.4f} | '
               f'{float(digit.mean()):.4f} | '
               f'{float(ssim(flat(pred), flat(future)).mean()):.4f} | '
-              f'{float(ssim(flat(floored), flat(future)).mean()):.4f} |')
+              f'{float(ssim(flat(floored), flat(future)).mean()):.4f} | '
+              f'{float(clip_psnr.mean()):.2f} |')
 
 
 if __name__ == '__main__':

@@ -233,7 +233,7 @@ def test_learning_curves_of_a_stochastic_model_report_its_best_of_s(tmp_path, di
 
 def _background_level_row(tmp_path, cfg, model, digits_root, *options):
     """Save ``model`` as a checkpoint of ``cfg``, run background_level.py on the first 3 test
-    clips (3 -> 2) and return its row's five numbers and those clips (N, T, C, H, W) in [0, 1]."""
+    clips (3 -> 2) and return its row's six numbers and those clips (N, T, C, H, W) in [0, 1]."""
     import torch
 
     from crevdet.apis.budget_training import data_args, data_config, first_test_clips
@@ -257,18 +257,19 @@ def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
     import torch
     from mmengine.config import Config
 
-    from crevdet.evaluation.functional.video import ssim
+    from crevdet.evaluation.functional.video import psnr, ssim
     from crevdet.registry import MODELS, build_crevdet
     cfg = Config.fromfile(tiny_configs(tmp_path)[1])
     model = build_crevdet(MODELS, cfg.model.to_dict())
-    (mean, median, digit, s, s_floor), clips = _background_level_row(tmp_path, cfg, model,
-                                                                     digits_root)
+    (mean, median, digit, s, s_floor, p), clips = _background_level_row(tmp_path, cfg, model,
+                                                                        digits_root)
     tool = load_tool('tools/analysis_tools/background_level.py')
     last, future = clips[:, 2:3].expand(-1, 2, -1, -1, -1), clips[:, 3:5]
     assert mean == pytest.approx(float(last[future == 0].mean()), abs=2e-4)
     assert digit == pytest.approx(float(last[future > 0.5].mean()), abs=2e-4)
     assert s == pytest.approx(float(ssim(last.reshape(-1, 1, 64, 64),
                                          future.reshape(-1, 1, 64, 64)).mean()), abs=2e-3)
+    assert p == pytest.approx(float(psnr(last, future).mean()), abs=0.01)
     with pytest.raises(SystemExit, match='nope.pth does not exist'):
         tool.main([str(tmp_path / 'nope.pth')])
     with pytest.raises(SystemExit, match='--clips and --batch must be >= 1'):
@@ -355,7 +356,7 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
     import torch
     from mmengine.config import Config
 
-    from crevdet.evaluation.functional.video import ssim
+    from crevdet.evaluation.functional.video import psnr, ssim
     from crevdet.registry import MODELS, build_crevdet
     cfg_path = tmp_path / 'tiny_srvp.py'
     cfg_path.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'srvp_smmnist.py')}'\n"
@@ -364,8 +365,8 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
     cfg = Config.fromfile(str(cfg_path))
     torch.manual_seed(0)
     model = build_crevdet(MODELS, cfg.model.to_dict()).eval()
-    (mean, _, digit, s, _), clips = _background_level_row(tmp_path, cfg, model, digits_root,
-                                                          '--samples', '3', '--seed', '7')
+    (mean, _, digit, s, _, p), clips = _background_level_row(tmp_path, cfg, model, digits_root,
+                                                             '--samples', '3', '--seed', '7')
     future = clips[:, 3:5]
     with torch.no_grad():
         draws = model.sample(clips, 3, 2, 3, generator=torch.Generator().manual_seed(7))
@@ -374,6 +375,9 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
     assert float(per.std(1).max()) > 0  # the samples differ: choosing one matters
     best = draws[torch.arange(3), per.argmax(1)]
     assert s == pytest.approx(float(per.max(1).values.mean()), abs=2e-4)
+    # PSNR: per clip the sample with the best PSNR (the learning-curve protocol), not SSIM's
+    per_psnr = torch.stack([psnr(draws[:, k], future).mean(1) for k in range(3)], 1)
+    assert p == pytest.approx(float(per_psnr.max(1).values.mean()), abs=0.01)
     assert mean == pytest.approx(float(best[future == 0].mean()), abs=2e-4)
     assert digit == pytest.approx(float(best[future > 0.5].mean()), abs=2e-4)
     # --batch 2: clips 0-1 then clip 2, one generator running on across the batches (as the
@@ -389,13 +393,15 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
                                 generator=torch.Generator().manual_seed(7)).clamp(0, 1)
     draws = torch.cat(draws)
     per = torch.stack([ssim(draws[:, k], future).mean(1) for k in range(3)], 1)
-    assert torch.equal(got, draws[torch.arange(3), per.argmax(1)])
+    assert torch.equal(got[0], draws[torch.arange(3), per.argmax(1)])
+    assert torch.equal(got[1], torch.stack([psnr(draws[:, k], future).mean(1)
+                                            for k in range(3)], 1).max(1).values)
     assert not torch.allclose(reseeded, draws[2:])
     with torch.no_grad():  # the deterministic prediction does not depend on the batching
         args.samples = 0
-        one = tool.predict_all(model, clips, future, args)
+        one = tool.predict_all(model, clips, future, args)[0]
         args.batch = 3
-        assert torch.allclose(one, tool.predict_all(model, clips, future, args), atol=1e-6)
+        assert torch.allclose(one, tool.predict_all(model, clips, future, args)[0], atol=1e-6)
     crevnet = tiny_configs(tmp_path)[1]
     ccfg = Config.fromfile(crevnet)
     det = str(tmp_path / 'crevnet.pth')
