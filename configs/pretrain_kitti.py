@@ -5,7 +5,7 @@
 #                 val_dataloader.dataset.data_root=/data/kitti_raw \
 #                 test_dataloader.dataset.data_root=/data/kitti_raw
 _base_ = [
-    '_base_/models/crevnet.py', '_base_/datasets/kitti_raw.py',
+    '_base_/models/crevnet_predict.py', '_base_/datasets/kitti_raw.py',
     '_base_/schedules/adam_iter.py', '_base_/default_runtime.py'
 ]
 data_root = 'data/kitti_raw/'

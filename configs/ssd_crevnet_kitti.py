@@ -1,7 +1,7 @@
-# SSD on frozen CrevNet features + attention masks (paper Table 5), KITTI 2D, 416x128.
-# Pretrain first:  python tools/train.py configs/pretrain_kitti_416x128.py
-# then point `pretrained` at its checkpoint (weights-only load of the autoencoder/predictor).
-_base_ = ['_base_/models/ssd_crevnet.py', '_base_/datasets/kitti_det.py',
-          '_base_/schedules/det_adam.py', '_base_/det_runtime.py']
-pretrained = 'work_dirs/pretrain_kitti_416x128/iter_20000.pth'
-model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+# Old name of configs/crevnet/ssd_crevnet-detect_kitti-416x128.py (SSD on the frozen CrevNet of
+# the detection recipe), kept so existing commands keep working; it loads the checkpoint of the
+# old pretraining path configs/pretrain_kitti_416x128.py (now the same recipe).
+_base_ = './crevnet/ssd_crevnet-detect_kitti-416x128.py'
+model = dict(backbone=dict(
+    model='configs/pretrain_kitti_416x128.py',  # the old name of the same pretraining config
+    init_cfg=dict(checkpoint='work_dirs/pretrain_kitti_416x128/iter_20000.pth')))

@@ -1,7 +1,8 @@
 # SSD on the frozen video VQ-VAE encoder: the 4 detection frames (target last) form one clip;
 # bottom features (stride 4) and top features (stride 8) of its newest temporal slice,
 # standardised per channel (out_norm='instance': the raw maps are mostly a constant offset per
-# channel; on the demo this took the SSD from 0.98 to 28.37 mAP R40, see the README).
+# channel; on the demo this took the SSD from 0.98 to 28.37 mAP R40,
+# docs/benchmarks/detection_transfer.md).
 # Pretrain first:  python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
 pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/iter_20000.pth'

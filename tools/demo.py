@@ -1,31 +1,39 @@
-"""The README's main job: CrevNet pretraining -> frozen-backbone SSD -> KITTI AP, on embedded data.
+"""The main job: CrevNet pretraining -> frozen-backbone SSD -> KITTI AP, on embedded data.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--data-dir work_dirs/demo_data]
-                         [--seed 0] [--methods srvp vqvae unet_rpm]
+    python tools/demo.py [--work-dir work_dirs/demo] [--data-dir work_dirs/demo_data_moving]
+                         [--camera moving|still] [--seed 0] [--controls]
+                         [--methods srvp vqvae unet_rpm]
 
 1. writes a deterministic synthetic driving world in both KITTI layouts (raw drives for
-   pretraining, object images with prev_2 frames and label_2 files for detection), once;
-2. pretrains a small CrevNet on the raw drives (configs/demo/pretrain_demo.py);
-3. trains SSD on the frozen pretrained CrevNet (configs/demo/ssd_demo.py) and, as the control, on
-   the same CrevNet left at its random initialisation (configs/demo/ssd_demo_random.py);
+   pretraining, object images with prev_2 frames and label_2 files for detection), once; by
+   default seen by a moving camera (ego-motion, parked objects; ``--camera still`` for the
+   still one);
+2. pretrains a small CrevNet of the detection recipe on the raw drives
+   (configs/demo/pretrain_demo.py);
+3. trains SSD on the frozen pretrained CrevNet (configs/demo/ssd_demo.py) and, as the control,
+   on the same CrevNet left at its random initialisation (control (a));
 4. evaluates both with the official KITTI protocol, draws detections, prints the AP table.
+``--controls`` adds the other controls of the transfer table (crevdet/apis/transfer.py):
+(b) the random backbone with hand-made frame-difference masks, (c) the pretrained backbone with
+its masks zeroed, (d) the same detector trained end to end from scratch for the wall-clock the
+pretrained entry took in all, (e) the pretrained backbone fine-tuned end to end on the same
+SSD schedule (about 30 more minutes).
 ``--methods`` adds other pretraining methods to the same comparison, each pretrained on the same
 drives for the same iterations and detected with the same SSD (configs/demo/pretrain_<m>_demo.py,
 configs/demo/ssd_<m>_demo.py): ``srvp`` (SRVP), ``vqvae`` (video VQ-VAE encoder), ``unet_rpm``
 (the UNet + RPM ablation); about 9 more minutes each.
 Every run writes to a new ``<work-dir>/<timestamp>/``; nothing earlier is overwritten.
-About 14 minutes on 2 CPU cores with the defaults (80 pretraining iterations, 6 SSD epochs).
+About 13 minutes on 2 CPU cores with the defaults (80 pretraining iterations, 6 SSD epochs).
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 
-from crevdet.utils import REPO_ROOT as ROOT
+from crevdet.apis.transfer import (CONTROLS, ToolFailed, budget_minutes, entry_config,
+                                   run_tool, train_and_test, transfer_table)
+from crevdet.datasets.synthetic_kitti import CAMERAS
 
 
 # extra pretraining methods of --methods: name -> whether its pretraining config validates and
@@ -45,140 +53,124 @@ def log(msg: str) -> None:
     print(f'[demo {time.strftime("%H:%M:%S")} {elapsed()}] {msg}', flush=True)
 
 
-def run(args, log_file: str, what: str) -> None:
-    """Run a tool in a fresh process; progress lines to the console, everything to log_file."""
-    log(f'{what} (log: {log_file})')
-    stage = what.split(' (')[0][:40]
-    t0 = time.time()
-    with open(log_file, 'w') as f:
-        # unbuffered child: its progress lines reach the console as they are written
-        env = dict(os.environ, PYTHONUNBUFFERED='1')
-        proc = subprocess.Popen([sys.executable] + args, cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, env=env)
-        for line in proc.stdout:
-            f.write(line)
-            if 'Iter(train)' in line or 'Epoch(train)' in line or 'benchmark ' in line:
-                # every progress line says the stage and the demo's elapsed time
-                print(f'    [{stage} {elapsed()}] ' +
-                      line.split(' - mmengine - INFO - ')[-1].rstrip()[:130], flush=True)
-        if proc.wait():
-            raise SystemExit(f'{what} failed (exit {proc.returncode}); see {log_file}')
-    log(f'{what}: done in {time.time() - t0:.0f} s')
-
-
-def newest_metrics(test_dir: str) -> str:
-    """tools/test.py writes <work-dir>/<timestamp>/metrics.json."""
-    found = sorted(glob.glob(osp.join(test_dir, '*', 'metrics.json')))
-    if not found:
-        raise SystemExit(f'no metrics.json under {test_dir}; see the test log')
-    return found[-1]
-
-
-def ensure_data(data_dir: str) -> None:
+def ensure_data(data_dir: str, camera: str) -> None:
     from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
     marker = osp.join(data_dir, '.complete')
+    stamp = f'seed=0 camera={camera}\n'
     if osp.isfile(marker):
-        log(f'synthetic KITTI data found in {data_dir}')
+        found = open(marker).read()
+        # folders written before the camera existed say only 'seed=0': a still camera
+        if found.strip() == 'seed=0':
+            found = 'seed=0 camera=still\n'
+        if found != stamp:
+            raise SystemExit(f'{data_dir} holds demo data of another world ({found.strip()}); '
+                             f'this run asks for {stamp.strip()}. Pass --data-dir with another '
+                             'folder (or the matching --camera)')
+        log(f'synthetic KITTI data ({stamp.strip()}) found in {data_dir}')
         return
     if osp.isdir(data_dir) and os.listdir(data_dir):
         raise SystemExit(f'{data_dir} exists but is incomplete or not demo data; remove it or pass '
                          '--data-dir with a new folder')
-    log(f'writing synthetic KITTI raw + object data to {data_dir}')
+    log(f'writing synthetic KITTI raw + object data ({camera} camera) to {data_dir}')
 
     def progress(done, total):
         if done % 100 == 0 or done == total:
             print(f'    {done}/{total} images', flush=True)
-    make_synthetic_kitti(data_dir, seed=0, progress=progress)
-    open(marker, 'w').write('seed=0\n')
+    make_synthetic_kitti(data_dir, seed=0, progress=progress, camera=camera)
+    open(marker, 'w').write(stamp)
+
+
+def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: str) -> tuple:
+    """Pretrain one method on the raw drives; returns (its iter_N.pth, wall-clock seconds)."""
+    pre_cfg = 'configs/demo/pretrain_demo.py' if method == 'crevnet' else \
+        f'configs/demo/pretrain_{method}_demo.py'
+    pre_dir = osp.join(run_dir, 'pretrain' if method == 'crevnet' else f'pretrain_{method}')
+    opts = [f'train_dataloader.dataset.data_root={raw}',
+            f'test_dataloader.dataset.data_root={raw}',
+            f'train_cfg.max_iters={iters}',
+            f'default_hooks.checkpoint.interval={iters}',
+            f'randomness.seed={seed}']
+    if EXTRA_METHODS.get(method, True):  # has a validation set and the benchmark hook
+        hook_ds = 'custom_hooks.0.datasets.0.dataset.data_root'
+        # no validation loop: the benchmark hook reports the same metrics (and copy-last) at
+        # the end
+        opts += [f'val_dataloader.dataset.data_root={raw}', f'train_cfg.val_begin={iters + 1}',
+                 f'custom_hooks.0.interval={iters}', f'{hook_ds}={raw}']
+    secs = run_tool(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
+                    osp.join(run_dir, f'pretrain_{method}.log'), what, log)
+    return osp.join(pre_dir, f'iter_{iters}.pth'), secs
+
+
+def detector_schedule(epochs: int, seed: int) -> dict:
+    """The demo's SSD schedule (no validation while training: tools/test.py evaluates the final
+    model right after)."""
+    return {'train_cfg.max_epochs': epochs, 'train_cfg.val_begin': epochs + 1,
+            'default_hooks.checkpoint.interval': epochs,
+            'param_scheduler.1.milestones': [max(1, int(epochs * 0.75))],
+            'randomness.seed': seed}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo', help='runs go to <work-dir>/<time>')
-    parser.add_argument('--data-dir', default='work_dirs/demo_data',
-                        help='synthetic data folder (written once, then reused)')
+    parser.add_argument('--data-dir', default=None,
+                        help='synthetic data folder, written once, then reused (default: '
+                             'work_dirs/demo_data_<camera>)')
+    parser.add_argument('--camera', default='moving', choices=CAMERAS,
+                        help='the synthetic world\'s camera (default: a moving dashcam)')
     parser.add_argument('--pretrain-iters', type=int, default=80)
     parser.add_argument('--det-epochs', type=int, default=6)
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed of every run (the synthetic data stay the same)')
+    parser.add_argument('--controls', action='store_true',
+                        help='also controls (b) frame-difference masks, (c) masks zeroed, (d) '
+                             'end to end from scratch and (e) the pretrained backbone fine-tuned '
+                             'end to end on the same schedule (about 30 more minutes)')
     parser.add_argument('--methods', nargs='*', default=[], choices=list(EXTRA_METHODS),
                         help='other pretraining methods to compare with CrevNet')
     args = parser.parse_args(argv)
+    for name in ('pretrain_iters', 'det_epochs'):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     t_start = time.time()
-    data_dir = osp.abspath(args.data_dir)
+    data_dir = osp.abspath(args.data_dir or f'work_dirs/demo_data_{args.camera}')
     run_dir = osp.abspath(osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S')))
     os.makedirs(run_dir, exist_ok=False)
-    ensure_data(data_dir)
+    ensure_data(data_dir, args.camera)
     raw, obj = osp.join(data_dir, 'raw') + '/', osp.join(data_dir, 'object') + '/'
 
-    n_steps = 1 + 2 + 2 * len(args.methods)
+    entries = ['pretrained', 'random'] + (list(CONTROLS[1:]) if args.controls else [])
+    n_steps = 1 + len(entries) + 2 * len(args.methods)
     step = iter(range(1, n_steps + 1))
-    ckpts = {}
-    for method in ['crevnet'] + list(args.methods):
-        pre_cfg = 'configs/demo/pretrain_demo.py' if method == 'crevnet' else \
-            f'configs/demo/pretrain_{method}_demo.py'
-        pre_dir = osp.join(run_dir, 'pretrain' if method == 'crevnet' else f'pretrain_{method}')
-        opts = [f'train_dataloader.dataset.data_root={raw}',
-                f'test_dataloader.dataset.data_root={raw}',
-                f'train_cfg.max_iters={args.pretrain_iters}',
-                f'default_hooks.checkpoint.interval={args.pretrain_iters}',
-                f'randomness.seed={args.seed}']
-        if EXTRA_METHODS.get(method, True):  # has a validation set and the benchmark hook
-            hook_ds = 'custom_hooks.0.datasets.0.dataset.data_root'
-            opts += [f'val_dataloader.dataset.data_root={raw}',
-                     # no validation loop: the benchmark hook reports the same metrics (and
-                     # copy-last) at the end
-                     f'train_cfg.val_begin={args.pretrain_iters + 1}',
-                     f'custom_hooks.0.interval={args.pretrain_iters}', f'{hook_ds}={raw}']
-        run(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
-            osp.join(run_dir, f'pretrain_{method}.log'),
-            f'{next(step)}/{n_steps} pretraining {method} ({args.pretrain_iters} iters)')
-        ckpts[method] = osp.join(pre_dir, f'iter_{args.pretrain_iters}.pth')
-
-    data_opts = [f'{k}.dataset.data_root={obj}' for k in
-                 ('train_dataloader', 'val_dataloader', 'test_dataloader')]
-    # no validation while training: tools/test.py evaluates the final model right after
-    sched = [f'train_cfg.max_epochs={args.det_epochs}',
-             f'train_cfg.val_begin={args.det_epochs + 1}',
-             f'default_hooks.checkpoint.interval={args.det_epochs}',
-             f'param_scheduler.1.milestones=[{max(1, int(args.det_epochs * 0.75))}]',
-             f'randomness.seed={args.seed}']
-    detectors = [('crevnet_pretrained', 'configs/demo/ssd_demo.py', ckpts['crevnet']),
-                 ('crevnet_random', 'configs/demo/ssd_demo_random.py', None)]
-    detectors += [(f'{m}_pretrained', f'configs/demo/ssd_{m}_demo.py', ckpts[m])
-                  for m in args.methods]
-    results = {}
-    for name, cfg, ckpt in detectors:
-        extra = [f'model.backbone.init_cfg.checkpoint={ckpt}'] if ckpt else []
-        wd = osp.join(run_dir, name)
-        run(['tools/train.py', cfg, '--work-dir', wd, '--cfg-options'] + data_opts + sched + extra,
-            osp.join(run_dir, f'{name}_train.log'),
-            f'{next(step)}/{n_steps} training SSD on frozen {name}')
-        det_ckpt = osp.join(wd, f'epoch_{args.det_epochs}.pth')
-        test_dir = osp.join(run_dir, f'{name}_test')
-        run(['tools/test.py', cfg, det_ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
-             '--cfg-options'] + data_opts + extra, osp.join(run_dir, f'{name}_test.log'),
-            f'evaluating {name}')
-        results[name] = json.load(open(newest_metrics(test_dir)))
-
-    from crevdet.evaluation.functional.kitti import CLASSES, DIFFICULTIES
-    names = [d[0] for d in detectors]
-    titles = {'crevnet_pretrained': 'SSD + pretrained CrevNet',
-              'crevnet_random': 'SSD + random CrevNet (control)'}
-    titles.update({f'{m}_pretrained': f'SSD + pretrained {m}' for m in args.methods})
-    lines = ['', 'KITTI 2D AP (R40, official protocol) on the synthetic val split',
-             '| entry | ' + ' | '.join(titles[n] for n in names) + ' |',
-             '|---|' + '---|' * len(names)]
-    for cls in CLASSES:
-        for d in DIFFICULTIES:
-            key = f'kitti/{cls}_{d}_R40'
-            vals = [results[n].get(key) for n in names]
-            lines.append(f'| {cls} {d} | ' + ' | '.join('n/a' if v is None else f'{v:.2f}'
-                                                       for v in vals) + ' |')
-    for rule in ('R40', 'R11'):
-        vals = [results[n].get(f'kitti/mAP_{rule}', float('nan')) for n in names]
-        lines.append(f'| **mAP {rule}** | ' + ' | '.join(f'{v:.2f}' for v in vals) + ' |')
-    table = '\n'.join(lines)
+    ckpts, pre_secs = {}, {}
+    try:
+        for method in ['crevnet'] + list(args.methods):
+            ckpts[method], pre_secs[method] = pretrain(
+                method, raw, run_dir, args.pretrain_iters, args.seed,
+                f'{next(step)}/{n_steps} pretraining {method} ({args.pretrain_iters} iters)')
+        sched = detector_schedule(args.det_epochs, args.seed)
+        results = {}
+        for entry in entries:
+            budget = budget_minutes(entry, pre_secs['crevnet'],
+                                    results['pretrained']['train_seconds']) \
+                if entry == 'scratch' else None
+            cfg = entry_config('configs/demo/ssd_demo.py', entry, ckpts['crevnet'], obj, sched,
+                               budget)
+            log(f'{next(step)}/{n_steps} detector: {entry}')
+            results[entry] = train_and_test(cfg, run_dir, entry, log)
+        for m in args.methods:
+            cfg = entry_config(f'configs/demo/ssd_{m}_demo.py', 'pretrained', ckpts[m], obj,
+                               sched)
+            log(f'{next(step)}/{n_steps} detector: {m}_pretrained')
+            results[f'{m}_pretrained'] = train_and_test(cfg, run_dir, f'{m}_pretrained', log)
+    except ToolFailed as e:
+        raise SystemExit(str(e))
+    results['pretraining_seconds'] = pre_secs
+    title = (f'KITTI 2D AP (R40, official protocol) on the synthetic val split; {args.camera} '
+             f'camera, seed {args.seed}, {args.pretrain_iters} pretraining iterations, '
+             f'{args.det_epochs} SSD epochs\n')
+    table = transfer_table({k: v for k, v in results.items() if k != 'pretraining_seconds'},
+                           title)
     print(table)
     with open(osp.join(run_dir, 'summary.md'), 'w') as f:
         f.write(table + '\n')

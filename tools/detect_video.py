@@ -6,9 +6,10 @@
 
 Every frame with ``num_frames - 1`` frames before it is detected (streaming: each frame is
 encoded once; ``--windowed`` re-encodes every window, for comparison; ``--stateful`` also carries
-the recurrent state from frame to frame, faster but not the trained computation: see the README's
-AP measurement). Frames are read one at a time and only the current window is kept, so a long
-video needs no more memory than a short one. Outputs under ``--out-dir`` (default
+the recurrent state from frame to frame, faster but not the trained computation; its AP:
+docs/benchmarks/detection_speed.md). Frames are read one at a time and only the current window is
+kept, so a long video needs no more memory than a short one. Outputs under ``--out-dir``
+(default
 ``work_dirs/detect_video/<input name>_<time>/``, never an existing one):
   * ``detections.mp4`` / ``detections.gif``  frames with boxes, class names and scores (the GIF:
                                              the first 300 detected frames, 480 pixels wide)
@@ -50,7 +51,9 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
     if args.frame_step < 1:
-        raise SystemExit('error: --frame-step must be >= 1')
+        raise SystemExit(f'error: --frame-step must be >= 1, got {args.frame_step}')
+    if args.max_frames < 1:
+        raise SystemExit(f'error: --max-frames must be >= 1, got {args.max_frames}')
     import torch
     from PIL import Image
     from tqdm import tqdm
@@ -61,9 +64,13 @@ def main(argv=None):
                                register_all_modules)
     from crevdet.visualization import draw_boxes
     register_all_modules()
-    for f in (args.config, args.checkpoint):
-        if not osp.isfile(f):
-            raise SystemExit(f'error: {f} does not exist')
+    from crevdet.utils.cli import check_checkpoint_arg, read_config
+    cfg = read_config(args.config)  # a syntax error names the file and line
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'error: {args.checkpoint} does not exist')
+    # weights-only, allowlisted, finite (crevdet/engine/checkpoint.py): an error line, not a
+    # traceback, for a broken or code-carrying file
+    check_checkpoint_arg(args.checkpoint, 'CKPT')
     out = new_output_dir(args.out_dir, 'detect_video', args.input)
     # frames are read one at a time (BGR, as the detector's pipeline expects)
     reader = open_input_frames(args.input, args.frame_step, args.max_frames,
@@ -71,7 +78,7 @@ def main(argv=None):
     fps = reader.fps
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     mode = 'windowed' if args.windowed else 'stateful' if args.stateful else 'streaming'
-    det = VideoDetector(args.config, args.checkpoint, device,
+    det = VideoDetector(cfg, args.checkpoint, device,
                         streaming={'windowed': False, 'streaming': True}.get(mode, mode),
                         cfg_options=args.cfg_options)
     t = det.num_frames

@@ -39,35 +39,56 @@ def main(argv=None):
     parser.add_argument('--allow-truncated', action='store_true',
                         help='go on with the decodable frames of a truncated video')
     args = parser.parse_args(argv)
+    if args.frame_step < 1:
+        raise SystemExit(f'error: --frame-step must be >= 1, got {args.frame_step}')
     import torch
     args.device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     from mmengine.config import Config
     from mmengine.runner import load_checkpoint
     from tqdm import tqdm
 
-    from crevdet.engine import install_checkpoint_loader, load_local_checkpoint
+    from crevdet.engine import CheckpointFileError, install_checkpoint_loader, load_local_checkpoint
+    from crevdet.models.predictors.base_predictor import BaseVideoPredictor
     from crevdet.models.pretrain_config import checkpoint_config
+    from crevdet.models.registered_types import UnregisteredTypeError, check_registered_types
     from crevdet.registry import MODELS
     from crevdet.utils import new_output_dir, register_all_modules
+    from crevdet.utils.cli import read_config
     from crevdet.visualization import save_prediction_visuals
     register_all_modules()
     install_checkpoint_loader()
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'error: checkpoint {args.checkpoint} does not exist')
+    try:  # weights-only (crevdet/engine/checkpoint.py): a checkpoint never runs code
+        ckpt = load_local_checkpoint(args.checkpoint, 'cpu')
+    except CheckpointFileError as e:
+        raise SystemExit(f'error: {e}')
     if args.config:
-        cfg = Config.fromfile(args.config)
+        cfg = read_config(args.config)
     else:
-        stored = checkpoint_config(load_local_checkpoint(args.checkpoint, 'cpu'))
+        stored = checkpoint_config(ckpt, args.checkpoint)
         if not stored or not isinstance(stored.get('model'), dict):
             raise SystemExit(f'error: {args.checkpoint} stores no readable config; pass --config')
         cfg = Config(stored)  # parsed from meta['cfg'], never executed
-    from crevdet.models.predictors.base_predictor import BaseVideoPredictor
+        try:  # built from a file's data: registered types only (never 'os.system')
+            check_registered_types(stored['model'], f'model config stored in {args.checkpoint}')
+        except UnregisteredTypeError as e:
+            raise SystemExit(f'error: {e}')
+    model_type = cfg.model.get('type')
+    with MODELS.switch_scope_and_registry(cfg.get('default_scope', 'crevdet')) as registry:
+        cls = registry.get(model_type) if isinstance(model_type, str) else model_type
+    if not (isinstance(cls, type) and issubclass(cls, BaseVideoPredictor)):
+        name = getattr(cls, '__name__', model_type)
+        raise SystemExit(f'error: {args.checkpoint} holds a {name} ({model_type}), not a video '
+                         'predictor: predict.py needs a video-prediction pretraining checkpoint '
+                         '(tools/train.py configs/pretrain_*.py); evaluate a detector with '
+                         'tools/test.py')
     model = MODELS.build(cfg.model)
-    if not isinstance(model, BaseVideoPredictor):
-        raise SystemExit(f'error: {args.checkpoint} holds a {type(model).__name__} '
-                         f'({cfg.model.get("type")}), not a video predictor: predict.py needs a '
-                         'video-prediction pretraining checkpoint (tools/train.py '
-                         'configs/pretrain_*.py); evaluate a detector with tools/test.py')
+    from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
+    try:
+        check_finite_weights(ckpt.get('state_dict', ckpt), args.checkpoint)
+    except NonFiniteWeightsError as e:
+        raise SystemExit(f'error: {e}')
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     model.to(args.device).eval()
     frame_size = cfg.test_dataloader.dataset.get('frame_size', None)

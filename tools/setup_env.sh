@@ -96,7 +96,8 @@ else
 fi
 
 # ---- 5. the rest and crevdet itself -----------------------------------------------------------------
-step "installing runtime + test requirements" "${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
+step "installing runtime + test + docs requirements" "${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" \
+  -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/docs.txt"  # docs: MkDocs, built by tests/test_docs.py
 step "installing crevdet (editable)" "${PIP[@]}" install --no-build-isolation --no-deps -e "$ROOT"
 
 "$VENV/bin/python" - <<'PYCHK' || die "the installed stack does not import; see $LOG"

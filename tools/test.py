@@ -43,6 +43,11 @@ def main(argv=None):
     from crevdet.utils import load_tool_config, register_all_modules
     register_all_modules(init_default_scope=False)
     cfg = load_tool_config(args)
+    if cfg.get('resume'):
+        raise SystemExit('error: --cfg-options resume=True: tools/test.py evaluates the weights '
+                         'of CHECKPOINT; resuming is a training option (tools/train.py --resume)')
+    from crevdet.utils.cli import check_checkpoint_arg
+    check_checkpoint_arg(args.checkpoint, 'CHECKPOINT')
     cfg.load_from = args.checkpoint
     if args.format_only:
         if cfg.test_evaluator.get('type') != 'KittiMetric':

@@ -68,10 +68,19 @@ def build_cfg(args) -> Config:
             backends.append(dict(type='TensorboardVisBackend'))
         cfg.visualizer.vis_backends = backends
     from crevdet.engine.checkpoint import plan_run_dir
-    resume_from = plan_run_dir(cfg.work_dir, args.resume)
+    resume = args.resume
+    if resume is None and cfg.get('resume'):
+        # `--cfg-options resume=True [load_from=CKPT]` follows the same rules as --resume
+        resume = cfg.get('load_from') or 'auto'
+    resume_from = plan_run_dir(cfg.work_dir, resume)
+    from crevdet.utils.cli import check_checkpoint_arg
     if resume_from is not None:
+        check_checkpoint_arg(resume_from, '--resume')
         cfg.resume, cfg.load_from = True, resume_from
+    elif cfg.get('load_from'):
+        check_checkpoint_arg(cfg.load_from, 'load_from')
     return cfg
+
 
 
 def main(argv=None):

@@ -1,8 +1,7 @@
 # CrevNet 2D as the paper / the authors' code build and train it: every coupling function keeps
 # PyTorch's random initialisation behind GroupNorm, the RPMs mix x2' = (1 - g) * x2 + g * hp with
 # g ~ 0.5 at the start and biased cells, teacher-forced MSE. Compare with crevnet_2d_mmnist.py
-# (crevdet's recipe: an exact copy-last start, closed-loop MSE + L1; README "What deviates from
-# the paper").
+# (crevdet's recipe: an exact copy-last start, closed-loop MSE + L1; docs/design/deviations.md).
 _base_ = '../pretrain_mmnist.py'
 model = dict(autoencoder=dict(norm='gn', zero_init_residual=False),
              predictor=dict(update='convex', bias=True, gate_bias=None),

@@ -1,17 +1,14 @@
-# The README demo's pretraining: a small CrevNet on the synthetic KITTI-raw drives written by
-# tools/demo.py, at the detection resolution (128x416), 4 observed -> 1 predicted, 80 iterations.
-# A detection-oriented recipe (README "The demo's recipe"): the paper's autoencoder (random
-# GroupNorm couplings, whose frozen features a minutes-long SSD learns from far faster than from
-# the identity-started couplings of the prediction recipe) and motion-only RPMs whose attention
-# masks a * g start at exactly zero (update='scaled_convex': a = tanh(10 alpha), alpha = 0), so
-# the random control gets no mask at all and every mask the detector sees was learned. Still
-# copy-last at initialisation: the autoencoder is exactly bijective and the RPMs the identity.
-_base_ = '../pretrain_kitti_416x128.py'
-data_root = 'work_dirs/demo_data/raw/'
-model = dict(autoencoder=dict(blocks=(2, 2, 2), min_mid_channels=16, norm='gn',
-                              zero_init_residual=False),
-             predictor=dict(num_layers=4, hidden_channels=32, diff_input='only',
-                            update='scaled_convex'))
+# The demo's pretraining: the DETECTION recipe of the full-size path
+# (configs/crevnet/crevnet-detect_kitti-raw-128x416_4to1.py: GroupNorm couplings, motion-only
+# scaled-convex RPMs, 128x416, 4 observed -> 1 predicted), differing only in sizes and schedule:
+# 2-2-2 coupling blocks and 4 RPMs of 32 channels instead of 4-5-3 and 8 of 64, 80 iterations at
+# a constant Adam 1e-3 on the synthetic KITTI-raw drives tools/demo.py writes. Still copy-last
+# at initialisation (tests/test_models/test_predictors/test_copy_last_start.py).
+# Evidence: docs/benchmarks/detection_transfer.md.
+_base_ = '../crevnet/crevnet-detect_kitti-raw-128x416_4to1.py'
+data_root = 'work_dirs/demo_data_moving/raw/'
+model = dict(autoencoder=dict(blocks=(2, 2, 2)),
+             predictor=dict(num_layers=4, hidden_channels=32))
 _loader = dict(batch_size=4, num_workers=1, persistent_workers=False)
 train_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='train'))
 val_dataloader = dict(**_loader, dataset=dict(data_root=data_root, split='val'))

@@ -2,7 +2,7 @@
 # encoder) pretrained on the synthetic KITTI-raw drives in 8-frame clips, for ssd_vqvae_demo.py.
 # No benchmark hook: predicting needs the (untrained) priors.
 _base_ = ['../pretrain_vqvae_kitti_416x128.py']
-data_root = 'work_dirs/demo_data/raw/'
+data_root = 'work_dirs/demo_data_moving/raw/'
 # feature_path='both': the detector reads the clip's newest slice and the target frame encoded
 # alone (the clip's slice blends the target with the frame before it)
 model = dict(vqvae=dict(nh=32, code_dim=16, num_codes=128, num_res=1), feature_path='both')

@@ -1,7 +1,8 @@
-# The README demo's detector: SSD on the small frozen CrevNet of pretrain_demo.py, trained on the
+# The demo's detector (docs/get_started.md#the-demo): SSD on the small frozen CrevNet of
+# pretrain_demo.py, trained on the
 # synthetic KITTI-object images written by tools/demo.py. tools/demo.py sets the checkpoint.
 _base_ = '../ssd_crevnet_kitti.py'
-data_root = 'work_dirs/demo_data/object/'
+data_root = 'work_dirs/demo_data_moving/object/'
 crevnet = 'configs/demo/pretrain_demo.py'  # its `model`: the architecture, written once
 # checkpoint: tools/demo.py sets its pretraining run's iter_N.pth
 model = dict(backbone=dict(model=crevnet, init_cfg=dict(checkpoint='')))

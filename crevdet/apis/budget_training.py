@@ -2,18 +2,20 @@
 data presets and data-config files of ``ablation.py`` / ``learning_curves.py`` (``--data``), the
 fixed test subset, and a runner that stops after N iterations or M training minutes.
 
-``args`` is the tools' argparse namespace (``data``, ``data_root``, ``n_past``, ``n_future``,
-``batch``, ``workers``, ``test_clips``, ``iters``, ``minutes``, ``log_interval``, ``seed``,
-``work_dir``); errors are ``SystemExit`` with a message naming the option.
+What to train on and for how long is a :class:`BudgetProtocol`; the tools build one from their
+options (:meth:`BudgetProtocol.from_options`). Bad input is a :class:`BudgetError` (a
+``ValueError``) whose message names the option; the tools turn it into their ``error: ...`` exit.
 """
 import copy
+import dataclasses
 import functools
 import os
 import os.path as osp
 import sys
 import time
+from typing import Optional
 
-from crevdet.utils import REPO_ROOT as ROOT
+from crevdet.paths import REPO_ROOT as ROOT
 
 DATA = {
     'mmnist': dict(base='configs/_base_/datasets/moving_mnist.py', in_channels=1, n_past=10,
@@ -24,6 +26,40 @@ DATA = {
                   n_future=1, data_root='data/kitti_raw/'),
 }
 FRAME_SIZE = dict(mmnist=(64, 64), smmnist=(64, 64), kitti=(128, 160))
+
+
+class BudgetError(ValueError):
+    """Bad input to a budget run; the message names the option (``--data``, ``--data-root``)."""
+
+
+@dataclasses.dataclass
+class BudgetProtocol:
+    """A fixed-budget run: the data (a preset of :data:`DATA` or a data config file with a
+    ``protocol``), where it lives, the observed / predicted frames (None: the data's), the
+    training batch (None: the data config's), dataloader workers, the number of test clips, the
+    budget (``iters`` or ``minutes``), logging, seed and work dir."""
+    data: str
+    data_root: Optional[str] = None
+    n_past: Optional[int] = None
+    n_future: Optional[int] = None
+    batch: Optional[int] = None
+    workers: int = 0
+    test_clips: int = 64
+    iters: Optional[int] = None
+    minutes: Optional[float] = None
+    log_interval: int = 50
+    seed: int = 0
+    work_dir: str = osp.join('work_dirs', 'budget')
+    quiet: bool = False
+
+    @classmethod
+    def from_options(cls, options) -> 'BudgetProtocol':
+        """The protocol of any object with these attributes (a tool's parsed options); the ones
+        it lacks keep their defaults."""
+        if isinstance(options, cls):
+            return options
+        return cls(**{f.name: getattr(options, f.name) for f in dataclasses.fields(cls)
+                      if hasattr(options, f.name)})
 
 
 @functools.lru_cache(maxsize=8)
@@ -41,26 +77,29 @@ def load_config(path: str):
 
 def data_spec(args) -> dict:
     """The preset of ``--data``, or the ``protocol`` of a data config file (with its path as
-    ``base``)."""
+    ``base``). ``args``: a :class:`BudgetProtocol` (or options it is made from)."""
+    args = BudgetProtocol.from_options(args)
     if args.data in DATA:
         return dict(DATA[args.data], frame_size=FRAME_SIZE[args.data])
     if not args.data.endswith('.py') or not osp.isfile(args.data):
-        raise SystemExit(f'error: --data {args.data!r} is neither a preset ({", ".join(DATA)}) '
+        raise BudgetError(f'--data {args.data!r} is neither a preset ({", ".join(DATA)}) '
                          'nor an existing data config file (.py)')
     cfg = load_config(args.data)
     missing = [k for k in ('train_dataloader', 'test_dataloader', 'protocol') if k not in cfg]
     if missing:
-        raise SystemExit(f'error: data config {args.data} lacks {", ".join(missing)} (it needs '
+        raise BudgetError(f'data config {args.data} lacks {", ".join(missing)} (it needs '
                          'train_dataloader, test_dataloader and protocol=dict(in_channels=, '
                          'n_past=, n_future=, frame_size=))')
     spec = dict(cfg.protocol)
     absent = [k for k in ('in_channels', 'n_past', 'n_future', 'frame_size') if k not in spec]
     if absent:
-        raise SystemExit(f'error: protocol of {args.data} lacks {", ".join(absent)}')
+        raise BudgetError(f'protocol of {args.data} lacks {", ".join(absent)}')
     return dict(spec, base=osp.abspath(args.data), data_root=None)
 
 
 def protocol(args):
+    """``(n_past, n_future)`` of the run: its own, else its data's."""
+    args = BudgetProtocol.from_options(args)
     spec = data_spec(args)
     return (args.n_past or spec['n_past'], args.n_future or spec['n_future'])
 
@@ -74,10 +113,11 @@ def find_file(root: str, stem: str):
 
 def data_config(args):
     """Train / test dataloader configs of the chosen data, pointed at ``--data-root``."""
+    args = BudgetProtocol.from_options(args)
     spec = data_spec(args)
     root = args.data_root or spec['data_root']
     if root is not None and not osp.isdir(root):
-        raise SystemExit(f'error: --data-root {root!r} is not a directory')
+        raise BudgetError(f'--data-root {root!r} is not a directory')
     dcfg = load_config(osp.join(ROOT, spec['base']))
     train, test = dcfg.train_dataloader, dcfg.test_dataloader
     for loader in (train, test):
@@ -93,7 +133,7 @@ def data_config(args):
     if args.data in ('mmnist', 'smmnist'):
         test_file = find_file(root, 't10k-images-idx3-ubyte')
         if test_file is None:
-            raise SystemExit(f'error: no t10k-images-idx3-ubyte(.gz) in {root}')
+            raise BudgetError(f'no t10k-images-idx3-ubyte(.gz) in {root}')
         train_file = find_file(root, 'train-images-idx3-ubyte')
         if train_file:
             train.dataset.update(mnist_file=train_file, digit_range=(0, 60000))
@@ -108,18 +148,18 @@ def data_config(args):
     if root is not None:
         for loader in (train, test):
             if 'data_root' not in loader.dataset:
-                raise SystemExit(f'error: --data-root: the datasets of {args.data} have no '
+                raise BudgetError(f'--data-root: the datasets of {args.data} have no '
                                  'data_root to replace; edit the data config instead')
             loader.dataset.data_root = root
     return train, test, args.test_clips, note
 
 
-def data_args(data: str, data_root, n_past, n_future, test_clips: int, batch=None):
-    """The namespace :func:`data_config` and :func:`protocol` read, for tools without the
-    training tools' options (``--workers``: data loaded in the main process)."""
-    import argparse
-    return argparse.Namespace(data=data, data_root=data_root, workers=0, batch=batch,
-                              n_past=n_past, n_future=n_future, test_clips=test_clips)
+def data_args(data: str, data_root, n_past, n_future, test_clips: int,
+              batch=None) -> BudgetProtocol:
+    """The :class:`BudgetProtocol` :func:`data_config` and :func:`protocol` read, for tools that
+    only evaluate (data loaded in the main process)."""
+    return BudgetProtocol(data=data, data_root=data_root, workers=0, batch=batch,
+                          n_past=n_past, n_future=n_future, test_clips=test_clips)
 
 
 def unit_frames(frames):
@@ -156,6 +196,7 @@ def train_for_budget(cfg, args, work_dir, share: float = 1.0, hooks=()):
     custom hook configs or Hook objects (their evaluation time does not count as training time,
     see ``TrainTimeBudgetHook``)."""
     from crevdet.engine import build_runner
+    args = BudgetProtocol.from_options(args)
     from crevdet.engine.hooks.time_budget_hook import eval_seconds
     max_iters = max(1, int(args.iters * share)) if args.iters else 10 ** 9
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 9)
@@ -171,7 +212,7 @@ def train_for_budget(cfg, args, work_dir, share: float = 1.0, hooks=()):
     cfg.experiment_name = f'ablation_{osp.basename(work_dir)}_{time.strftime("%Y%m%d_%H%M%S")}'
     cfg.randomness = dict(seed=args.seed)
     cfg.custom_hooks += [h for h in hooks if isinstance(h, dict)]
-    if getattr(args, 'quiet', False):
+    if args.quiet:
         cfg.log_level = 'WARNING'
     runner = build_runner(cfg)
     for h in hooks:
@@ -186,6 +227,7 @@ def prepare_run(args):
     """Registers crevdet, builds the shared data (:func:`data_config`) and creates a new
     ``<work-dir>/<timestamp>/``; returns ``(train, test, limit, note, out_dir)``."""
     from crevdet.utils import register_all_modules
+    args = BudgetProtocol.from_options(args)
     register_all_modules(init_default_scope=False)
     train, test, limit, note = data_config(args)
     out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))

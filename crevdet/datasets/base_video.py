@@ -45,11 +45,24 @@ def read_frame_raw(path: str) -> np.ndarray:
                      else cv2.IMREAD_UNCHANGED)
     if img is None:
         raise OSError(f'cannot read frame {path}: missing, unreadable or corrupt image file')
+    if jpeg and not jpeg_is_complete(path):  # libjpeg fills a cut-off JPEG with grey, no error
+        raise OSError(f'frame {path} is a truncated JPEG (no end-of-image marker): its lower '
+                      'part would be grey; re-extract or re-download it')
     if img.dtype != np.uint8:
         raise ValueError(f'frame {path} has {img.dtype} pixels; 8-bit images are expected')
     if img.ndim == 2:
         return img[:, :, None]
     return img[:, :, 2::-1] if img.shape[2] == 3 else img[:, :, [2, 1, 0, 3]]
+
+
+def jpeg_is_complete(path: str) -> bool:
+    """Whether a JPEG file ends with its end-of-image marker (``FF D9``; trailing padding
+    allowed). A file cut short (interrupted copy or download) has none."""
+    with open(path, 'rb') as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 4096))
+        tail = f.read().rstrip(b'\x00\r\n ')
+    return tail.endswith(b'\xff\xd9')
 
 
 def convert_channels(img: np.ndarray, channels: int) -> np.ndarray:
@@ -86,7 +99,24 @@ def missing_frame_numbers(frames: List[str]) -> List[int]:
     """The frame numbers missing between sorted, numbered frame files (``0000000042.png``);
     empty when the names are not all plain numbers (no gap can be seen then)."""
     nums = [frame_number(f) for f in frames]
-    return [] if any(n is None for n in nums) else _missing(nums)
+    return [] if any(n is None for n in nums) else _missing(sorted(set(nums)))
+
+
+def check_one_file_per_frame(frames: List[str], source: str) -> None:
+    """A ValueError naming ``source`` when two files hold the same frame (``000004.png`` and
+    ``000004.jpg``, or ``4.png`` and ``0004.png``): the video would show every such frame twice."""
+    seen, twice = {}, []
+    for f in frames:
+        stem = osp.splitext(osp.basename(f))[0]
+        key = int(stem) if stem.isdigit() else stem
+        if key in seen:
+            twice.append(f'{osp.basename(seen[key])} and {osp.basename(f)}')
+        else:
+            seen[key] = f
+    if twice:
+        raise ValueError(f'{source}: {len(twice)} frame(s) stored twice ({"; ".join(twice[:3])}'
+                         f'{" ..." if len(twice) > 3 else ""}); keep one file per frame (one '
+                         'extension) in the folder')
 
 
 def split_at_gaps(frames: List[str], source: str, on_gap: str) -> List[List[str]]:
@@ -94,6 +124,7 @@ def split_at_gaps(frames: List[str], source: str, on_gap: str) -> List[List[str]
     frame) is an error naming the source and the missing numbers unless ``on_gap='split'``, where
     the runs become separate sources so that no clip jumps over a gap. Frame names that are not
     plain numbers (``frame_a.png``; numbered is ``0000000042.png``) cannot show gaps: one run."""
+    check_one_file_per_frame(frames, source)
     nums = [frame_number(f) for f in frames]
     if not frames or any(n is None for n in nums):
         return [frames]
@@ -129,6 +160,26 @@ class BaseVideoDataset(Dataset):
         self.channels = channels
         self.clips: List[List[Any]] = []
         self.clip_meta: List[dict] = []
+        self.frame_cache = None  # a FrameCache once attach_frame_cache found one
+        self._cached_clips: Optional[List[tuple]] = None  # per clip (source, first, step)
+
+    def attach_frame_cache(self, frame_cache: Optional[str], data_root: str, sources: dict,
+                           video_step: int = 1) -> None:
+        """Read clips from a frame cache (``crevdet.datasets.frame_cache``) instead of decoding
+        files: ``frame_cache`` ``'auto'`` (``<data_root>/frame_cache`` when present), a cache
+        folder, or None. ``sources``: every frame folder (-> its frame files) / video (-> its
+        path) the dataset found; a cache that differs from them, or holds another frame size,
+        is refused with an error that names it. Call after ``self.clips`` is complete."""
+        from .frame_cache import FrameCache, resolve_frame_cache
+        cache_dir = resolve_frame_cache(frame_cache, data_root)
+        if cache_dir is None:
+            return
+        root = data_root if osp.isdir(data_root) else osp.dirname(data_root)
+        cache = FrameCache(cache_dir)
+        cache.check(sources, root, self.frame_size, self.channels)
+        self._cached_clips = [cache.locate(refs, self.clip_len, video_step)
+                              for refs in self.clips]
+        self.frame_cache = cache
 
     def load_frame(self, ref: Any) -> np.ndarray:
         """A frame as stored, ``(H, W, C)`` uint8 with C its file's channels (see
@@ -141,6 +192,8 @@ class BaseVideoDataset(Dataset):
     def get_clip(self, idx: int) -> np.ndarray:
         """uint8 ``(T, H, W, C)`` after resize/crop, before flip. The frames of a clip must have
         one size and one channel count (a mismatch means a corrupt or mixed source: error)."""
+        if self._cached_clips is not None:  # resized frames, memory-mapped: no decode
+            return self.frame_cache.read(*self._cached_clips[idx], self.clip_len)
         refs = self.clips[idx]
         raw = [self.load_frame(r) for r in refs]
         for r, f in zip(refs[1:], raw[1:]):

@@ -22,7 +22,7 @@ from mmdet.datasets import BaseDetDataset
 from mmengine.logging import print_log
 
 from crevdet.registry import DATASETS
-from .kitti_labels import read_kitti_label_file
+from .kitti_labels import read_kitti_label_file, read_text_lines
 
 PREV_HELP = ('the KITTI object "prev_2" frames come from the benchmark\'s multi-view extension '
              '(data_object_prev_2.zip, extract it next to image_2); or set '
@@ -80,8 +80,8 @@ class KittiDetDataset(BaseDetDataset):
             if not osp.isfile(self.ann_file):
                 raise FileNotFoundError(f'KITTI split file {self.ann_file} not found (expected '
                                         'ImageSets/<split>.txt with one image id per line)')
-            with open(self.ann_file) as f:
-                ids = [ln.strip() for ln in f if ln.strip()]
+            ids = [ln.strip() for ln in read_text_lines(self.ann_file, 'split file')
+                   if ln.strip()]
             if not ids:
                 raise ValueError(f'KITTI split file {self.ann_file} lists no image id (expected '
                                  'one id such as 000123 per line)')
@@ -112,6 +112,10 @@ class KittiDetDataset(BaseDetDataset):
         data_list = []
         self.num_repeated = 0
         dropped = {}
+        # an unlabelled set (KITTI's testing split, for --format-only) has no label folder at
+        # all; a labelled one must have every label: a missing file would silently count as an
+        # image without objects and change the AP
+        unlabelled = self.test_mode and not osp.isdir(self.data_prefix['ann'])
         for img_id in self._ids():
             img_path = osp.join(self.data_prefix['img'], f'{img_id}.png')
             if not osp.isfile(img_path):
@@ -124,8 +128,11 @@ class KittiDetDataset(BaseDetDataset):
             label_path = osp.join(self.data_prefix['ann'], f'{img_id}.txt')
             if osp.isfile(label_path):
                 objects = read_kitti_label_file(label_path, dropped=dropped, **self.label_opts)
-            elif not self.test_mode:
-                raise FileNotFoundError(f'label file {label_path} for image {img_id} not found')
+            elif not unlabelled:
+                raise FileNotFoundError(
+                    f'label file {label_path} for image {img_id} not found' +
+                    (' (an evaluation would score the image as one without objects; restore '
+                     'the label, or drop the id from the split file)' if self.test_mode else ''))
             instances = [dict(bbox=o['bbox'], bbox_label=classes.index(o['type']), ignore_flag=0)
                          for o in objects if o['type'] in classes]
             frames = self._prev_paths(img_id, img_path) + [img_path] if self.num_prev else \
@@ -133,6 +140,11 @@ class KittiDetDataset(BaseDetDataset):
             data_list.append(dict(img_id=img_id, img_path=img_path, frame_paths=frames,
                                   width=size[0], height=size[1], instances=instances,
                                   kitti_objects=objects))
+        if unlabelled:
+            print_log(f'KittiDetDataset: no label folder {self.data_prefix["ann"]}: the '
+                      f'{len(data_list)} images have no ground truth (an unlabelled test set: '
+                      'only --format-only output is meaningful, not metrics)', logger='current',
+                      level=30)
         if dropped:
             print_log(f'KittiDetDataset: dropped label objects: {dropped} (options '
                       f'{self.label_opts})', logger='current', level=30)

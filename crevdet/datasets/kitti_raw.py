@@ -38,12 +38,17 @@ class KittiRawVideoDataset(BaseVideoDataset):
         on_gap: a drive whose frame numbers have a gap (a missing file) is an error
             (``'error'``, default) or cut into runs of consecutive frames (``'split'``: clips
             never span a gap; count logged).
+        frame_cache: resized frames written once by
+            ``tools/dataset_converters/build_frame_cache.py``: ``'auto'`` (default) uses
+            ``<data_root>/frame_cache`` when it exists, a path that cache, None decodes the
+            PNGs. A cache of other frames or another frame size is refused (error).
     """
 
     def __init__(self, data_root: str, clip_len: int = 11, split: str = 'train',
                  drives: Optional[Sequence[str]] = None, camera: str = 'image_02',
                  clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
-                 flip_prob: float = 0.0, on_gap: str = 'error') -> None:
+                 flip_prob: float = 0.0, on_gap: str = 'error',
+                 frame_cache: Optional[str] = 'auto') -> None:
         super().__init__(clip_len, frame_size, flip_prob, channels=3)
         if camera not in ('image_02', 'image_03'):
             raise ValueError(f"camera must be 'image_02' or 'image_03', got {camera!r}")
@@ -54,7 +59,8 @@ class KittiRawVideoDataset(BaseVideoDataset):
         if clip_stride < 1:
             raise ValueError(f'clip_stride must be >= 1, got {clip_stride}')
         self.data_root = data_root
-        pattern = osp.join(data_root, '*', '*_drive_*_sync', camera, 'data', '*.png')
+        # escaped: a folder named like 'raw [copy]' is a path, not a pattern
+        pattern = osp.join(glob.escape(data_root), '*', '*_drive_*_sync', camera, 'data', '*.png')
         by_drive = defaultdict(list)
         for path in glob.glob(pattern):
             by_drive[path.split(osp.sep)[-4]].append(path)
@@ -101,3 +107,7 @@ class KittiRawVideoDataset(BaseVideoDataset):
                       f'clip_len={clip_len}: {", ".join(skipped)}', logger='current')
         if not self.clips:
             raise ValueError(f'no drive under {data_root!r} has {clip_len} frames for one clip')
+        # frame folder -> its frames, for the frame cache (and build_frame_cache.py)
+        self.frame_sources = {osp.dirname(by_drive[d][0]): sorted(by_drive[d])
+                              for d in self.drives}
+        self.attach_frame_cache(frame_cache, data_root, self.frame_sources)

@@ -2,8 +2,16 @@
 
 Road scenes (sky, roadside buildings, asphalt texture, lane dashes scrolling with ego-motion) with
 moving cars, vans, pedestrians and cyclists of varied size; objects can leave the image (truncation)
-and hide each other (occlusion); far-away clutter is labelled DontCare. Used by the README's demo
-and by tests; every output is a pure function of the seed.
+and hide each other (occlusion); far-away clutter is labelled DontCare. Used by the demo and by
+tests; every output is a pure function of the seed (and of ``camera``).
+
+``camera='still'``: the background never moves, so motion alone marks the objects.
+``camera='moving'``: a dashcam. Each drive has its own ego-motion: forward motion as a growing
+scale about the vanishing point, a yaw pan (a steady drift plus a slow sway) and a small pitch
+bounce; half of the objects are parked (they move only with the camera). The camera maps a point
+of the drive's first frame ``(x, y)`` to ``(vx + s (x - vx) + pan, hz + s (y - hz) + pitch)``: an
+axis-aligned scale + shift, so every box follows exactly (labels, truncation and occlusion are
+computed on the mapped boxes).
 
 * raw video:  ``<out>/raw/2011_09_26/2011_09_26_drive_<dddd>_sync/image_02/data/<10 digits>.png``
 * objects:    ``<out>/object/training/{image_2,label_2,prev_2}`` + ``<out>/object/ImageSets``
@@ -22,21 +30,63 @@ SHAPES = {'Car': (0.55, (1.5, 2.3)), 'Van': (0.72, (1.3, 1.8)), 'Pedestrian': (0
 CLASS_P = (('Car', 0.45), ('Pedestrian', 0.25), ('Cyclist', 0.2), ('Van', 0.1))
 
 
-class Scene:
-    """One drive: a static background, lane dashes and a set of moving objects."""
+CAMERAS = ('still', 'moving')
 
-    def __init__(self, rng: np.random.Generator, size: Tuple[int, int], n_objects: int) -> None:
+
+class Scene:
+    """One drive: a background, lane dashes and a set of objects, seen by a still or a moving
+    camera (see the module docstring)."""
+
+    def __init__(self, rng: np.random.Generator, size: Tuple[int, int], n_objects: int,
+                 camera: str = 'still') -> None:
+        if camera not in CAMERAS:
+            raise ValueError(f'camera must be one of {CAMERAS}, got {camera!r}')
         self.h, self.w = size
         self.rng = rng
+        self.camera = camera
         self.horizon = int(self.h * rng.uniform(0.36, 0.46))
         self.ego_speed = rng.uniform(3, 9)
-        self.background = self._background()
+        # the moving camera sees a wider canvas: pan and pitch bring its margins into view
+        self.margin = (8, int(0.22 * self.w)) if camera == 'moving' else (0, 0)
+        my, mx = self.margin
+        self.background = self._background(self.h + 2 * my, self.w + 2 * mx, self.horizon + my,
+                                           self.w / 2 + mx)
         self.objects = [self._new_object() for _ in range(n_objects)]
         self.clutter = [(rng.uniform(0.1, 0.9) * self.w, rng.uniform(0.5, 1.5))
                         for _ in range(rng.integers(0, 3))]
+        if camera == 'moving':  # drawn last: a still drive's data stay as they always were
+            self.zoom_rate = rng.uniform(0.003, 0.009)  # forward motion: s(t) = exp(rate * t)
+            self.pan_rate = rng.uniform(-2.0, 2.0) * self.w / 621  # yaw drift, px per frame
+            self.sway = (rng.uniform(2, 8) * self.w / 621, rng.uniform(0.1, 0.3),
+                         rng.uniform(0, 2 * np.pi))  # yaw sway: amplitude, rad/frame, phase
+            self.bounce = (rng.uniform(0.5, 2.0), rng.uniform(0.5, 1.2),
+                           rng.uniform(0, 2 * np.pi))  # pitch: amplitude px, rad/frame, phase
+            for o in self.objects:  # parked objects move only with the camera
+                if rng.uniform() < 0.5:
+                    o['vx'], o['vdepth'] = 0.0, 0.0
 
-    def _background(self) -> np.ndarray:
-        h, w, hz, rng = self.h, self.w, self.horizon, self.rng
+    def camera_at(self, t: int) -> Tuple[float, float, float]:
+        """(s, pan, pitch) at frame t: a point (x, y) of frame 0's view is seen at
+        (w/2 + s (x - w/2) + pan, hz + s (y - hz) + pitch)."""
+        if self.camera == 'still':
+            return 1.0, 0.0, 0.0
+        a, f, ph = self.sway
+        b, g, pb = self.bounce
+        return (float(np.exp(self.zoom_rate * t)),
+                self.pan_rate * t + a * (np.sin(f * t + ph) - np.sin(ph)),
+                b * (np.sin(g * t + pb) - np.sin(pb)))
+
+    def to_image(self, x, y, t: int):
+        """Frame-0 coordinates -> image coordinates at frame t (scalars or arrays)."""
+        s, pan, pitch = self.camera_at(t)
+        if self.camera == 'still':
+            return x, y
+        return self.w / 2 + s * (np.asarray(x) - self.w / 2) + pan, \
+            self.horizon + s * (np.asarray(y) - self.horizon) + pitch
+
+    def _background(self, h: int, w: int, hz: int, vx: float) -> np.ndarray:
+        """The (h, w) canvas with its horizon at row hz and the vanishing point at column vx."""
+        rng = self.rng
         img = np.zeros((h, w, 3), np.float32)
         sky_top, sky_bot = rng.uniform(150, 230, 3), rng.uniform(180, 250, 3)
         for y in range(hz):
@@ -47,11 +97,28 @@ class Scene:
             img[max(0, hz - bh):hz + 6, x:x + bw] = rng.uniform(40, 200, 3)
             x += bw + int(rng.integers(0, 10))
         img[hz:] = rng.uniform(70, 110)  # ground
-        road = np.array([[w * 0.46, hz], [w * 0.54, hz], [w * 1.25, h], [-w * 0.25, h]], np.int32)
+        # the road's edges run from the vanishing point through (+-0.75 w', h') of the view
+        # (w', h': the view's size); on a wider canvas they continue to its bottom row
+        fw, fh = self.w, self.h
+        half = lambda y: 0.04 * fw + 0.71 * fw * (y - hz) / (fh - self.horizon)  # noqa: E731
+        road = np.array([[vx - 0.04 * fw, hz], [vx + 0.04 * fw, hz], [vx + half(h), h],
+                         [vx - half(h), h]], np.int32)
         cv2.fillPoly(img, [road], (95, 95, 100))
         noise = cv2.resize(rng.normal(0, 14, (h // 4, w // 4)).astype(np.float32), (w, h))
         img += noise[..., None]
         return img
+
+    def _view(self, t: int) -> np.ndarray:
+        """The background as the camera sees it at frame t: (h, w, 3) float32."""
+        if self.camera == 'still':
+            return self.background.copy()
+        s, pan, pitch = self.camera_at(t)
+        my, mx = self.margin
+        # canvas (xc, yc) is frame-0 point (xc - mx, yc - my)
+        m = np.array([[s, 0, self.w / 2 + pan - s * (self.w / 2 + mx)],
+                      [0, s, self.horizon + pitch - s * (self.horizon + my)]], np.float32)
+        return cv2.warpAffine(self.background, m, (self.w, self.h), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REFLECT)
 
     def _new_object(self) -> dict:
         rng = self.rng
@@ -64,7 +131,8 @@ class Scene:
                     vdepth=rng.uniform(-0.01, 0.01), aspect=rng.uniform(ar_lo, ar_hi), rel=rel,
                     color=rng.uniform(20, 235, 3), color2=rng.uniform(20, 235, 3))
 
-    def box(self, o: dict, t: int) -> Tuple[float, float, float, float]:
+    def world_box(self, o: dict, t: int) -> Tuple[float, float, float, float]:
+        """The object's box at frame t in frame-0 coordinates (before the camera moves)."""
         depth = o['depth'] + o['vdepth'] * t
         bottom = self.horizon + depth * (self.h - self.horizon)
         height = max(2.0, depth * o['rel'] * self.h)
@@ -72,28 +140,52 @@ class Scene:
         cx = o['x'] + o['vx'] * t
         return cx - width / 2, bottom - height, cx + width / 2, bottom
 
+    def box(self, o: dict, t: int) -> Tuple[float, float, float, float]:
+        """The object's box in the image at frame t (unclipped)."""
+        x1, y1, x2, y2 = self.world_box(o, t)
+        if self.camera == 'still':
+            return x1, y1, x2, y2
+        (x1, x2), (y1, y2) = self.to_image(np.array([x1, x2]), np.array([y1, y2]), t)
+        return float(x1), float(y1), float(x2), float(y2)
+
+    def _poly(self, pts, t: int) -> np.ndarray:
+        pts = np.asarray(pts, np.float64)
+        if self.camera != 'still':
+            pts = np.stack(self.to_image(pts[:, 0], pts[:, 1], t), 1)
+        return pts.astype(np.int32)
+
     def render(self, t: int, noise_rng: np.random.Generator):
-        img = self.background.copy()
+        img = self._view(t)
         h, w, hz = self.h, self.w, self.horizon
         for k in range(12):  # lane dashes move towards the camera with the ego speed
             d = ((k / 12) + t * self.ego_speed / 400) % 1.0
             y0, y1 = hz + d ** 2 * (h - hz), hz + min(1, (d + 0.03)) ** 2 * (h - hz)
             half0, half1 = 1 + d * 6, 1 + (d + 0.03) * 6
-            pts = np.array([[w / 2 - half0, y0], [w / 2 + half0, y0], [w / 2 + half1, y1],
-                            [w / 2 - half1, y1]], np.int32)
+            pts = self._poly([[w / 2 - half0, y0], [w / 2 + half0, y0], [w / 2 + half1, y1],
+                              [w / 2 - half1, y1]], t)
             cv2.fillPoly(img, [pts], (235, 235, 235))
         labels = []
         for cx, s in self.clutter:  # far, tiny, unlabelled traffic -> a DontCare region
             y = hz + 4 * s
-            cv2.rectangle(img, (int(cx - 6 * s), int(y - 5 * s)), (int(cx + 6 * s), int(y)),
-                          (60, 60, 160), -1)
+            if self.camera == 'still':
+                cv2.rectangle(img, (int(cx - 6 * s), int(y - 5 * s)), (int(cx + 6 * s), int(y)),
+                              (60, 60, 160), -1)
+                labels.append(dict(type='DontCare', truncated=-1.0, occluded=-1,
+                                   bbox=[cx - 9 * s, y - 8 * s, cx + 9 * s, y + 2]))
+                continue
+            (rx1, rx2), (ry1, ry2) = self.to_image(np.array([cx - 6 * s, cx + 6 * s]),
+                                                   np.array([y - 5 * s, y]), t)
+            cv2.rectangle(img, (int(rx1), int(ry1)), (int(rx2), int(ry2)), (60, 60, 160), -1)
+            (bx1, bx2), (by1, by2) = self.to_image(np.array([cx - 9 * s, cx + 9 * s]),
+                                                   np.array([y - 8 * s, y + 2]), t)
             labels.append(dict(type='DontCare', truncated=-1.0, occluded=-1,
-                               bbox=[cx - 9 * s, y - 8 * s, cx + 9 * s, y + 2]))
+                               bbox=[float(bx1), float(by1), float(bx2), float(by2)]))
         drawn = []  # (box, mask) of objects already drawn, nearest last
         order = sorted(self.objects, key=lambda o: o['depth'] + o['vdepth'] * t)
+        hz_img = hz + self.camera_at(t)[2]  # the horizon moves with the pitch
         for o in order:
             x1, y1, x2, y2 = self.box(o, t)
-            if x2 < 0 or x1 >= w or y2 <= hz or y1 >= h:
+            if x2 < 0 or x1 >= w or y2 <= hz_img or y1 >= h:
                 continue
             self._draw(img, o, (x1, y1, x2, y2))
             mask = np.zeros((h, w), bool)
@@ -161,11 +253,16 @@ def _write(path: str, img: np.ndarray) -> None:
 
 def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (188, 621),
                          raw_drives: int = 6, raw_frames: int = 40, det_train: int = 160,
-                         det_val: int = 60, progress=None) -> Dict[str, str]:
+                         det_val: int = 60, progress=None, camera: str = 'still'
+                         ) -> Dict[str, str]:
     """Write both layouts under ``out_dir`` (must not exist or be empty); returns their roots.
 
-    ``size`` is (H, W) of the generated frames (default: half of KITTI's 375x1242).
+    ``size`` is (H, W) of the generated frames (default: half of KITTI's 375x1242); ``camera``
+    is ``'still'`` or ``'moving'`` (a dashcam: ego-motion and parked objects, see the module
+    docstring).
     """
+    if camera not in CAMERAS:
+        raise ValueError(f'camera must be one of {CAMERAS}, got {camera!r}')
     if osp.isdir(out_dir) and os.listdir(out_dir):
         raise FileExistsError(f'{out_dir} is not empty; refusing to overwrite it')
     rng = np.random.default_rng(seed)
@@ -175,7 +272,7 @@ def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (1
     total = raw_drives * raw_frames + (det_train + det_val) * 4
     done = 0
     for d in drive_ids:
-        scene = Scene(rng, size, n_objects=int(rng.integers(3, 8)))
+        scene = Scene(rng, size, n_objects=int(rng.integers(3, 8)), camera=camera)
         noise = np.random.default_rng(seed * 1000 + d)
         folder = osp.join(raw_root, '2011_09_26', f'2011_09_26_drive_{d:04d}_sync', 'image_02',
                           'data')
@@ -190,7 +287,7 @@ def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (1
         split = 'train' if k < det_train else 'val'
         img_id = f'{k:06d}'
         ids[split].append(img_id)
-        scene = Scene(rng, size, n_objects=int(rng.integers(2, 7)))
+        scene = Scene(rng, size, n_objects=int(rng.integers(2, 7)), camera=camera)
         noise = np.random.default_rng(seed * 1000 + 500 + k)
         t0 = int(rng.integers(0, 20))
         frames = [scene.render(t0 + t, noise) for t in range(4)]
@@ -212,7 +309,7 @@ def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (1
 
 
 def synthetic_labelled_videos(n_videos: int, n_frames: int, seed: int = 1,
-                              size: Tuple[int, int] = (188, 621)
+                              size: Tuple[int, int] = (188, 621), camera: str = 'still'
                               ) -> List[Tuple[List[np.ndarray], List[List[dict]]]]:
     """``n_videos`` drives of the same world with a KITTI label for *every* frame (the object
     layout labels only a target frame), to measure detection on long streams. Returns per video
@@ -222,7 +319,7 @@ def synthetic_labelled_videos(n_videos: int, n_frames: int, seed: int = 1,
     rng = np.random.default_rng(seed)
     videos = []
     for v in range(n_videos):
-        scene = Scene(rng, size, n_objects=int(rng.integers(2, 7)))
+        scene = Scene(rng, size, n_objects=int(rng.integers(2, 7)), camera=camera)
         noise = np.random.default_rng(seed * 1000 + 900 + v)
         frames, labels = [], []
         for t in range(n_frames):

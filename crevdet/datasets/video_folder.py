@@ -8,8 +8,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 from crevdet.registry import DATASETS
-from .base_video import (BaseVideoDataset, natural_key, read_image, resize_center_crop,
-                         split_at_gaps)
+from .base_video import (BaseVideoDataset, check_one_file_per_frame, natural_key, read_image,
+                         resize_center_crop, split_at_gaps)
 
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv')
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp')
@@ -58,6 +58,10 @@ class FrameReader:
 
     def __init__(self, path: str, frame_step: int = 1, max_frames: Optional[int] = None,
                  transform: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> None:
+        if not isinstance(frame_step, int) or frame_step < 1:
+            raise ValueError(f'frame_step must be an integer >= 1, got {frame_step!r}')
+        if max_frames is not None and max_frames < 1:
+            raise ValueError(f'max_frames must be >= 1 (or None for all), got {max_frames!r}')
         self.path, self.frame_step, self.max_frames = path, frame_step, max_frames
         self.transform = transform or (lambda f: f)
         self.truncated: Optional[str] = None
@@ -67,6 +71,7 @@ class FrameReader:
                            key=natural_key)
             if not names:
                 raise FileNotFoundError(f'no images ({"/".join(IMAGE_EXTS)}) in {path}')
+            check_one_file_per_frame(names, f'frame folder {path}')
             self.names = names[::frame_step][:max_frames]
             self.fps, self.expected = 10.0, len(self.names)
             return
@@ -124,13 +129,17 @@ class VideoFolderDataset(BaseVideoDataset):
             the first 80% for training and the rest for validation.
         on_gap: a frame folder with numbered files (``000042.png``) and a missing number is an
             error (``'error'``) or cut into runs of consecutive frames (``'split'``).
+        frame_cache: resized frames written once by
+            ``tools/dataset_converters/build_frame_cache.py``: ``'auto'`` (default) uses
+            ``<data_root>/frame_cache`` when it exists, a path that cache, None decodes the
+            files. A cache of other frames or another frame size is refused (error).
     Sources too short for one clip are skipped and counted in the log.
     """
 
     def __init__(self, data_root: str, clip_len: int = 11, frame_step: int = 1,
                  clip_stride: int = 1, frame_size: Optional[Sequence[int]] = (128, 160),
                  flip_prob: float = 0.0, frame_range: Optional[Sequence[int]] = None,
-                 on_gap: str = 'error') -> None:
+                 on_gap: str = 'error', frame_cache: Optional[str] = 'auto') -> None:
         super().__init__(clip_len, frame_size, flip_prob, channels=3)
         if frame_step < 1 or clip_stride < 1:
             raise ValueError(f'frame_step and clip_stride must be >= 1, got {frame_step}, '
@@ -167,6 +176,15 @@ class VideoFolderDataset(BaseVideoDataset):
         if not self.clips:
             raise ValueError(f'no source under {data_root!r} is long enough for one clip of '
                              f'{clip_len} frames with frame_step={frame_step}')
+        # frame folder -> all its frames (the runs of on_gap='split' joined) / video -> itself,
+        # for the frame cache (and build_frame_cache.py)
+        self.frame_sources = {}
+        for kind, src, _, _ in sources:
+            if kind == 'video':
+                self.frame_sources[src] = src
+            else:
+                self.frame_sources.setdefault(osp.dirname(src[0]), []).extend(src)
+        self.attach_frame_cache(frame_cache, data_root, self.frame_sources, frame_step)
 
     @staticmethod
     def _find_sources(root: str, on_gap: str = 'error'):
@@ -194,7 +212,8 @@ class VideoFolderDataset(BaseVideoDataset):
 
     def get_clip(self, idx: int) -> np.ndarray:
         refs = self.clips[idx]
-        if isinstance(refs[0], tuple):  # (video, start): decode the clip sequentially
+        if isinstance(refs[0], tuple) and self.frame_cache is None:  # (video, start): decode
+            # the clip sequentially
             path, start = refs[0]
             raw = read_video_frames(path, start, self.clip_len, self.frame_step)
             return np.stack([resize_center_crop(f, self.frame_size) for f in raw])

@@ -16,7 +16,8 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 from crevdet.models.weights import (apply_revise_keys, check_weights_fit, fitting_part,
                                     upgrade_legacy_keys)
 from crevdet.registry import RUNNERS
-from .checkpoint import install_checkpoint_loader, trusted_checkpoints
+from .checkpoint import (find_resumable_checkpoint, finish_save, install_checkpoint_loader,
+                         partial_save_name)
 from .hooks import NaNGuardHook, PortableCheckpointHook
 
 
@@ -38,9 +39,11 @@ def prepare_cpu_distributed(cfg: Config) -> None:
 class CrevdetRunner(Runner):
     """``mmengine.runner.Runner`` that
 
-    * resumes by trusting the user's own checkpoint (full load), while every other load stays
-      ``weights_only=True``, and writes weights-only loadable checkpoints
+    * reads every checkpoint, resume included, with torch's weights-only unpickler, and writes
+      checkpoints atomically (temp file, then rename) in a form that reader accepts
       (see crevdet/engine/checkpoint.py);
+    * resumes ``resume=True`` without ``load_from`` from the newest readable checkpoint found in
+      the work dir, not from whatever ``last_checkpoint`` names;
     * loads ``load_from`` / test / resume checkpoints **strictly**: a checkpoint that does not fit
       the model exactly is an error naming the keys, unless the config sets ``load_strict=False``;
     * guards training against non-finite losses, gradients and checkpoints (:class:`NaNGuardHook`,
@@ -54,9 +57,36 @@ class CrevdetRunner(Runner):
             if not any(isinstance(h, hook_type) for h in self.hooks):
                 self.register_hook(hook_type())
 
-    def resume(self, filename, *args, **kwargs):
-        with trusted_checkpoints():
-            return super().resume(filename, *args, **kwargs)
+    def load_or_resume(self) -> None:
+        # mmengine's auto-resume trusts `last_checkpoint`, which can be stale after a crash or
+        # name a file in another folder (a copied work dir); scan the work dir instead
+        if self._resume and self._load_from is None and not self._has_loaded:
+            path, _ = find_resumable_checkpoint(self.work_dir)
+            if path is None:  # mmengine's behaviour then: a fresh run (tools/train.py refuses)
+                self.logger.warning(f'resume=True: no readable iter_N.pth / epoch_N.pth in '
+                                    f'{self.work_dir}; starting a new run')
+                self._resume = False
+            self._load_from = path
+        return super().load_or_resume()
+
+    @master_only
+    def save_checkpoint(self, out_dir: str, filename: str, file_client_args=None, *args,
+                        backend_args=None, **kwargs) -> None:
+        """mmengine's save, written under a temp name in the same folder and renamed when
+        complete (:func:`~crevdet.engine.checkpoint.finish_save`): a crash during the save never
+        leaves a truncated ``iter_N.pth``. Remote backends (``backend_args``, ``s3://``...) are
+        saved as mmengine does."""
+        if file_client_args is not None or backend_args is not None or '://' in str(out_dir):
+            return super().save_checkpoint(out_dir, filename, file_client_args, *args,
+                                           backend_args=backend_args, **kwargs)
+        temp_name = osp.join(osp.dirname(filename), partial_save_name(osp.basename(filename)))
+        partial = osp.join(out_dir, temp_name)
+        try:
+            super().save_checkpoint(out_dir, temp_name, None, *args, **kwargs)
+            finish_save(partial, osp.join(out_dir, filename))
+        finally:  # an exception (not a kill) during the save: remove this process's temp file
+            if osp.isfile(partial):
+                os.remove(partial)
 
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):

@@ -5,14 +5,23 @@ pretraining checkpoint was written by that same model.
 mmengine stores the full config text of a run in every checkpoint (``meta['cfg']``), so a
 checkpoint carries the model it was trained with; :func:`architecture_differences` compares it
 with the model the detector builds.
+
+That text is data from whoever wrote the file, read under three rules: it is parsed, never
+executed (:func:`checkpoint_config`); a file it names is never opened (only a config shipped in
+crevdet's own ``configs/`` folder is read, see :func:`_strip_file_references`); and a model built
+from it may only use registered types (:func:`model_from_checkpoint`,
+:func:`~crevdet.models.registered_types.check_registered_types`).
 """
 import ast
+import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Union
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from crevdet.utils import REPO_ROOT
+from .registered_types import check_registered_types
 
 
 def resolve_config_path(path: str) -> str:
@@ -55,12 +64,54 @@ def _literal(node: ast.AST):
     return ast.literal_eval(node)
 
 
-def checkpoint_config(checkpoint: dict) -> Union[Dict[str, Any], None]:
+def _shipped_config(path: str) -> Optional[str]:
+    """``path`` resolved inside crevdet's own ``configs/`` folder (a file installed with crevdet,
+    not one a checkpoint brought), or None when it points anywhere else."""
+    configs = osp.realpath(osp.join(REPO_ROOT, 'configs'))
+    found = osp.realpath(path if osp.isabs(path) else osp.join(REPO_ROOT, path))
+    return found if found.startswith(configs + os.sep) and osp.isfile(found) else None
+
+
+def _strip_file_references(node, source: str, where: str = 'model'):
+    """A copy of a model config read from a checkpoint in which no file is left for crevdet to
+    open: a nested ``model='<config>.py'`` (a detector's backbone) becomes that config's model
+    when it is one of crevdet's shipped configs, otherwise None; ``pretrained`` paths and
+    ``init_cfg`` checkpoints are dropped (the weights come from the checkpoint itself). Each
+    dropped reference is reported."""
+    if isinstance(node, (list, tuple)):
+        return type(node)(_strip_file_references(v, source, f'{where}[{i}]')
+                          for i, v in enumerate(node))
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        at = f'{where}.{key}'
+        if key == 'model' and isinstance(value, str):
+            shipped = _shipped_config(value)
+            if shipped is None:
+                print_log(f'{source}: {at}={value!r} names a config file outside crevdet\'s '
+                          'configs/; a checkpoint never makes crevdet open a file, so that part '
+                          'of its model config is not read', logger='current', level=30)
+                value = None
+            else:
+                value = model_from_pretrain_config(shipped)
+        elif (key == 'pretrained' and isinstance(value, str)) or (
+                key == 'init_cfg' and isinstance(value, dict) and 'checkpoint' in value):
+            print_log(f'{source}: {at} names the file {value!r}, which is not followed (a '
+                      'checkpoint never makes crevdet open a file)', logger='current', level=30)
+            continue
+        out[key] = _strip_file_references(value, source, at)
+    return out
+
+
+def checkpoint_config(checkpoint: dict, source: str = 'checkpoint') -> Union[Dict[str, Any], None]:
     """The config of the run that wrote ``checkpoint`` (mmengine's ``meta['cfg']``) as a dict of
     its top-level assignments, or None when the checkpoint carries no readable config (e.g. one
     saved by plain ``torch.save``). The text is parsed, never executed: a checkpoint is loaded
     weights-only, and its config must not be a way around that. Assignments that are not plain
-    literals / ``dict(...)`` (what ``Config.pretty_text`` writes) are left out."""
+    literals / ``dict(...)`` (what ``Config.pretty_text`` writes) are left out, and the
+    ``model`` names no file (:func:`_strip_file_references`; ``source``: the checkpoint's name,
+    for those reports)."""
     text = (checkpoint.get('meta') or {}).get('cfg') if isinstance(checkpoint, dict) else None
     if not isinstance(text, str):
         return None
@@ -74,33 +125,39 @@ def checkpoint_config(checkpoint: dict) -> Union[Dict[str, Any], None]:
                 isinstance(node.targets[0], ast.Name):
             try:
                 cfg[node.targets[0].id] = _literal(node.value)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, SyntaxError, RecursionError):
                 continue
+    if isinstance(cfg.get('model'), dict):
+        cfg['model'] = _strip_file_references(cfg['model'], source)
     return cfg
 
 
-def checkpoint_model(checkpoint: dict) -> Union[Dict[str, Any], None]:
-    """The ``model`` of :func:`checkpoint_config`, or None."""
-    model = (checkpoint_config(checkpoint) or {}).get('model')
+def checkpoint_model(checkpoint: dict, source: str = 'checkpoint') -> Union[Dict[str, Any], None]:
+    """The ``model`` of :func:`checkpoint_config`, or None. For comparing; anything built from
+    it goes through :func:`model_from_checkpoint` (registered types only)."""
+    model = (checkpoint_config(checkpoint, source) or {}).get('model')
     return model if isinstance(model, dict) else None
 
 
 def model_from_checkpoint(path: str, checkpoint: Optional[dict] = None) -> Dict[str, Any]:
     """The predictor config of the run that wrote the checkpoint at ``path`` (its
     :func:`checkpoint_model`), the data preprocessor dropped; a clear error when the file is
-    missing or carries no readable model config. ``checkpoint``: that file already loaded (it is
-    then not read again)."""
-    from mmengine.runner.checkpoint import _load_checkpoint
+    missing, carries no readable model config or one naming an unregistered type (it is about
+    to be built: see :mod:`crevdet.models.registered_types`). ``checkpoint``: that file already
+    loaded (it is then not read again)."""
     if checkpoint is None and not osp.isfile(path):
         raise FileNotFoundError(f'pretrained checkpoint {path} does not exist (pretrained= builds '
                                 'the backbone from that file; pass model=<pretraining config> '
                                 'to build it without one)')
     if checkpoint is None:
-        checkpoint = _load_checkpoint(path, map_location='cpu')
-    model = checkpoint_model(checkpoint)
+        # crevdet's weights-only reader even when register_all_modules() was not called
+        from crevdet.engine.checkpoint import load_local_checkpoint
+        checkpoint = load_local_checkpoint(path, map_location='cpu')
+    model = checkpoint_model(checkpoint, path)
     if model is None:
         raise ValueError(f'{path} carries no model config (meta["cfg"]: a checkpoint written '
                          "by mmengine's runner has one); pass model=<pretraining config> too")
+    check_registered_types(model, f'model config stored in {path}')
     return model_from_pretrain_config(model)
 
 

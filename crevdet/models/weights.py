@@ -56,11 +56,35 @@ def _hint(missing, unexpected, n_model) -> str:
             '(e.g. hidden_channels, num_layers, blocks).')
 
 
+class NonFiniteWeightsError(ValueError):
+    """A checkpoint whose weights hold NaN or infinite values."""
+
+
+def check_finite_weights(ckpt_sd: Dict[str, torch.Tensor], source: str, show: int = 5) -> None:
+    """Raise :class:`NonFiniteWeightsError` naming ``source`` and the first keys when a
+    floating-point tensor of ``ckpt_sd`` holds NaN or +-inf: such a model predicts NaN, and an
+    evaluation of it would report AP 0 (or a training resume from it diverge) without a word.
+    crevdet's runs never write such checkpoints (``NaNGuardHook``)."""
+    if not isinstance(ckpt_sd, dict):
+        return
+    bad = [k for k, v in ckpt_sd.items() if torch.is_tensor(v) and v.is_floating_point()
+           and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise NonFiniteWeightsError(
+            f'weights in {source} hold NaN or infinite values in {len(bad)} tensor(s) ('
+            + ', '.join(bad[:show]) + (f', ... ({len(bad) - show} more)' if len(bad) > show
+                                       else '')
+            + '): the training that wrote it diverged, or the file is damaged. Use an earlier '
+            'checkpoint of that run')
+
+
 def check_weights_fit(model_sd: Dict[str, torch.Tensor], ckpt_sd: Dict[str, torch.Tensor],
                       source: str, target: str, strict: bool = True,
                       opt_out: str = 'strict=False') -> bool:
     """Raise :class:`WeightMismatchError` unless ``ckpt_sd`` fits ``model_sd`` exactly; with
-    ``strict=False`` log the same report as a warning instead. True when the fit is exact."""
+    ``strict=False`` log the same report as a warning instead. True when the fit is exact.
+    Non-finite weights are always an error (:func:`check_finite_weights`)."""
+    check_finite_weights(ckpt_sd, source)
     missing, unexpected, mismatched = compare_state_dicts(model_sd, ckpt_sd)
     if not (missing or unexpected or mismatched):
         return True

@@ -11,16 +11,17 @@ from mmengine.config import DictAction
 
 class CfgDictAction(DictAction):
     """mmengine's ``--cfg-options`` parser, except that a plain value keeps its spaces
-    (mmengine removes every space, so ``data_root='/data/my drive'`` became ``/data/mydrive``).
-    Lists and tuples (``[1, 2]``, ``a,b``) are parsed as mmengine does."""
+    (mmengine removes every space, so ``data_root='/data/my drive'`` became ``/data/mydrive``)
+    and a quoted value is always one string (``'data_root="/data/a,b"'``: mmengine splits it
+    at the comma). Lists and tuples (``[1, 2]``, ``a,b``) are parsed as mmengine does."""
 
     @staticmethod
     def _parse_iterable(val: str):
         plain = val.strip()
+        if len(plain) >= 2 and plain[0] == plain[-1] and plain[0] in '\'"':
+            return plain[1:-1]  # quoted: always a string, commas and brackets included
         if plain[:1] in ('[', '(') or ',' in plain:
             return DictAction._parse_iterable(val)
-        if len(plain) >= 2 and plain[0] == plain[-1] and plain[0] in '\'"':
-            return plain[1:-1]  # quoted: always a string
         return DictAction._parse_int_float_bool(plain)
 
 
@@ -48,12 +49,35 @@ def _paths_holding(node, value, path=''):
     return [p for k, v in items for p in _paths_holding(v, value, f'{path}{k}.')]
 
 
+def _value_at(cfg, dotted: str):
+    """The config's current value at ``a.b.c`` (list items by index), or None."""
+    node = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg  # mmengine's Config is no dict
+    for part in dotted.split('.'):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def check_cfg_options(cfg, options: dict) -> None:
-    """Refuse ``--cfg-options`` that would be silently ignored: a top-level key the config does
-    not have and the runner does not read (a typo such as ``trian_dataloader.batch_size``), or a
-    top-level string variable such as ``data_root`` that the config already copied into its
-    dataloaders when it was read (changing the variable changes nothing)."""
+    """Refuse ``--cfg-options`` that would be silently ignored or mangled: a top-level key the
+    config does not have and the runner does not read (a typo such as
+    ``trian_dataloader.batch_size``); a top-level string variable such as ``data_root`` that the
+    config already copied into its dataloaders when it was read (changing the variable changes
+    nothing); a value with a comma (read as a list) where the config holds a string (e.g. a
+    path with a comma in its name)."""
     keys = set(cfg.keys())
+    for opt, new in options.items():
+        old = _value_at(cfg, opt)
+        if isinstance(old, str) and isinstance(new, (list, tuple)):
+            shown = ','.join(str(v) for v in new)
+            raise SystemExit(
+                f"error: --cfg-options {opt}={shown}: the comma makes the value a list "
+                f"{list(new)!r}, but {opt} is a string in the config ({old!r}); quote the value "
+                f"to keep it one string: '{opt}=\"{shown}\"'")
     for opt in options:
         top = opt.split('.', 1)[0]
         if top not in keys and top not in _runner_keys():
@@ -72,14 +96,86 @@ def check_cfg_options(cfg, options: dict) -> None:
                 f"{' ...' if len(users) > 6 else ''} when it was read. Set those instead.")
 
 
+def _syntax_error_exit(path: str, e: SyntaxError, what: str) -> SystemExit:
+    where = f'{path}:{e.lineno}' if e.lineno else path
+    text = f'\n    {e.text.rstrip()}' if e.text and e.text.strip() else ''
+    return SystemExit(f'error: {what} {where}: syntax error: {e.msg}{text}')
+
+
+def read_config(path: str, what: str = 'config'):
+    """``Config.fromfile(path)`` for a tool: a missing or unreadable file, or a syntax error in
+    it or in one of its ``_base_`` files, exits with ``error: <file>:<line>: ...`` (mmengine
+    reports syntax errors as ``File "<unknown>"``). Configs are Python and run when read: only
+    pass configs you trust (docs/security.md)."""
+    import ast
+    import re
+
+    from mmengine.config import Config
+    if not osp.exists(path):
+        raise SystemExit(f'error: {what} file {path!r} does not exist')
+    if not osp.isfile(path):
+        raise SystemExit(f'error: {what} {path!r} is a folder, not a config file')
+    try:
+        with open(path, encoding='utf-8') as f:
+            ast.parse(f.read(), filename=path)
+    except SyntaxError as e:
+        raise _syntax_error_exit(path, e, what)
+    except (UnicodeDecodeError, OSError) as e:
+        raise SystemExit(f'error: cannot read {what} {path} as UTF-8 Python: {e}')
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as e:  # in a _base_ file: find it (mmengine does not always name it)
+        m = re.search(r'config file (.+?\.py)', str(e))
+        for base in ([m.group(1)] if m else []) + _base_files(path):
+            try:
+                with open(base, encoding='utf-8') as f:
+                    ast.parse(f.read(), filename=base)
+            except SyntaxError as inner:
+                raise _syntax_error_exit(base, inner, f'base config of {path}')
+            except (OSError, UnicodeDecodeError):
+                continue
+        raise SystemExit(f'error: {what} {path}: {e}')
+
+
+def _base_files(path: str, seen=None) -> List[str]:
+    """The ``_base_`` files ``path`` inherits from, recursively (relative to each file's folder;
+    literal strings only, read without executing anything)."""
+    import ast
+    seen = set() if seen is None else seen
+    out = []
+    try:
+        with open(path, encoding='utf-8') as f:
+            body = ast.parse(f.read()).body
+    except (SyntaxError, OSError, UnicodeDecodeError):
+        return out
+    for node in body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_'
+                                                for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            for rel in [value] if isinstance(value, str) else list(value):
+                base = osp.normpath(osp.join(osp.dirname(path), rel))
+                if base not in seen and osp.isfile(base):
+                    seen.add(base)
+                    out += [base] + _base_files(base, seen)
+    return out
+
+
+def check_work_dir(path: str, flag: str = '--work-dir') -> None:
+    """An output folder must not be an existing file (nor lie under one)."""
+    p = osp.abspath(path)
+    while p and not osp.exists(p):
+        p = osp.dirname(p) if osp.dirname(p) != p else ''
+    if p and not osp.isdir(p):
+        raise SystemExit(f'error: {flag} {path}: {p} is a file, not a folder')
+
+
 def load_tool_config(args):
     """The config step shared by tools/train.py and tools/test.py: read ``args.config``, apply
     ``--launcher``, ``--cfg-options`` and ``--work-dir`` (default ``./work_dirs/<config name>``)."""
-
-    from mmengine.config import Config
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
@@ -88,7 +184,24 @@ def load_tool_config(args):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    check_work_dir(cfg.work_dir, '--work-dir' if args.work_dir is not None else 'work_dir')
     return cfg
+
+
+def check_checkpoint_arg(path: str, what: str) -> None:
+    """Read ``path`` once as the run will (weights-only, crevdet/engine/checkpoint.py), so a
+    missing, broken or code-carrying file is an ``error:`` line before anything starts."""
+    from crevdet.engine.checkpoint import CheckpointFileError, load_local_checkpoint
+    from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
+    if '://' in str(path):  # remote: read by mmengine's loaders (weights-only in torch >= 2.6)
+        return
+    if not osp.isfile(path):
+        raise SystemExit(f'error: {what} checkpoint {path!r} does not exist')
+    try:
+        ckpt = load_local_checkpoint(path, 'cpu')
+        check_finite_weights(ckpt.get('state_dict', ckpt), path)
+    except (CheckpointFileError, NonFiniteWeightsError) as e:
+        raise SystemExit(f'error: {what}: {e}')
 
 
 def open_input_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,
@@ -97,6 +210,10 @@ def open_input_frames(path: str, frame_step: int = 1, max_frames: Optional[int] 
     read one at a time): a missing, unreadable or wrong kind of input exits with
     ``error: <why>``."""
     from crevdet.datasets.video_folder import FrameReader
+    if not isinstance(frame_step, int) or frame_step < 1:
+        raise SystemExit(f'error: --frame-step must be an integer >= 1, got {frame_step}')
+    if max_frames is not None and max_frames < 1:
+        raise SystemExit(f'error: --max-frames must be >= 1, got {max_frames}')
     try:
         return FrameReader(path, frame_step, max_frames, transform)
     except (OSError, ValueError) as e:
@@ -136,8 +253,11 @@ def new_output_dir(out_dir: Optional[str], tool: str, input_path: str) -> str:
     its inputs are checked."""
     name = osp.splitext(osp.basename(osp.normpath(input_path)))[0]
     out = out_dir or osp.join('work_dirs', tool, f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
+    if osp.isfile(out):
+        raise SystemExit(f'error: --out-dir {out} is an existing file; pass a new folder')
     if osp.exists(out):
         raise SystemExit(f'error: {out} exists; refusing to overwrite it')
+    check_work_dir(out, '--out-dir')
     return out
 
 

@@ -1,12 +1,11 @@
-"""The package: where the repository is, and registering every crevdet module."""
+"""Setting the package up: registering every crevdet module (``REPO_ROOT``, where crevdet's files
+are, lives in the leaf module :mod:`crevdet.paths` and is re-exported here for old imports)."""
 import datetime
-import os.path as osp
 import warnings
 
 from mmengine import DefaultScope
 
-# the repository root (crevdet is installed in development mode): shipped configs resolve from it
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from crevdet.paths import REPO_ROOT, register_config_scope  # noqa: F401
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -22,6 +21,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     from crevdet.engine import install_checkpoint_loader
     mmdet_register(init_default_scope=False)
+    register_config_scope()  # _base_ = 'crevdet::...' resolves (crevdet/paths.py)
     install_checkpoint_loader()  # weights-only loading (crevdet/engine/checkpoint.py)
     if not init_default_scope:
         return

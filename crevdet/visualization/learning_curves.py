@@ -3,14 +3,26 @@
 minutes and iterations, copy-last as a dashed line), ``curves.md`` (the final points as a table)
 and ``curves.json`` (what ``learning_curves.py --merge`` reads back). ``rows``: one dict per model
 and evaluation point, as :class:`LearningCurveHook` records them plus ``model``."""
+import csv
 import json
 import os.path as osp
-
-from crevdet.engine.hooks.learning_curve_hook import write_rows_csv
+from typing import List, Sequence
 
 METRICS = ('mse', 'ssim', 'psnr')
 TITLES = dict(mse='MSE per frame (lower is better)', ssim='SSIM (higher is better)',
               psnr='PSNR dB (higher is better)')
+
+
+def write_rows_csv(path: str, rows: Sequence[dict]) -> None:
+    """Write dict rows as a CSV whose columns are the union of their keys, in first-seen order
+    (rows of different models or datasets may carry different metrics)."""
+    keys: List[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def plot(rows, labels, path, title):

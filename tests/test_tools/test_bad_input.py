@@ -476,13 +476,16 @@ def test_predict_reports_a_truncated_video(tmp_path):
 
 
 def test_demo_children_show_live_progress_with_stage_and_time(tmp_path, capfd):
+    from crevdet.apis.transfer import ToolFailed, run_tool
     demo = load_tool('tools/demo.py')
     child = ("import time\nfor i in (1, 2):\n"
              "    print(f'x - mmengine - INFO - Iter(train) [{i}/2] loss: 0.5')\n"
              "    time.sleep(0.2)\n")
-    demo.run(['-c', child], str(tmp_path / 'child.log'), '2/3 pretraining crevnet (4 iters)')
+    run_tool(['-c', child], str(tmp_path / 'child.log'), '2/3 pretraining crevnet (4 iters)',
+             demo.log)
     out = capfd.readouterr().out
-    assert '[2/3 pretraining crevnet +' in out and 'Iter(train) [2/2] loss: 0.5' in out
+    assert '[2/3 pretraining crevnet]' in out and 'Iter(train) [2/2] loss: 0.5' in out
+    assert '[demo ' in out and ' +00:0' in out  # the demo's elapsed time on every line
     assert 'Iter(train) [1/2]' in open(tmp_path / 'child.log').read()
-    with pytest.raises(SystemExit, match=r'failed \(exit 3\); see .*bad\.log'):
-        demo.run(['-c', 'raise SystemExit(3)'], str(tmp_path / 'bad.log'), 'step')
+    with pytest.raises(ToolFailed, match=r'failed \(exit 3\); see .*bad\.log'):
+        run_tool(['-c', 'raise SystemExit(3)'], str(tmp_path / 'bad.log'), 'step', demo.log)

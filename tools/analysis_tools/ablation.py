@@ -32,9 +32,10 @@ import json
 import os.path as osp
 import sys
 
-from crevdet.apis.budget_training import (DATA, data_spec, prepare_run, protocol, subset,
-                                          train_for_budget)
+from crevdet.apis.budget_training import (DATA, BudgetError, data_spec, prepare_run, protocol,
+                                          subset, train_for_budget)
 from crevdet.utils import REPO_ROOT as ROOT
+from crevdet.utils import config_path, exit_on
 
 
 def run_one(config, args, train, test, limit, out_dir):
@@ -101,6 +102,7 @@ def format_table(rows, header: str) -> str:
     return '\n'.join(lines)
 
 
+@exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='default: configs/baselines/*.py')
@@ -129,7 +131,8 @@ def main(argv=None):
     if not 0 < args.stage1_share < 1:
         raise SystemExit(f'error: --stage1-share must be between 0 and 1 (exclusive), got '
                          f'{args.stage1_share}')
-    configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
+    configs = [config_path(c) for c in args.configs] or \
+        sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:
         raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')

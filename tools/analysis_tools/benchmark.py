@@ -23,6 +23,20 @@ peak), it reports per sample:
   * infer frames/s   predicted frames per second in ``predict`` mode
 and the ratio of each figure to the reference model (default: the stacked ConvLSTM) of the same
 run. The Markdown table and the JSON rows go to ``<work-dir>/<timestamp>/benchmark.{md,json}``.
+
+``--profile-ops``: instead, per (model, setting), the model eager and compiled
+(``compile=True``, same weights) in one process: kernel launches per training step (forward +
+backward + Adam, counted with ``torch.profiler``, crevdet/utils/kernel_launches.py; deterministic,
+so a CPU count predicts a launch-bound GPU), the median step time of ``--iters`` steps each,
+timed alternately (eager, compiled, eager, ...) so that load on a shared machine hits both
+alike, and the compile time.
+
+``--data``: also the training data loader of each config, alone: its dataset's clips + the
+config's collate function in this process (one worker's rate, samples/s), next to the model's
+training samples/s, so one sees which bounds training. ``--data-root`` points the dataset at
+other data; ``--frame-cache`` A [B]: the dataset's ``frame_cache`` (``none``, ``auto`` or a cache
+folder); two values are timed alternately and compared (e.g. ``none PATH``: decoding vs the frame
+cache).
 """
 import argparse
 import contextlib
@@ -136,6 +150,122 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
                 / infer_time)
 
 
+def measure_compile(config: str, setting: dict, batch: int, iters: int, device: str) -> dict:
+    """Eager vs ``compile=True`` of one model (same weights) in this process: kernel launches
+    per training step, median step times (timed alternately), compile time."""
+    import copy
+    import statistics
+
+    import torch
+
+    from crevdet.utils.kernel_launches import count_kernel_launches, profile_generated_kernels
+    torch.manual_seed(0)
+    eager = build_model(config, setting).to(device)
+    if not hasattr(eager, 'compile_options'):
+        raise SystemExit(f'error: {type(eager).__name__} has no compile option')
+    compiled = copy.deepcopy(eager)
+    compiled.compile_options = {}
+    n_total = setting['n_past'] + setting['n_future']
+    frames = torch.rand((batch, n_total, setting['in_channels']) + setting['size'],
+                        device=device)
+    opts = {id(m): torch.optim.Adam(m.parameters(), lr=1e-4) for m in (eager, compiled)}
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+
+    def train_step(m):
+        loss = sum(v for k, v in m.loss(frames).items() if 'loss' in k)
+        opts[id(m)].zero_grad()
+        loss.backward()
+        opts[id(m)].step()
+        sync()
+
+    eager.train()
+    compiled.train()
+    t0 = time.perf_counter()
+    with profile_generated_kernels():  # generated kernels show up in the profiler
+        train_step(compiled)  # compiles
+        compile_s = time.perf_counter() - t0
+        train_step(compiled)  # the first step compiles the state-less step; this the rest
+    train_step(eager)
+    n_eager, ops_eager = count_kernel_launches(lambda: train_step(eager))
+    n_comp, ops_comp = count_kernel_launches(lambda: train_step(compiled))
+    times = {'eager': [], 'compiled': []}
+    for _ in range(iters):
+        for name, m in (('eager', eager), ('compiled', compiled)):
+            t0 = time.perf_counter()
+            train_step(m)
+            times[name].append(time.perf_counter() - t0)
+    return dict(model=osp.splitext(osp.basename(config))[0], config=config,
+                setting=setting['name'], batch=batch, iters=iters, device=device,
+                launches_eager=n_eager, launches_compiled=n_comp,
+                step_s_eager=statistics.median(times['eager']),
+                step_s_compiled=statistics.median(times['compiled']),
+                steps_eager=times['eager'], steps_compiled=times['compiled'],
+                compile_s=compile_s, top_ops_eager=ops_eager.most_common(8),
+                top_ops_compiled=ops_comp.most_common(8))
+
+
+def format_compile_table(rows) -> str:
+    out = ['| model | setting | batch | launches/step eager | compiled | cut | step s eager '
+           '(median) | compiled | speed-up | compile s |', '|---|---|---:|' + '---:|' * 7]
+    for r in rows:
+        if 'error' in r:
+            out.append(f"| {r['model']} | {r['setting']} | failed: {r['error']} |" + ' |' * 7)
+            continue
+        out.append(
+            f"| {r['model']} | {r['setting']} | {r['batch']} | {r['launches_eager']} | "
+            f"{r['launches_compiled']} | {r['launches_eager'] / r['launches_compiled']:.1f}x | "
+            f"{r['step_s_eager']:.3f} | {r['step_s_compiled']:.3f} | "
+            f"{r['step_s_eager'] / r['step_s_compiled']:.2f}x | {r['compile_s']:.0f} |")
+    return '\n'.join(out)
+
+
+def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict:
+    """Samples/s of the config's training dataset + collate function in this process (one
+    dataloader worker's rate), per ``frame_cache`` value, timed alternately in rounds."""
+    import statistics
+
+    from mmengine.config import Config
+    from mmengine.registry import FUNCTIONS
+
+    from crevdet.registry import DATASETS, build_crevdet
+    from crevdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(config)
+    loader = cfg.get('train_dataloader')
+    if not loader:
+        raise SystemExit(f'error: config {config} has no train_dataloader')
+    collate_cfg = dict(loader.get('collate_fn', dict(type='pseudo_collate')))
+    collate = FUNCTIONS.get(collate_cfg.pop('type'))
+    datasets = []
+    for fc in frame_caches:
+        ds_cfg = loader['dataset'].to_dict() if hasattr(loader['dataset'], 'to_dict') \
+            else dict(loader['dataset'])
+        if data_root:
+            ds_cfg['data_root'] = data_root
+        if fc is not None:
+            ds_cfg['frame_cache'] = None if fc == 'none' else fc
+        datasets.append(build_crevdet(DATASETS, ds_cfg))
+    batch = loader.get('batch_size', 1)
+    times = [[] for _ in datasets]
+    n_rounds = 3
+    per_round = max(batch, n_samples // n_rounds)
+    for r in range(n_rounds):
+        for i, ds in enumerate(datasets):
+            idx = [(r * per_round + k) % len(ds) for k in range(per_round)]
+            t0 = time.perf_counter()
+            for a in range(0, len(idx), batch):
+                collate([ds[j] for j in idx[a:a + batch]])
+            times[i].append(per_round / (time.perf_counter() - t0))
+    out = {}
+    for fc, ds, t in zip(frame_caches, datasets, times):
+        key = 'loader_sps' if len(datasets) == 1 else f'loader_sps[{fc}]'
+        out[key] = statistics.median(t)
+        out[key + '_cache_used'] = ds.frame_cache is not None if hasattr(ds, 'frame_cache') \
+            else False
+    out['loader_clips'] = len(datasets[0])
+    return out
+
+
 def pick_reference(rows, name):
     if name:
         if not any(r['model'] == name for r in rows):
@@ -174,6 +304,31 @@ def format_table(rows, reference: str) -> str:
     return '\n'.join(out)
 
 
+def format_loader_table(rows) -> str:
+    """Loader samples/s (one worker) next to the model's training samples/s."""
+    out = []
+    for r in rows:
+        if 'error' in r:
+            continue
+        loaders = {k: v for k, v in r.items() if k.startswith('loader_sps') and
+                   not k.endswith('_cache_used')}
+        train = r.get('train_sps') or (r['batch'] / r['step_s_eager'] if 'step_s_eager' in r
+                                       else None)
+        cells = [f"{k.replace('loader_sps', 'loader') or 'loader'}: {v:.1f} samples/s"
+                 f"{' (frame cache)' if r.get(k + '_cache_used') else ''}"
+                 for k, v in loaders.items()]
+        line = f"{r['model']} {r['setting']}: " + ', '.join(cells)
+        if len(loaders) == 2:
+            a, b = loaders.values()
+            line += f' (ratio {b / a:.1f}x)'
+        if train:
+            line += f'; model training {train:.2f} samples/s ({r["device"]})'
+            line += ' -> bound by ' + ('data' if min(loaders.values()) < train else 'the model')
+            line += ' with one loader worker'
+        out.append(line)
+    return '**data loader** (one worker, clips + collate)\n\n' + '\n'.join(out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='pretraining configs (default: '
@@ -186,13 +341,31 @@ def main(argv=None):
     parser.add_argument('--reference', help='model the ratios refer to (default: the '
                         'StackedConvLSTM model, else the first)')
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'benchmark'))
+    parser.add_argument('--profile-ops', action='store_true',
+                        help='eager vs compile=True: kernel launches per training step, step '
+                        'times (alternated), compile time')
+    parser.add_argument('--data', action='store_true',
+                        help="also time each config's training data loader alone")
+    parser.add_argument('--data-root', help='--data: the dataset reads this data_root')
+    parser.add_argument('--frame-cache', nargs='+', metavar='none|auto|PATH',
+                        help="--data: the dataset's frame_cache; two values are compared")
+    parser.add_argument('--data-samples', type=int, default=60,
+                        help='--data: clips timed per frame_cache value')
     parser.add_argument('--_one', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._one:  # child process: one measurement, JSON on the last stdout line
-        row = measure(args._one[0], parse_setting(args._one[1]), args.batch[0], args.iters,
-                      args.device)
+        if args.profile_ops:
+            row = measure_compile(args._one[0], parse_setting(args._one[1]), args.batch[0],
+                                  args.iters, args.device)
+        else:
+            row = measure(args._one[0], parse_setting(args._one[1]), args.batch[0], args.iters,
+                          args.device)
         print(json.dumps(row))
         return
+    if args.frame_cache and not args.data:
+        raise SystemExit('error: --frame-cache needs --data')
+    if args.frame_cache and len(args.frame_cache) > 2:
+        raise SystemExit('error: --frame-cache takes one value or two to compare')
     configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:
@@ -215,7 +388,11 @@ def main(argv=None):
             try:
                 rows.append(run_measurement(osp.abspath(__file__), [
                     '--_one', config, setting, '--batch', str(batches[setting]),
-                    '--iters', str(args.iters), '--device', args.device]))
+                    '--iters', str(args.iters), '--device', args.device]
+                    + (['--profile-ops'] if args.profile_ops else [])))
+                if args.data:
+                    rows[-1].update(measure_loader(config, args.data_samples, args.data_root,
+                                                   args.frame_cache or [None]))
             except RuntimeError as e:
                 err, _, tail = str(e).partition('\n')
                 print(f'  failed: {err}\n{tail}', file=sys.stderr)
@@ -223,8 +400,10 @@ def main(argv=None):
                                  batch=batches[setting],
                                  device=args.device, type='?', error=err))
     ok = [r for r in rows if 'error' not in r]
-    reference = pick_reference(ok, args.reference) if ok else None
-    table = format_table(rows, reference)
+    reference = pick_reference(ok, args.reference) if ok and not args.profile_ops else None
+    table = format_compile_table(rows) if args.profile_ops else format_table(rows, reference)
+    if args.data:
+        table += '\n\n' + format_loader_table(rows)
     cmd = 'python tools/analysis_tools/benchmark.py ' + ' '.join(argv if argv is not None
                                                                   else sys.argv[1:])
     with open(osp.join(out_dir, 'benchmark.md'), 'w') as f:

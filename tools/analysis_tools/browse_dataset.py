@@ -73,8 +73,9 @@ def main(argv=None):
     from mmengine.registry import DefaultScope
 
     from crevdet.registry import DATASETS
-    from crevdet.utils import check_cfg_options, register_all_modules
+    from crevdet.utils import check_cfg_options, config_path, register_all_modules
     register_all_modules()
+    args.config = config_path(args.config)  # crevdet::NAME: a shipped config
     if not osp.isfile(args.config):
         raise SystemExit(f'error: config file {args.config!r} does not exist')
     cfg = Config.fromfile(args.config)

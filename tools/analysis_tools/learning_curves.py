@@ -22,7 +22,8 @@ final points as a table) and ``curves.json``; every model's run (log, checkpoint
 table; it refuses runs whose data, budget or test clips differ (checked through the copy-last
 figures, which depend only on the test clips).
 
-For a fair equal-time comparison pin one core, as the README's figures were measured:
+For a fair equal-time comparison pin one core, as the published curves were measured
+(docs/benchmarks/video_prediction.md):
 ``OMP_NUM_THREADS=1 taskset -c 1 python tools/analysis_tools/learning_curves.py ...``.
 """
 import argparse
@@ -34,10 +35,10 @@ import time
 
 from mmengine.hooks import Hook
 
-from crevdet.apis.budget_training import (data_spec, prepare_run, protocol, subset,
+from crevdet.apis.budget_training import (BudgetError, data_spec, prepare_run, protocol, subset,
                                           train_for_budget)
-from crevdet.engine.hooks.learning_curve_hook import write_rows_csv
-from crevdet.visualization.learning_curves import METRICS, write_outputs
+from crevdet.utils import config_path, exit_on
+from crevdet.visualization.learning_curves import METRICS, write_outputs, write_rows_csv
 
 
 
@@ -144,6 +145,7 @@ def merge(run_dirs, work_dir, cmd):
     return out_dir
 
 
+@exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='pretraining configs (their model and '
@@ -197,6 +199,7 @@ def main(argv=None):
         raise SystemExit('error: --points must be >= 2 (the untrained start and the end)')
     if args.every_minutes is not None and not args.minutes:
         raise SystemExit('error: --every-minutes needs a --minutes budget')
+    args.configs = [config_path(c) for c in args.configs]  # crevdet::NAME: a shipped config
     missing = [c for c in args.configs if not osp.isfile(c)]
     if missing:
         raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')

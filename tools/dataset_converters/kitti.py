@@ -15,9 +15,12 @@ drive folder). Builds::
 
 Folders are linked (symlinks; ``--copy`` copies), archives are extracted (the only copy made).
 Nothing existing is deleted or overwritten: a path that already exists must be the same link or
-an identical file, otherwise the tool stops. Then it checks that every split id has its image,
-label and three ``prev_2`` frames of the target's size, and that every raw drive has consecutive
-frames of one size; prints a summary table and writes the missing files to
+an identical file, otherwise the tool stops. Archives are data from their maker: a member that is
+a link, absolute, climbs out (``..``), or would be written through a link (e.g. into a drive
+folder an earlier run linked to the user's own copy) is refused, so nothing is ever written
+outside ``--out-root`` (crevdet/utils/archive_paths.py). Then it checks that every split id has
+its image, label and three ``prev_2`` frames of the target's size, and that every raw drive has
+consecutive frames of one size; prints a summary table and writes the missing files to
 ``<out-root>/kitti/object/missing_files.txt``. Exit status 1 when something required is missing.
 ``--subset``: a partial download (e.g. a sample): the split files keep only the ids whose image
 is present. ``--dry-run``: report what would be done and checked, write nothing.
@@ -37,11 +40,51 @@ KINDS = ('image_2', 'label_2', 'prev_2', 'calib')
 DRIVE_RE = re.compile(r'^(\d{4}_\d{2}_\d{2})_drive_\d{4}_sync$')
 
 
+def open_zip(path: str) -> zipfile.ZipFile:
+    """``path`` as a zip archive, or an exit naming it when it is not a readable one."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise SystemExit(f'error: {path} is not a readable zip archive ({e}): a truncated or '
+                         'corrupt download? KITTI\'s archives are zip files; download it again')
+
+
+def safe_members(path: str) -> list:
+    """Every member of the zip ``path``; an exit naming it and the member when any member is
+    a link, absolute or climbing (``..``), even one this tool would not extract: such an archive
+    was crafted, not downloaded from KITTI."""
+    from crevdet.utils.archive_paths import (UnsafeArchiveMember, check_member_name,
+                                             zip_member_is_link)
+    members = open_zip(path).infolist()
+    try:
+        for m in members:
+            if zip_member_is_link(m):
+                raise UnsafeArchiveMember(f'{path}: member {m.filename!r} is a symbolic link; '
+                                          'refusing to extract links (they could point anywhere)')
+            check_member_name(path, m.filename)
+    except UnsafeArchiveMember as e:
+        raise SystemExit(f'error: {e}')
+    return members
+
+
+def check_source(src: str, flag: str) -> bool:
+    """Whether ``src`` is a zip archive (else a folder); an exit for anything else."""
+    if not osp.exists(src):
+        raise SystemExit(f'error: {flag} {src} does not exist')
+    if osp.isdir(src):
+        return False
+    if zipfile.is_zipfile(src):
+        return True
+    raise SystemExit(f'error: {flag} {src} is a file but not a zip archive (a truncated or '
+                     'corrupt download, or another archive format?); pass KITTI\'s .zip files '
+                     'or the folders they were extracted to')
+
+
 class Plan:
     """Collects the file operations; ``run`` carries them out unless dry."""
 
-    def __init__(self, dry: bool) -> None:
-        self.dry, self.links, self.extracts = dry, [], []
+    def __init__(self, dry: bool, out_root: str = '.') -> None:
+        self.dry, self.links, self.extracts, self.out_root = dry, [], [], out_root
 
     def link(self, src: str, dst: str, copy: bool) -> None:
         src = osp.abspath(src)
@@ -52,7 +95,22 @@ class Plan:
                              '(move it away or choose another --out-root)')
         self.links.append((src, dst, copy))
 
+    def _safe_target(self, archive: str, member: zipfile.ZipInfo, dst: str) -> str:
+        from crevdet.utils.archive_paths import UnsafeArchiveMember, member_target
+        try:
+            return member_target(archive, member, self.out_root, dst)
+        except UnsafeArchiveMember as e:
+            raise SystemExit(f'error: {e}')
+
     def extract(self, archive: str, member: zipfile.ZipInfo, dst: str) -> None:
+        self._safe_target(archive, member, dst)
+        for _, linked, _ in self.links:  # this run links a folder the member would go into
+            if osp.abspath(dst).startswith(osp.abspath(linked) + os.sep):
+                raise SystemExit(f'error: {archive}: {member.filename} would be extracted into '
+                                 f'{linked}, which this run links to a source folder; pass '
+                                 'either the archive or the extracted folder, not both')
+        if osp.lexists(dst) and not osp.isfile(dst):
+            raise SystemExit(f'error: {dst} exists and is not a file; not overwriting it')
         if osp.exists(dst):
             if osp.getsize(dst) == member.file_size:
                 return
@@ -74,12 +132,23 @@ class Plan:
         for archive, member, dst in self.extracts:
             by_archive[archive].append((member, dst))
         for archive, items in by_archive.items():
-            with zipfile.ZipFile(archive) as z:
+            with open_zip(archive) as z:
                 for member, dst in tqdm(items, desc=f'extracting {osp.basename(archive)}',
                                         unit='file'):
+                    # checked again now that this run's links exist
+                    self._safe_target(archive, member, dst)
                     os.makedirs(osp.dirname(dst), exist_ok=True)
-                    with z.open(member) as fin, open(dst, 'xb') as fout:
-                        shutil.copyfileobj(fin, fout)
+                    try:
+                        with z.open(member) as fin, open(dst, 'xb') as fout:
+                            shutil.copyfileobj(fin, fout)
+                    except (zipfile.BadZipFile, OSError, EOFError) as e:
+                        if isinstance(e, FileExistsError):
+                            raise SystemExit(f'error: {dst} appeared while extracting; not '
+                                             'overwriting it')
+                        os.remove(dst)  # the partial file this run just created
+                        raise SystemExit(f'error: {archive}: member {member.filename} does not '
+                                         f'extract ({e}): a truncated or corrupt download? '
+                                         'Download it again')
 
 
 def plan_object(sources, obj_root: str, plan: Plan, copy: bool) -> dict:
@@ -92,11 +161,9 @@ def plan_object(sources, obj_root: str, plan: Plan, copy: bool) -> dict:
                              'pass each part once')
         found[kind] = where
     for src in sources:
-        if not osp.exists(src):
-            raise SystemExit(f'error: --object {src} does not exist')
-        if zipfile.is_zipfile(src):
+        if check_source(src, '--object'):
             members = defaultdict(list)
-            for m in zipfile.ZipFile(src).infolist():
+            for m in safe_members(src):
                 parts = m.filename.split('/')
                 if len(parts) == 3 and parts[0] == 'training' and parts[1] in KINDS and parts[2]:
                     members[parts[1]].append(m)
@@ -123,10 +190,8 @@ def plan_raw(sources, raw_root: str, plan: Plan, copy: bool) -> list:
     """Drive folders (or archives) to place under ``raw_root``; returns their drive names."""
     drives = []
     for src in sources:
-        if not osp.exists(src):
-            raise SystemExit(f'error: --raw {src} does not exist')
-        if zipfile.is_zipfile(src):
-            members = [(m, m.filename.split('/')) for m in zipfile.ZipFile(src).infolist()
+        if check_source(src, '--raw'):
+            members = [(m, m.filename.split('/')) for m in safe_members(src)
                        if not m.is_dir()]
             members = [(m, parts[1]) for m, parts in members
                        if len(parts) > 2 and DRIVE_RE.match(parts[1])]
@@ -250,9 +315,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.object and not args.raw:
         parser.error('give --object and/or --raw')
+    if osp.exists(args.out_root) and not osp.isdir(args.out_root):
+        raise SystemExit(f'error: --out-root {args.out_root} is a file, not a folder')
+    for sub in ('kitti', 'kitti/object', 'kitti_raw'):
+        p = osp.join(args.out_root, sub)
+        if osp.exists(p) and not osp.isdir(p):
+            raise SystemExit(f'error: {p} is a file; --out-root needs a folder there')
     obj_root = osp.join(args.out_root, 'kitti', 'object')
     raw_root = osp.join(args.out_root, 'kitti_raw')
-    plan = Plan(args.dry_run)
+    plan = Plan(args.dry_run, args.out_root)
     kinds = plan_object(args.object, obj_root, plan, args.copy) if args.object else {}
     drives = plan_raw(args.raw, raw_root, plan, args.copy) if args.raw else []
     splits = {s: read_split(s) for s in ('train', 'val')}

@@ -1,8 +1,9 @@
-# SSD on a frozen CrevNet backbone: autoencoder stages at strides 4 and 8 (+ the mean RPM attention
-# mask on the latter), SSD extra layers down to stride 64, anchors sized for 416x128 KITTI objects.
+# SSD on a frozen CrevNet backbone (the detection recipe, configs/crevnet/crevnet-detect_*):
+# autoencoder stages at strides 4 and 8 (+ the mean RPM attention mask on the latter), SSD
+# extra layers down to stride 64, anchors sized for 416x128 KITTI objects.
 det_num_frames = 4
 # the architecture is the pretraining config's `model`, written there only
-crevnet = 'configs/pretrain_kitti_416x128.py'
+crevnet = 'configs/crevnet/crevnet-detect_kitti-raw-128x416_4to1.py'
 model = dict(
     type='SingleStageDetector',
     data_preprocessor=dict(type='MultiFrameDetDataPreprocessor', num_frames=det_num_frames,

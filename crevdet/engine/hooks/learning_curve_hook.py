@@ -16,20 +16,9 @@ import time
 from typing import List, Optional, Sequence
 
 from crevdet.registry import HOOKS
+from crevdet.visualization.learning_curves import write_rows_csv
 from .time_budget_hook import eval_seconds
 from .video_prediction_benchmark_hook import VideoPredictionBenchmarkHook
-
-
-def write_rows_csv(path: str, rows: Sequence[dict]) -> None:
-    """Write dict rows as a CSV whose columns are the union of their keys, in first-seen order
-    (rows of different models or datasets may carry different metrics)."""
-    keys: List[str] = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    with open(path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @HOOKS.register_module()

@@ -19,7 +19,8 @@ Inputs are per-image lists of dicts: ground truth ``{'type', 'truncated', 'occlu
 detections ``{'type', 'bbox', 'score'}`` with ``bbox = (x1, y1, x2, y2)``.
 Label files (reading ``label_2``, writing detections) are ``crevdet.datasets.kitti_labels``.
 """
-import bisect
+import itertools
+from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -64,145 +65,252 @@ def _thresholds(scores: List[float], n_gt: int) -> List[float]:
     return t
 
 
-def _counts(own_class: bool, occluded: int, truncated: float, height: float, diff: int) -> bool:
-    """``cleanData``: a ground-truth box counts at difficulty ``diff`` (else it is ignored)."""
-    return (own_class and occluded <= MAX_OCCLUSION[diff] and truncated <= MAX_TRUNCATION[diff]
-            and height > MIN_HEIGHT[diff])
+# type codes of the flattened labels (``prepare_kitti``); every other type is ``_OTHER``
+_CODE = {'car': 0, 'pedestrian': 1, 'cyclist': 2, 'van': 3, 'person_sitting': 4, 'dontcare': 5}
+_OTHER = 6
 
 
-def _prepare(cls: str, gts: List[dict], dets: List[dict]) -> Optional[dict]:
-    """What one image contributes to ``cls`` at any difficulty, computed once: the devkit's
-    matching only ever looks at ground truth of the class or its neighbour, and at detections of
-    the class or lower than the largest minimum height (a too-small detection of *any* class is
-    an ignored detection that can absorb a match, as in ``cleanData``). Original order is kept:
-    the devkit's ties go to the first box. None when no detection takes part."""
-    mo = MIN_OVERLAP[cls]
-    keep = [d for d in dets if d['type'].lower() == cls
-            or int(abs(d['bbox'][1] - d['bbox'][3])) < max(MIN_HEIGHT)]
-    if not keep:
-        return None
-    rel = [g for g in gts if g['type'].lower() in (cls, NEIGHBOURS.get(cls))]
-    boxes = [d['bbox'] for d in keep]
-    dontcare = [g['bbox'] for g in gts if g['type'].lower() == 'dontcare']
-    return dict(
-        scores=[d['score'] for d in keep],
-        is_cls=[d['type'].lower() == cls for d in keep],
-        det_h=[int(abs(b[1] - b[3])) for b in boxes],
-        dc_hit=[any(box_overlap(b, dc, 0) > mo for dc in dontcare) for b in boxes],
-        gt=[(g['type'].lower() == cls, g['occluded'], g['truncated'], g['bbox'][3] - g['bbox'][1])
-            for g in rel],
-        iou=[[box_overlap(b, g['bbox']) for b in boxes] for g in rel])
+def _type_codes(objs: List[dict]) -> np.ndarray:
+    """int8 code of every object's lower-cased ``type`` (one ``lower()`` per distinct name)."""
+    names = list(map(itemgetter('type'), objs))
+    code = {t: _CODE.get(t.lower(), _OTHER) for t in set(names)}
+    return np.fromiter((code[t] for t in names), np.int8, count=len(names))
 
 
-def _flags(p: dict, diff: int):
-    """``cleanData`` for one difficulty: ignored-gt flags (0 counts / 1 ignored), the number of
-    counted gt, and detection flags (0 evaluated / 1 ignored / -1 not this class)."""
-    ig = [0 if _counts(*g, diff) else 1 for g in p['gt']]
-    idet = [1 if h < MIN_HEIGHT[diff] else (0 if c else -1)
-            for h, c in zip(p['det_h'], p['is_cls'])]
-    return ig, ig.count(0), idet
+def _boxes(objs: List[dict]) -> np.ndarray:
+    """``(N, 4)`` float64 boxes; float64 holds int pixel coordinates exactly, so the overlaps
+    below are the same IEEE operations as :func:`box_overlap`'s Python floats."""
+    return np.fromiter(itertools.chain.from_iterable(map(itemgetter('bbox'), objs)), np.float64,
+                       count=4 * len(objs)).reshape(-1, 4)
 
 
-def _tp_scores(p: dict, ig: List[int], idet: List[int], mo: float) -> List[float]:
-    """``computeStatistics`` without false positives: each gt takes the highest-scoring free
-    overlapping detection; the scores of true positives."""
-    scores, assigned, out = p['scores'], [False] * len(idet), []
-    for i, row in enumerate(p['iou']):
-        best, j_best = _NO_DETECTION, -1
-        for j, ov in enumerate(row):
-            if ov > mo and idet[j] != -1 and not assigned[j] and scores[j] > best:
-                best, j_best = scores[j], j
-        if j_best >= 0:
-            assigned[j_best] = True
-            if ig[i] == 0 and idet[j_best] == 0:
-                out.append(scores[j_best])
+def _ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """``concat([arange(c) for c in counts])`` without a Python loop."""
+    ends = np.cumsum(counts)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
+
+
+def _pairs(a_img: np.ndarray, b_img: np.ndarray, n_img: int):
+    """Every ``(a, b)`` index pair of the same image, a-major, both in their original order
+    (``a_img`` and ``b_img`` are sorted image indices)."""
+    nb = np.bincount(b_img, minlength=n_img)
+    reps = nb[a_img]
+    a = np.repeat(np.arange(len(a_img)), reps)
+    return a, np.repeat((np.cumsum(nb) - nb)[a_img], reps) + _ragged_arange(reps)
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray, criterion: int = -1) -> np.ndarray:
+    """:func:`box_overlap` of paired ``(N, 4)`` boxes, operation for operation (bitwise equal)."""
+    w = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    h = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    hit = (w > 0) & (h > 0)
+    inter = w * h
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    if criterion == -1:
+        den = area_a + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    else:
+        den = area_a if criterion == 0 else (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return np.divide(inter, den, out=np.zeros_like(inter), where=hit)
+
+
+def prepare_kitti(gt_per_image: List[List[dict]], det_per_image: List[List[dict]]) -> dict:
+    """Every label and detection of the set as flat arrays (read from the dicts once, shared by
+    all classes and difficulties): image index, type code, box, occlusion / truncation (gt),
+    score and integer-truncated height (det), and each detection's largest overlap with a
+    DontCare region of its image (intersection over the detection's area; 0 without one).
+    Objects stay in their original order, grouped by image (the devkit's ties go to the first
+    box)."""
+    if len(gt_per_image) != len(det_per_image):
+        raise ValueError(f'{len(gt_per_image)} ground-truth images but {len(det_per_image)} '
+                         'detection images')
+    n_img = len(gt_per_image)
+    gts = [g for gs in gt_per_image for g in gs]
+    dets = [d for ds in det_per_image for d in ds]
+    f = dict(n_img=n_img,
+             g_img=np.repeat(np.arange(n_img), [len(gs) for gs in gt_per_image]),
+             g_code=_type_codes(gts), g_box=_boxes(gts),
+             g_occ=np.fromiter(map(itemgetter('occluded'), gts), np.float64, count=len(gts)),
+             g_trunc=np.fromiter(map(itemgetter('truncated'), gts), np.float64, count=len(gts)),
+             d_img=np.repeat(np.arange(n_img), [len(ds) for ds in det_per_image]),
+             d_code=_type_codes(dets), d_box=_boxes(dets),
+             d_score=np.fromiter(map(itemgetter('score'), dets), np.float64, count=len(dets)))
+    f['d_h'] = np.floor(np.abs(f['d_box'][:, 1] - f['d_box'][:, 3]))  # the devkit's int32 height
+    dc = np.flatnonzero(f['g_code'] == _CODE['dontcare'])
+    j, k = _pairs(f['d_img'], f['g_img'][dc], n_img)
+    dc_ov = np.zeros(len(dets))
+    np.maximum.at(dc_ov, j, _overlaps(f['d_box'][j], f['g_box'][dc[k]], 0))
+    f['d_dc'] = dc_ov
+    return f
+
+
+def _greedy(prob: np.ndarray, rank: np.ndarray, slot: np.ndarray, n_slots: int) -> np.ndarray:
+    """The devkit's sequential assignment, for many independent matching problems at once.
+
+    Edges are candidate (gt, detection) pairs, sorted by problem and, within a problem and a gt,
+    by preference (the first is the one the gt takes when free). ``rank``: the gt's position
+    among its image's matched gts (the devkit visits gts in order), ``slot``: the detection's
+    id, unique across problems. Step r lets the r-th gt of every problem take its first edge
+    whose detection is still free: a loop over gt positions (about 20), not over problems.
+    Returns the indices of the taken edges."""
+    order = np.argsort(rank, kind='stable')  # rank-major, problem order kept within a rank
+    r_sorted = rank[order]
+    bounds = np.flatnonzero(np.diff(r_sorted)) + 1
+    assigned = np.zeros(n_slots, bool)
+    taken = []
+    for e in np.split(order, bounds):
+        free = e[~assigned[slot[e]]]
+        if not len(free):
+            continue
+        p = prob[free]
+        first = free[np.concatenate(([True], p[1:] != p[:-1]))]
+        assigned[slot[first]] = True
+        taken.append(first)
+    return np.concatenate(taken) if taken else np.zeros(0, np.int64)
+
+
+def _thresholds_array(scores: np.ndarray, n_gt: int) -> np.ndarray:
+    """:func:`_thresholds` (bitwise the same floats) with one numpy pass per recall point (at
+    most ~41) instead of a Python step per true positive."""
+    v = np.sort(scores)[::-1]
+    m = len(v)
+    if m == 0:
+        return v
+    idx = np.arange(m)
+    l_recall = (idx + 1) / n_gt
+    r_recall = np.append((idx[:-1] + 2) / n_gt, l_recall[-1])
+    out, current, i = [], 0.0, 0
+    while i < m:
+        # the devkit skips score i while the next recall is closer to the current point
+        skip = (r_recall[i:] - current) < (current - l_recall[i:])
+        skip[-1] = False  # the last score is always taken
+        i += int(np.argmin(skip))
+        out.append(v[i])
+        current += 1.0 / (N_SAMPLE_PTS - 1.0)
+        i += 1
+    return np.array(out)
+
+
+def _class_curves(f: dict, cls: str, difficulties: Sequence[int]
+                  ) -> Dict[int, Optional[np.ndarray]]:
+    """The devkit's 41-point precision of ``cls`` at each of ``difficulties`` (None where the
+    difficulty holds no counted ground truth), from :func:`prepare_kitti`'s arrays.
+
+    Which detection a gt takes depends on the difficulty only through the minimum detection
+    height (40 px Easy, 25 px Moderate/Hard: detections below it are *ignored* and can absorb a
+    match); the gt's own difficulty flag only decides whether its match counts as a TP. So each
+    distinct minimum height is matched once for the difficulties sharing it. Matching happens
+    on sparse edges (gt, detection) with IoU above the class threshold, all images at once
+    (:func:`_greedy`): first by score (the true positives' scores give the recall thresholds),
+    then by IoU once per (image, distinct score) whose set of active detections some threshold
+    selects, its TP / FP counted for the whole run of thresholds that selects it."""
+    c, mo = _CODE[cls], MIN_OVERLAP[cls]
+    nb = _CODE.get(NEIGHBOURS.get(cls), -1)
+    n_img = f['n_img']
+    g_rel = np.flatnonzero((f['g_code'] == c) | (f['g_code'] == nb))  # class + neighbour gts
+    own = f['g_code'][g_rel] == c
+    occ, trunc = f['g_occ'][g_rel], f['g_trunc'][g_rel]
+    height = f['g_box'][g_rel, 3] - f['g_box'][g_rel, 1]
+    g_img = f['g_img'][g_rel]
+    # position of each relevant gt among its image's relevant gts (visiting order)
+    g_rank = np.arange(len(g_rel)) - np.searchsorted(g_img, g_img, 'left')
+    counts = {d: own & (occ <= MAX_OCCLUSION[d]) & (trunc <= MAX_TRUNCATION[d])
+              & (height > MIN_HEIGHT[d]) for d in difficulties}  # ``cleanData``: gt counts
+    out: Dict[int, Optional[np.ndarray]] = {d: None for d in difficulties if not counts[d].any()}
+    for h in sorted({MIN_HEIGHT[d] for d in difficulties if d not in out}, reverse=True):
+        diffs = [d for d in difficulties if MIN_HEIGHT[d] == h and d not in out]
+        # detections taking part: this class (evaluated, idet 0) or too small (ignored, idet 1)
+        d_idx = np.flatnonzero((f['d_code'] == c) | (f['d_h'] < h))
+        d_img, score = f['d_img'][d_idx], f['d_score'][d_idx]
+        evaluated = f['d_h'][d_idx] >= h
+        counted_fp = evaluated & ~(f['d_dc'][d_idx] > mo)  # unmatched -> false positive
+        d_start = np.searchsorted(d_img, np.arange(n_img))  # first taking part per image
+        local = np.arange(len(d_idx)) - d_start[d_img]
+        n_slot = int(local.max()) + 1 if len(local) else 1
+        # candidate edges: IoU above the class threshold, gt-major within an image
+        gi, dj = _pairs(g_img, d_img, n_img)
+        iou = _overlaps(f['d_box'][d_idx[dj]], f['g_box'][g_rel[gi]])
+        keep = iou > mo
+        gi, dj, iou = gi[keep], dj[keep], iou[keep]
+
+        # 1) ``computeStatistics`` without FP: each gt takes the free detection of highest score
+        pref = np.lexsort((dj, -score[dj], g_rank[gi], g_img[gi]))
+        taken = pref[_greedy(g_img[gi[pref]], g_rank[gi[pref]], dj[pref],
+                             len(d_idx))]
+        thresholds = {}
+        for d in diffs:
+            tp = taken[counts[d][gi[taken]] & evaluated[dj[taken]]]
+            thresholds[d] = _thresholds_array(score[dj[tp]], int(counts[d].sum()))
+
+        # 2) distinct scores per image (descending): the cut points of the active set
+        o = np.lexsort((-score, d_img))
+        new = np.ones(len(o), bool)
+        new[1:] = (d_img[o[1:]] != d_img[o[:-1]]) | (score[o[1:]] != score[o[:-1]])
+        cut_of = np.empty(len(o), np.int64)
+        cut_of[o] = np.cumsum(new) - 1  # each detection's cut id (image-major)
+        cut_img, cut_u = d_img[o[new]], score[o[new]]
+        n_cut = len(cut_img)
+        last = np.ones(n_cut, bool)
+        last[:-1] = cut_img[1:] != cut_img[:-1]
+        # thresholds k use the active set of cut u while u >= t_k > the image's next cut
+        seg = {}
+        need = np.zeros(n_cut, bool)
+        for d in diffs:
+            neg = -thresholds[d]
+            a = np.searchsorted(neg, -cut_u, 'left')
+            b = np.where(last, len(neg), np.append(a[1:], 0))
+            seg[d] = (a, b)
+            need |= a < b
+        probs = np.flatnonzero(need)
+        # per cut, evaluated detections outside DontCare at or above it: the FP before matching
+        n_fp0 = np.bincount(cut_of[counted_fp], minlength=n_cut).cumsum()
+        first_cut = np.searchsorted(cut_img, cut_img, 'left')
+        n_fp0 = n_fp0 - np.where(first_cut > 0, n_fp0[first_cut - 1], 0)
+
+        # 3) ``computeStatistics`` with FP, per needed (image, cut): highest IoU among evaluated
+        # detections (first on ties), else the first ignored one; edges replicated per problem
+        pref = np.lexsort((dj, np.where(evaluated[dj], -iou, 0.0), ~evaluated[dj], g_rank[gi],
+                           g_img[gi]))
+        gi_s, dj_s = gi[pref], dj[pref]
+        e_start = np.searchsorted(g_img[gi_s], np.arange(n_img))
+        n_e = np.bincount(g_img[gi_s], minlength=n_img)
+        reps = n_e[cut_img[probs]]
+        e = np.repeat(e_start[cut_img[probs]], reps) + _ragged_arange(reps)
+        p = np.repeat(np.arange(len(probs)), reps)
+        act = cut_of[dj_s[e]] <= probs[p]  # detection score >= the problem's cut
+        e, p = e[act], p[act]
+        taken = _greedy(p, g_rank[gi_s[e]], p * n_slot + local[dj_s[e]], len(probs) * n_slot)
+        tg, td, tprob = gi_s[e[taken]], dj_s[e[taken]], p[taken]
+        fp = n_fp0[probs] - np.bincount(tprob, counted_fp[td], len(probs)).astype(np.int64)
+        for d in diffs:
+            tp = np.bincount(tprob, counts[d][tg] & evaluated[td], len(probs)).astype(np.int64)
+            a, b = seg[d][0][probs], seg[d][1][probs]
+            n_th = len(thresholds[d])
+            tp_k = np.cumsum(np.bincount(a, tp, n_th + 1) - np.bincount(b, tp, n_th + 1))
+            fp_k = np.cumsum(np.bincount(a, fp, n_th + 1) - np.bincount(b, fp, n_th + 1))
+            tp_k, fp_k = tp_k[:n_th].astype(np.int64), fp_k[:n_th].astype(np.int64)
+            precision = np.zeros(N_SAMPLE_PTS)
+            total = tp_k + fp_k
+            np.divide(tp_k, total, out=precision[:n_th], where=total > 0)
+            out[d] = np.maximum.accumulate(precision[::-1])[::-1]
     return out
-
-
-def _tp_fp(p: dict, ig: List[int], idet: List[int], active: List[bool], mo: float):
-    """``computeStatistics`` with false positives among the ``active`` detections (score at or
-    above the threshold): each gt takes the free overlapping evaluated detection of highest IoU
-    (an ignored one only while no evaluated one is found); unmatched evaluated detections outside
-    DontCare regions are false positives."""
-    n = len(idet)
-    assigned, tp = [False] * n, 0
-    for i, row in enumerate(p['iou']):
-        j_best, max_ov, took_ignored = -1, 0.0, False
-        for j in range(n):
-            ov = row[j]
-            if ov <= mo or not active[j] or assigned[j] or idet[j] == -1:
-                continue
-            if idet[j] == 0 and (ov > max_ov or took_ignored):
-                j_best, max_ov, took_ignored = j, ov, False
-            elif idet[j] == 1 and j_best < 0:
-                j_best, took_ignored = j, True
-        if j_best >= 0:
-            assigned[j_best] = True
-            tp += ig[i] == 0 and idet[j_best] == 0
-    fp = sum(1 for j in range(n) if active[j] and idet[j] == 0 and not assigned[j]
-             and not p['dc_hit'][j])
-    return tp, fp
 
 
 def kitti_precision_curve(cls: str, gt_per_image: List[List[dict]],
                           det_per_image: List[List[dict]], difficulty: int,
-                          prepared: Optional[list] = None) -> Optional[np.ndarray]:
+                          prepared: Optional[dict] = None) -> Optional[np.ndarray]:
     """The devkit's 41-point interpolated precision for one class and difficulty; None when the
     difficulty holds no counted ground truth of that class.
 
     Same numbers as the devkit transliteration
     (:func:`~crevdet.evaluation.functional.kitti_reference.kitti_precision_curve_reference`,
-    checked by a randomised equivalence test), about 10x faster (measured by
-    ``tools/analysis_tools/kitti_eval_speed.py`` on 7,481 images): IoU and DontCare overlaps are
-    computed once per image and class instead of once per recall threshold, images without a
-    detection of the class are skipped, and the matching runs once per distinct set of
-    detections above the thresholds (at most one per distinct score of the image) instead of
-    once per threshold. ``prepared``: :func:`_prepare` per image, to share across difficulties.
-    """
-    cls = cls.lower()
-    mo = MIN_OVERLAP[cls]
-    if prepared is None:
-        prepared = [_prepare(cls, g, d) for g, d in zip(gt_per_image, det_per_image)]
-    n_gt, tp_scores, flags = 0, [], []
-    for gts, p in zip(gt_per_image, prepared):
-        if p is None:  # no detection takes part: only its counted gt matter (recall)
-            n_gt += sum(_counts(g['type'].lower() == cls, g['occluded'], g['truncated'],
-                                g['bbox'][3] - g['bbox'][1], difficulty) for g in gts)
-            flags.append(None)
-            continue
-        ig, n, idet = _flags(p, difficulty)
-        n_gt += n
-        flags.append((ig, idet))
-        tp_scores += _tp_scores(p, ig, idet, mo)
-    if n_gt == 0:
-        return None
-    thresholds = _thresholds(tp_scores, n_gt)
-    n_th = len(thresholds)
-    neg_th = [-t for t in thresholds]  # ascending, for bisect
-    # per image, the detections above threshold k change only where k passes one of its scores:
-    # match once per such segment of thresholds and add the result to the whole segment
-    d_tp, d_fp = [0] * (n_th + 1), [0] * (n_th + 1)
-    for p, f in zip(prepared, flags):
-        if f is None:
-            continue
-        ig, idet = f
-        cuts = sorted(set(p['scores']), reverse=True)
-        starts = [bisect.bisect_left(neg_th, -u) for u in cuts] + [n_th]
-        for u, a, b in zip(cuts, starts[:-1], starts[1:]):
-            if a == b:
-                continue
-            t, f_ = _tp_fp(p, ig, idet, [s >= u for s in p['scores']], mo)
-            d_tp[a] += t
-            d_tp[b] -= t
-            d_fp[a] += f_
-            d_fp[b] -= f_
-    tp, fp = np.cumsum(d_tp[:n_th]), np.cumsum(d_fp[:n_th])
-    precision = np.zeros(N_SAMPLE_PTS)
-    for k in range(n_th):
-        precision[k] = tp[k] / (tp[k] + fp[k]) if tp[k] + fp[k] else 0.0
-    for k in range(n_th):
-        precision[k] = precision[k:].max()
-    return precision
+    checked by randomised equivalence tests), vectorised with numpy (timed by
+    ``tools/analysis_tools/kitti_eval_speed.py`` on 7,481 images): labels are read into arrays
+    once, IoUs computed once per class, and the devkit's greedy matching runs on sparse
+    candidate edges for all images and score cuts at once (:func:`_class_curves`).
+    ``prepared``: :func:`prepare_kitti` of the two lists, to share across classes."""
+    f = prepared if prepared is not None else prepare_kitti(gt_per_image, det_per_image)
+    return _class_curves(f, cls.lower(), (difficulty, ))[difficulty]
+
 
 def ap_r40(precision: np.ndarray) -> float:
     return float(precision[1:].sum() / 40 * 100)
@@ -225,14 +333,13 @@ def kitti_eval(gt_per_image: List[List[dict]], det_per_image: List[List[dict]],
         raise ValueError(f'{len(gt_per_image)} ground-truth images but {len(det_per_image)} '
                          'detection images')
     out: Dict[str, float] = {}
+    prepared = None if curve else prepare_kitti(gt_per_image, det_per_image)
     for cls in classes:
         if cls.lower() not in MIN_OVERLAP:
             raise ValueError(f'KITTI 2D evaluation defines Car, Pedestrian, Cyclist; got {cls!r}')
-        prepared = None if curve else [_prepare(cls.lower(), g, d)
-                                       for g, d in zip(gt_per_image, det_per_image)]
+        curves = None if curve else _class_curves(prepared, cls.lower(), range(len(DIFFICULTIES)))
         for d, name in enumerate(DIFFICULTIES):
-            prec = curve(cls, gt_per_image, det_per_image, d) if curve else \
-                kitti_precision_curve(cls, gt_per_image, det_per_image, d, prepared)
+            prec = curve(cls, gt_per_image, det_per_image, d) if curve else curves[d]
             if prec is None:
                 continue
             out[f'{cls}_{name}_R40'] = ap_r40(prec)

@@ -35,6 +35,12 @@ class VideoPredictorBackbone(BaseModule):
         out_indices: feature stages returned (strides ``model.feat_strides``).
         gates: how the attention masks join the last returned stage: ``'mean'`` (average over
             RPMs), ``'concat'`` (all RPMs) or ``'none'``. Models without masks need ``'none'``.
+        masks: where the attention masks that join the last stage come from: ``'learned'``
+            (default: the predictor's RPM gates), or, for the controls of the detection-transfer
+            table, ``'zero'`` (the same channels, all zero: a pretrained backbone without its
+            masks) and ``'frame_diff'`` (hand-made motion masks instead of the learned ones:
+            ``|target - previous frame|`` averaged over colour channels and pooled to the
+            stage's stride, in every mask channel). Needs ``gates != 'none'``.
         frozen: eval mode and no gradients (the paper's setting); ``False`` fine-tunes.
         streaming: at inference, reuse the encodings of frames that earlier windows of the same
             video already encoded (see ``layers/encoding_cache.py``): a new frame of a stream
@@ -42,21 +48,24 @@ class VideoPredictorBackbone(BaseModule):
             outputs as the windowed computation; no effect in training. ``'stateful'`` also
             carries the recurrent state from frame to frame (one predictor step per frame
             instead of ``num_frames``): faster, but not the computation the detector was trained
-            with; its AP is measured in the README. ``set_streaming`` switches it at run time.
+            with; its AP is measured in docs/benchmarks/detection_speed.md. ``set_streaming``
+            switches it at run time.
         stream_horizon: with ``streaming='stateful'``, frames a recurrent state is carried at
             most before a window is warmed up in full again (None: until the video is cut).
         inference_autocast: ``'bf16'`` or ``'fp16'`` runs the backbone under ``torch.autocast``
             at inference (eval mode) and returns float32 features, so the head, the box coder
             and mmcv's NMS stay in float32. On CPUs with bf16 support this halves the backbone's
-            time; the AP change is measured in the README. None (default): float32 throughout.
+            time (AP: docs/benchmarks/detection_speed.md). None (default): float32 throughout.
         compile: ``torch.compile`` the predictor's encoder and recurrent stack at the first
             inference call (frozen backbones only). About a minute of compilation once, then
-            a faster backbone (measured in the README); for long video runs, not for tests.
+            a faster backbone (docs/benchmarks/detection_speed.md); for long video runs, not
+            for tests.
         out_norm: ``'instance'`` standardises every returned feature map per sample and
             channel over its positions (parameter-free instance norm, after the attention masks
             join): frozen features whose channels are mostly a constant offset with a small
-            spatial signal reach the head at unit scale (measured for the VQ-VAE encoder in
-            the README). None (default): the features as the predictor computes them.
+            spatial signal reach the head at unit scale (measured for the VQ-VAE encoder:
+            docs/benchmarks/detection_transfer.md). None (default): the features as
+            the predictor computes them.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
             load into ``self.net`` (``prefix='backbone.'`` takes them from a detector checkpoint;
@@ -71,7 +80,7 @@ class VideoPredictorBackbone(BaseModule):
 
     def __init__(self, model: Union[dict, str, None] = None, num_frames: int = 4,
                  out_indices: Sequence[int] = (0, 1, 2),
-                 gates: str = 'mean', frozen: bool = True,
+                 gates: str = 'mean', masks: str = 'learned', frozen: bool = True,
                  streaming: Union[bool, str] = False, stream_horizon: Optional[int] = None,
                  inference_autocast: Optional[str] = None, compile: bool = False,
                  out_norm: Optional[str] = None, pretrained: Optional[str] = None,
@@ -98,6 +107,14 @@ class VideoPredictorBackbone(BaseModule):
                             'extract_feat features (use CrevNet or UNetVideoPredictor)')
         if gates != 'none' and not net.gate_channels:
             raise ValueError(f"{model['type']} has no attention masks; set gates='none'")
+        if masks not in ('learned', 'zero', 'frame_diff'):
+            raise ValueError(f"masks must be 'learned', 'zero' or 'frame_diff', got {masks!r}")
+        if masks != 'learned' and gates == 'none':
+            raise ValueError(f"masks={masks!r} replaces the attention masks, but gates='none' "
+                             "returns none; set gates='mean' or 'concat'")
+        if masks == 'frame_diff' and num_frames < 2:
+            raise ValueError("masks='frame_diff' needs num_frames >= 2 (a previous frame)")
+        self.masks = masks
         # an ordinary child (mmpretrain's convention): its train/eval mode follows the backbone's
         # and its weights are ``net.<pretraining model's names>``
         self.net = net
@@ -250,6 +267,15 @@ class VideoPredictorBackbone(BaseModule):
         super().train(mode and not self.frozen)
         return self
 
+    def _control_masks(self, frames: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """The masks of a control run, shaped like the learned ones ``g`` ``(B, M, h, w)``:
+        zeros, or the frame difference ``(B, T, C, H, W) -> (B, 1, H, W)`` pooled to ``(h, w)``
+        and repeated over the M mask channels."""
+        if self.masks == 'zero':
+            return torch.zeros_like(g)
+        diff = (frames[:, -1] - frames[:, -2]).abs().mean(1, keepdim=True).to(g.dtype)
+        return torch.nn.functional.adaptive_avg_pool2d(diff, g.shape[-2:]).expand_as(g)
+
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         b, ct, h, w = x.shape
         c = self.net.in_channels
@@ -277,6 +303,8 @@ class VideoPredictorBackbone(BaseModule):
             last = outs[-1]
             g = torch.nn.functional.interpolate(g, size=last.shape[-2:], mode='nearest') \
                 if g.shape[-2:] != last.shape[-2:] else g
+            if self.masks != 'learned':
+                g = self._control_masks(frames, g)
             outs[-1] = torch.cat([last, g], 1)
         if self.out_norm == 'instance':
             outs = [torch.nn.functional.instance_norm(o, eps=1e-5) for o in outs]

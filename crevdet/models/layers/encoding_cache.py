@@ -16,7 +16,7 @@ from the state it ended the previous window with, instead of ``T`` steps from an
 window that does not continue the last one (the first, a cut, another video) is computed in full
 and starts a new carried state; ``horizon`` bounds how many frames a state is carried before the
 next window is again warmed up from scratch. Its AP against the windowed detector is measured in
-the README (``tools/analysis_tools/stream_ap.py``).
+docs/benchmarks/detection_speed.md (``tools/research/stream_ap.py``).
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 

@@ -27,7 +27,7 @@ step. The paper's convex mix cannot start there: ``g = sigmoid(.)`` is never 0, 
 shrinks ``x2`` by ``1 - g`` (8 modules with ``g ~ 0.05`` scale the latent by ~0.82 per step,
 compounding in closed loop) and adds ``g * hp`` noise. ``'scaled_convex'`` keeps the paper's
 convex form (``x2`` is pulled towards ``hp``, which bounds the latent in closed loop) and learned
-fastest on Moving MNIST; the learning curves of all three are in the README ("CrevNet's recipe").
+fastest on Moving MNIST; the learning curves of all three: docs/design/deviations.md.
 """
 from typing import List, Optional, Tuple
 

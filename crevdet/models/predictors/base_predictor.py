@@ -9,7 +9,7 @@ benchmark and the ablation tools only use ``rollout`` and the attributes set her
 (``in_channels``, ``n_past``, ``n_future``, ``clip_len``, ``teacher_forcing``); a model that is
 no step-by-step recurrence (the ConvLSTM encoder-forecaster) overrides ``rollout`` itself.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,11 @@ class BaseVideoPredictor(BaseModel):
         loss_weight: scale of the MSE loss.
         loss_l1_weight: scale of an added L1 loss on the same frames (0: MSE only, the papers'
             objective; E3D-LSTM and PredRNN-V2 train with L1 + L2).
+        compile: ``True`` (or a dict of ``torch.compile`` keyword arguments, e.g.
+            ``dict(mode='reduce-overhead')`` for CUDA graphs) compiles the per-step work of
+            :meth:`rollout` (``encode_steps``, ``transition``, ``decode``): each is traced once
+            and reused at every step, its elementwise ops (LSTM and RPM gates) fused into a few
+            kernels. ``False`` (default): eager.
 
     Inputs are ``(B, T, C, H, W)`` floats in ``[0, 1]`` (see ``VideoDataPreprocessor``).
     """
@@ -45,7 +50,7 @@ class BaseVideoPredictor(BaseModel):
     def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
                  clip_len: int = 1, teacher_forcing: bool = True, loss_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None,
-                 loss_l1_weight: float = 0.0) -> None:
+                 loss_l1_weight: float = 0.0, compile: Union[bool, dict] = False) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='VideoDataPreprocessor')
         if isinstance(data_preprocessor, dict):  # build from crevdet's registry, not mmengine's
@@ -62,6 +67,31 @@ class BaseVideoPredictor(BaseModel):
         self.teacher_forcing = teacher_forcing
         self.loss_weight = loss_weight
         self.loss_l1_weight = loss_l1_weight
+        if not isinstance(compile, (bool, dict)):
+            raise TypeError(f'compile must be a bool or a dict of torch.compile options, got '
+                            f'{compile!r}')
+        # None: eager (named so: nn.Module.compile is a method)
+        self.compile_options: Optional[dict] = (dict(compile) if isinstance(compile, dict)
+                                                else {} if compile else None)
+
+    def __getstate__(self):
+        # compiled callables (see step_fn) are not copied: a deepcopy (EMA) or a pickled model
+        # compiles its own on first use
+        state = dict(super().__getstate__())
+        state.pop('_compiled_steps', None)
+        return state
+
+    def step_fn(self, name: str) -> Callable:
+        """The one-step part ``name`` of :meth:`rollout` (``'encode_steps'``, ``'transition'``,
+        ``'decode'``), compiled once per model when ``compile`` is set (``feed_back`` stays
+        eager: its inputs, the dicts of earlier steps, grow every step, which would retrace)."""
+        fn = getattr(self, name)
+        if self.compile_options is None:
+            return fn
+        compiled = self.__dict__.setdefault('_compiled_steps', {})
+        if name not in compiled:
+            compiled[name] = torch.compile(fn, **self.compile_options)
+        return compiled[name]
 
     # an EncodingCache (layers/encoding_cache.py) makes extract_feat reuse the encodings of
     # earlier overlapping windows at inference (streaming); None: every window is encoded whole
@@ -117,20 +147,22 @@ class BaseVideoPredictor(BaseModel):
         decode_from = n_past - 1 if decode_from is None else decode_from
         steps = range(self.clip_len - 1, last + 1)
         observed = [t for t in steps if teacher_forcing or t < n_past]
-        enc = dict(zip(observed, self.encode_steps(frames, observed)))
+        encode_steps, transition, decode = (self.step_fn(n) for n in (
+            'encode_steps', 'transition', 'decode'))
+        enc = dict(zip(observed, encode_steps(frames, observed)))
         state, aux = None, []
         latents: Dict[int, Any] = {}  # step -> transition output
         decoded: Dict[int, torch.Tensor] = {}  # step -> decoded prediction
         for t in steps:
             if t not in enc:  # closed loop: built from the predictions of the steps before
                 enc[t] = self.feed_back(t, frames, n_past, latents, decoded)
-            latents[t], state, a = self.transition(enc[t], state)
+            latents[t], state, a = transition(enc[t], state)
             aux.append(a)
             if self.feedback_decodes and t < last and t + 1 not in enc:
-                decoded[t] = self.decode([(latents[t], enc[t])])[0]
+                decoded[t] = decode([(latents[t], enc[t])])[0]
         todo = [t for t in range(decode_from, last + 1) if t not in decoded]
         if todo:  # the rest in one batch
-            decoded.update(zip(todo, self.decode([(latents[t], enc[t]) for t in todo])))
+            decoded.update(zip(todo, decode([(latents[t], enc[t]) for t in todo])))
         return torch.stack([decoded[t] for t in range(decode_from, last + 1)], 1), aux
 
     # the one-step parts of a recurrent predictor, used by rollout

@@ -11,14 +11,14 @@ the identity at the start (``'residual'``, the class default, or ``'scaled_conve
 an untrained CrevNet predicts exactly the last observed frame at every closed-loop step;
 ``zero_init_residual=False, update='convex'`` is the paper's / authors' model. The shipped
 configs' recipe (norm-free couplings, bias-free RPMs, closed-loop MSE + L1) is explained and
-measured in the README ("CrevNet's recipe").
+measured in docs/design/deviations.md.
 
 Time steps. With ``clip_len = k`` frames per step, step ``t`` (``t >= k-1``) consumes frames
 ``t-k+1 .. t`` and predicts frames ``t-k+2 .. t+1``; the emitted prediction is frame ``t+1``.
 ``conv_dim=2`` stacks the k frames along channels (k=1: one frame per step, k=2: the authors'
 2-frame variant); ``conv_dim=3`` keeps them on a temporal axis, ``(B, C, k, H, W)``, with 3D convs.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -44,6 +44,9 @@ class CrevNet(BaseVideoPredictor):
             ``n_past`` frames, as at test time.
         reversible_backprop: autoencoder keeps no activations for backward (see reversible.py).
         loss_weight / loss_l1_weight: scales of the MSE and the (optional) L1 loss.
+        compile: compile the rollout's per-step work (the RPM stack's step with its gates, the
+            autoencoder's encode / decode) with ``torch.compile``; see
+            :class:`BaseVideoPredictor`. The inverse (:meth:`reconstruct_previous`) stays eager.
 
     Inputs are ``(B, T, C, H, W)`` floats in ``[0, 1]`` (see ``VideoDataPreprocessor``).
     """
@@ -53,11 +56,13 @@ class CrevNet(BaseVideoPredictor):
                  autoencoder: Optional[dict] = None, predictor: Optional[dict] = None,
                  teacher_forcing: bool = True, reversible_backprop: bool = False,
                  loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None, loss_l1_weight: float = 0.0) -> None:
+                 init_cfg: Optional[dict] = None, loss_l1_weight: float = 0.0,
+                 compile: Union[bool, dict] = False) -> None:
         if conv_dim not in (2, 3):
             raise ValueError(f'conv_dim must be 2 or 3, got {conv_dim}')
         super().__init__(in_channels, n_past, n_future, clip_len or (3 if conv_dim == 3 else 1),
-                         teacher_forcing, loss_weight, data_preprocessor, init_cfg, loss_l1_weight)
+                         teacher_forcing, loss_weight, data_preprocessor, init_cfg, loss_l1_weight,
+                         compile=compile)
         self.conv_dim = conv_dim
         ae_cfg = dict(autoencoder or {})
         ae_in = in_channels * self.clip_len if conv_dim == 2 else in_channels

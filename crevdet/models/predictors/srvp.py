@@ -28,7 +28,7 @@ Why a Bernoulli option (not the authors'; they use the Gaussian of scale 1 on SM
 decoder ends in a sigmoid, and under a Gaussian NLL the pull on a pixel whose target is 0 is
 ``p * p * (1 - p) / nu``, which vanishes as ``p -> 0``: early in training the background stays a
 faint haze that SSIM punishes hard. The Bernoulli NLL (binary cross-entropy on the logits; any
-target in [0, 1]) pulls by ``p``. README, stochastic section, measures both.
+target in [0, 1]) pulls by ``p``. docs/benchmarks/stochastic.md measures both.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 

@@ -28,6 +28,7 @@ def max_dev_from_copy_last(net, frames, n_past, n_future):
     ('configs/pretrain_mmnist.py', (64, 64)),
     ('configs/baselines/crevnet_3d_mmnist.py', (32, 32)),
     ('configs/demo/pretrain_demo.py', (32, 64)),  # random GroupNorm couplings: still bijective
+    ('configs/crevnet/crevnet-detect_kitti-raw-128x416_4to1.py', (32, 64)),  # the same, full size
 ])
 def test_shipped_configs_start_at_copy_last(config, frame_size):
     """The issue's check: random frames in [0, 1], closed loop, every future step."""
@@ -155,7 +156,10 @@ RECURRENT_DETECTORS = list(_recurrent_detection_configs())
 def test_the_recurrent_detection_configs_are_all_found():
     names = {d for d, _ in RECURRENT_DETECTORS}
     assert {'configs/ssd_crevnet_kitti.py', 'configs/demo/ssd_demo_random.py',
-            'configs/ssd_unet_rpm_kitti.py', 'configs/faster_rcnn_crevnet_kitti.py'} <= names
+            'configs/ssd_unet_rpm_kitti.py', 'configs/faster_rcnn_crevnet_kitti.py',
+            'configs/crevnet/ssd_crevnet-detect_kitti-416x128.py',
+            'configs/crevnet/retinanet_crevnet-detect_kitti-416x128.py',
+            'configs/crevnet/faster-rcnn_crevnet-detect_kitti-416x128.py'} <= names
     assert len(names) >= 8
 
 

@@ -1,6 +1,6 @@
 """How black a trained predictor's background is, and how much of its SSIM that costs.
 
-    python tools/analysis_tools/background_level.py CKPT [CKPT ...] [--data smmnist]
+    python tools/research/background_level.py CKPT [CKPT ...] [--data smmnist]
         [--data-root ../shared/data/mnist] [--n-past 5] [--n-future 10] [--clips 32]
         [--floor 0.1] [--samples S] [--seed 0] [--batch 16]
 
@@ -28,6 +28,9 @@ the steps, which need not be the SSIM's sample), so one run gives both figures o
 import argparse
 import os.path as osp
 import sys
+
+from crevdet.apis.budget_training import BudgetError
+from crevdet.utils import exit_on
 
 
 def predict(model, clips, future, args, gen):
@@ -64,6 +67,7 @@ def predict_all(model, clips, future, args):
     return torch.cat(preds), torch.cat(psnrs)
 
 
+@exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('checkpoints', nargs='+')

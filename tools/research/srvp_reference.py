@@ -1,7 +1,7 @@
 """The SRVP authors' own model code on crevdet's learning-curve protocol: is crevdet's SRVP as
 fast a learner as theirs?
 
-    python tools/analysis_tools/srvp_reference.py --authors-code DIR [--data-root DIR]
+    python tools/research/srvp_reference.py --authors-code DIR [--data-root DIR]
         [--minutes 20 | --iters N] [--points 6] [--batch 16] [--test-clips 64] [--samples 5]
         [--nf 64] [--lr 3e-4] [--seed 0] [--label srvp_authors_code]
         [--work-dir work_dirs/srvp_reference]
@@ -20,34 +20,55 @@ sample). Evaluation time is not training time.
 
 Writes ``<work-dir>/<timestamp>/curves.json`` (and ``.csv`` / ``.md`` / ``.png``) in the format of
 ``learning_curves.py``, so ``learning_curves.py --merge`` puts this curve beside crevdet's (it
-refuses other test clips or budgets). Run it pinned to one core like the README's curves:
-``OMP_NUM_THREADS=1 taskset -c 1 python tools/analysis_tools/srvp_reference.py ...``.
+refuses other test clips or budgets). Run it pinned to one core like the published curves
+(docs/benchmarks/stochastic.md):
+``OMP_NUM_THREADS=1 taskset -c 1 python tools/research/srvp_reference.py ...``.
 """
 import argparse
 import importlib
+import importlib.util
 import os
 import os.path as osp
 import sys
 import time
+import types
+
+from crevdet.apis.budget_training import BudgetError
+from crevdet.utils import exit_on
 
 N_PAST, N_FUTURE = 5, 10
 
 
 def load_authors_modules(root: str):
-    """``module.srvp`` and ``module.utils`` of the checkout at ``root``."""
-    if not osp.isfile(osp.join(root, 'module', 'srvp.py')):
+    """``module.srvp`` and ``module.utils`` of the checkout at ``root``: its ``module`` package is
+    loaded from that folder by location (``sys.path`` is left as it is, so nothing else of the
+    checkout can shadow an installed module)."""
+    folder = osp.join(osp.abspath(root), 'module')
+    if not osp.isfile(osp.join(folder, 'srvp.py')):
         raise SystemExit(f'error: --authors-code {root!r} has no module/srvp.py (give a local '
                          'checkout of github.com/edouardelasalles/srvp)')
-    sys.path.insert(0, osp.abspath(root))
+    init = osp.join(folder, '__init__.py')
+    if osp.isfile(init):
+        spec = importlib.util.spec_from_file_location('module', init,
+                                                      submodule_search_locations=[folder])
+        package = importlib.util.module_from_spec(spec)
+    else:  # a namespace package, as in their repository
+        package = types.ModuleType('module')
+        package.__path__ = [folder]
+        spec = None
+    sys.modules['module'] = package  # their files import each other as module.<name>
     try:
+        if spec is not None:
+            spec.loader.exec_module(package)
         return (importlib.import_module('module.srvp'), importlib.import_module('module.utils'))
     except ImportError as e:
         raise SystemExit(f'error: cannot import the SRVP code in {root}: {e}')
 
 
 def build_model(srvp, nf: int):
-    # their SMMNIST command line (README) over their args.py defaults: nx 64, nc 1, nhx 128,
-    # ny = nz = 20, no skip connections, nt_inf 5, inference MLP 256 x 3, dynamics 512 x 4
+    # their SMMNIST command line (their repository's README) over their args.py defaults:
+    # nx 64, nc 1, nhx 128, ny = nz = 20, no skip connections, nt_inf 5, inference MLP 256 x 3,
+    # dynamics 512 x 4
     model = srvp.StochasticLatentResidualVideoPredictor(64, 1, nf, 128, 20, 20, False, N_PAST,
                                                         256, 3, 512, 4, 'dcgan')
     model.init(res_gain=1.41)
@@ -90,6 +111,7 @@ def evaluate(model, clips, samples: int, batch: int = 16) -> dict:
     return metric.compute_metrics(metric.results)
 
 
+@exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--authors-code', required=True,
@@ -178,7 +200,7 @@ def main(argv=None):
     budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
     header = (f'**smmnist** {N_PAST} -> {N_FUTURE}, the SRVP authors\' code, budget {budget}, '
               f'batch {args.batch}, {len(clips)} test clips' + (f' ({note})' if note else ''))
-    cmd = 'python tools/analysis_tools/srvp_reference.py ' + ' '.join(
+    cmd = 'python tools/research/srvp_reference.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
     write_outputs(out_dir, rows, [args.label], header, cmd,
                   dict(data='smmnist', budget=budget, note=note))

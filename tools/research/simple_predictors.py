@@ -1,7 +1,7 @@
 """Hand-made next-frame predictors on a data config's train and test clips: what a learned model
 must beat, and what a simple rule already wins over copy-last.
 
-    python tools/analysis_tools/simple_predictors.py configs/_base_/datasets/kitti_raw_sample.py \
+    python tools/research/simple_predictors.py configs/_base_/datasets/kitti_raw_sample.py \
         [--gains 0.3 0.5] [--blur 9] [--horizon 1] [--max-clips N]
 
 Rows: copy-last (``x_t``), a black frame (on digits on black, SSIM rewards an exactly black
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from crevdet.apis.budget_training import data_args, data_config, protocol
+from crevdet.apis.budget_training import BudgetError, data_args, data_config, protocol
 from crevdet.evaluation.functional.video import mse, psnr, ssim
 from crevdet.registry import DATASETS, build_crevdet
-from crevdet.utils import register_all_modules
+from crevdet.utils import exit_on, register_all_modules
 
 
 def blurred_extrapolation(last: np.ndarray, prev: np.ndarray, gain: float, k: int) -> np.ndarray:
@@ -62,6 +62,7 @@ def evaluate(dataset, n_past: int, gains, k: int, desc: str = 'clips', horizon: 
     return {name: np.mean(v, axis=0) for name, v in rows.items()}
 
 
+@exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('data', help='a data config with train/test_dataloader and protocol, '

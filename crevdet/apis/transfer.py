@@ -1,0 +1,189 @@
+"""The detection-transfer table: what a pretraining run buys a detector, against the controls a
+sceptical reviewer asks for. Used by ``tools/demo.py`` and
+``tools/analysis_tools/transfer_table.py``.
+
+Every entry trains the same detector config with the same schedule and evaluates it with
+``tools/test.py`` (KITTI AP, official protocol); only the backbone differs:
+
+==========================  ==============================================================
+``pretrained``              the pretraining checkpoint, frozen, learned masks
+``random`` (a)              the same network at its random initialisation, frozen
+``random_frame_diff`` (b)   (a) with hand-made masks ``|target - previous|`` pooled to the
+                            stride (``model.backbone.masks='frame_diff'``)
+``pretrained_no_masks`` (c) the pretrained backbone with its masks zeroed
+``scratch`` (d)             the same detector trained end to end from its random
+                            initialisation (backbone not frozen) for the wall-clock the
+                            pretrained entry took in all (pretraining + detector training)
+``finetuned`` (e)           the pretrained backbone trained end to end with the detector,
+                            on the detector's own schedule (the epochs of the frozen entries)
+==========================  ==============================================================
+
+Each detector run gets its own config written into the run folder (``<name>.py``, the
+detection config with that entry's changes), so every number can be reproduced with
+``tools/train.py <run>/<name>.py`` and ``tools/test.py``.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+from mmengine.config import Config
+
+from crevdet.utils.package import REPO_ROOT
+
+#: entry -> (short label for tables, what it is)
+ENTRIES = {
+    'pretrained': ('pretrained', 'pretrained backbone, frozen, learned masks'),
+    'random': ('(a) random', 'random frozen backbone'),
+    'random_frame_diff': ('(b) random + frame-diff masks',
+                          'random frozen backbone, hand-made |target - previous| masks'),
+    'pretrained_no_masks': ('(c) pretrained, masks zeroed',
+                            'pretrained frozen backbone, masks set to zero'),
+    'scratch': ('(d) scratch, end to end',
+                'random backbone trained end to end with the detector, same wall-clock'),
+    'finetuned': ('(e) pretrained, fine-tuned end to end',
+                  'pretrained backbone trained end to end with the detector, same schedule'),
+}
+CONTROLS = ('random', 'random_frame_diff', 'pretrained_no_masks', 'scratch', 'finetuned')
+
+
+class ToolFailed(RuntimeError):
+    """A training or test run exited with an error; the message names its log."""
+
+
+def run_tool(args: List[str], log_file: str, what: str, log: Callable[[str], None] = print
+             ) -> float:
+    """Run ``python <args>`` from the repository root (``args[0]``: a script, or ``-c``);
+    progress lines to ``log``, everything to ``log_file``. Returns the wall-clock seconds it
+    took; a failed run raises :class:`ToolFailed` naming its log."""
+    log(f'{what} (log: {log_file})')
+    stage = what.split(' (')[0][:40]
+    t0 = time.time()
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_file, 'w') as f:
+        proc = subprocess.Popen([sys.executable] + args, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=env)
+        for line in proc.stdout:
+            f.write(line)
+            if 'Iter(train)' in line or 'Epoch(train)' in line or 'benchmark ' in line:
+                # every progress line says its stage (the caller's log adds the time)
+                log(f'    [{stage}] ' + line.split(' - mmengine - INFO - ')[-1].rstrip()[:130])
+        if proc.wait():
+            raise ToolFailed(f'{what} failed (exit {proc.returncode}); see {log_file}')
+    seconds = time.time() - t0
+    log(f'{what}: done in {seconds:.0f} s')
+    return seconds
+
+
+def budget_minutes(entry: str, pretrain_seconds: float, detector_seconds: float
+                   ) -> Optional[float]:
+    """The wall-clock budget of the time-budgeted entry (d): pretraining + the pretrained
+    entry's detector training. None for the others (they train on the detector's schedule)."""
+    if entry == 'scratch':
+        return (pretrain_seconds + detector_seconds) / 60
+    return None
+
+
+def entry_config(det_config: str, entry: str, checkpoint: Optional[str],
+                 data_root: Optional[str] = None, options: Optional[dict] = None,
+                 scratch_minutes: Optional[float] = None) -> Config:
+    """The detection config of one table entry (see the module docstring)."""
+    if entry not in ENTRIES:
+        raise ValueError(f'unknown transfer-table entry {entry!r}; one of {list(ENTRIES)}')
+    cfg = Config.fromfile(det_config if osp.isabs(det_config)
+                          else osp.join(REPO_ROOT, det_config))
+    if data_root:
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[loader].dataset.data_root = data_root
+    if options:
+        cfg.merge_from_dict(options)
+    bb = cfg.model.backbone
+    if entry in ('pretrained', 'pretrained_no_masks', 'finetuned'):
+        if not checkpoint:
+            raise ValueError(f'the {entry!r} entry needs the pretraining checkpoint')
+        bb.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
+    else:
+        bb.init_cfg = None
+    if entry == 'random_frame_diff':
+        bb.masks = 'frame_diff'
+    elif entry == 'pretrained_no_masks':
+        bb.masks = 'zero'
+    elif entry == 'finetuned':
+        bb.frozen = False
+    elif entry == 'scratch':
+        if not scratch_minutes:
+            raise ValueError("the 'scratch' entry needs its wall-clock budget (scratch_minutes)")
+        bb.frozen = False
+        epochs = cfg.train_cfg.max_epochs
+        decay = [s for s in cfg.param_scheduler if s.get('type') == 'MultiStepLR']
+        decay_at = min(decay[0].milestones) / epochs if decay else None
+        decay_at = decay_at if decay_at is not None and decay_at < 1 else None
+        gamma = decay[0].get('gamma', 0.1) if decay else 0.1
+        # the length is a time: epochs unbounded, the step decay at the same share of the run
+        cfg.param_scheduler = [s for s in cfg.param_scheduler if s.get('type') != 'MultiStepLR']
+        cfg.train_cfg.max_epochs = 10 ** 4
+        cfg.train_cfg.val_begin = 10 ** 5
+        cfg.default_hooks.checkpoint.interval = 10 ** 5
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(
+            type='TrainTimeBudgetHook', minutes=scratch_minutes, lr_decay_at=decay_at,
+            lr_decay_gamma=gamma)]
+    return cfg
+
+
+def newest(pattern: str, what: str) -> str:
+    found = sorted(glob.glob(pattern), key=osp.getmtime)
+    if not found:
+        raise ToolFailed(f'no {what} ({pattern})')
+    return found[-1]
+
+
+def train_and_test(cfg: Config, run_dir: str, name: str, log=print) -> dict:
+    """Train a detection config in ``<run_dir>/<name>``, test its final checkpoint; returns the
+    metrics plus ``train_seconds``."""
+    cfg_path = osp.join(run_dir, f'{name}.py')
+    cfg.dump(cfg_path)
+    wd = osp.join(run_dir, name)
+    secs = run_tool(['tools/train.py', cfg_path, '--work-dir', wd],
+                    osp.join(run_dir, f'{name}_train.log'), f'training the detector: {name}', log)
+    ckpt = newest(osp.join(wd, '*.pth'), f'checkpoint of {name}')
+    test_dir = osp.join(run_dir, f'{name}_test')
+    run_tool(['tools/test.py', cfg_path, ckpt, '--work-dir', test_dir, '--show-dir', 'vis'],
+             osp.join(run_dir, f'{name}_test.log'), f'evaluating {name}', log)
+    metrics = json.load(open(newest(osp.join(test_dir, '*', 'metrics.json'),
+                                    f'metrics.json of {name}')))
+    metrics['train_seconds'] = secs
+    metrics['checkpoint'] = ckpt
+    return metrics
+
+
+def transfer_table(results: Dict[str, dict], title: str = '') -> str:
+    """Markdown: KITTI AP R40 per class and difficulty, mAP R40 / R11, one column per entry,
+    then the pretrained entry's margin over each control."""
+    from crevdet.evaluation.functional.kitti import CLASSES, DIFFICULTIES
+    names = [n for n in ENTRIES if n in results] + [n for n in results if n not in ENTRIES]
+    label = lambda n: ENTRIES[n][0] if n in ENTRIES else n  # noqa: E731
+    fmt = lambda v: 'n/a' if v is None else f'{v:.2f}'  # noqa: E731
+    lines = [title] if title else []
+    lines += ['| KITTI AP R40 | ' + ' | '.join(label(n) for n in names) + ' |',
+              '|---|' + '---:|' * len(names)]
+    for cls in CLASSES:
+        for d in DIFFICULTIES:
+            lines.append(f'| {cls} {d} | ' + ' | '.join(
+                fmt(results[n].get(f'kitti/{cls}_{d}_R40')) for n in names) + ' |')
+    for rule in ('R40', 'R11'):
+        lines.append(f'| **mAP {rule}** | ' + ' | '.join(
+            fmt(results[n].get(f'kitti/mAP_{rule}')) for n in names) + ' |')
+    lines.append('| detector training, s | ' + ' | '.join(
+        fmt(results[n].get('train_seconds')) for n in names) + ' |')
+    if 'pretrained' in results:
+        p = results['pretrained'].get('kitti/mAP_R40')
+        margins = [f"{label(n)}: **{p - results[n]['kitti/mAP_R40']:+.2f}**" for n in names
+                   if n != 'pretrained' and results[n].get('kitti/mAP_R40') is not None]
+        if margins and p is not None:
+            lines.append('')
+            lines.append('pretrained minus each control (mAP R40): ' + '; '.join(margins))
+    return '\n'.join(lines)

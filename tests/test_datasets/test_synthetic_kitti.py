@@ -1,0 +1,89 @@
+"""The synthetic world's moving camera: boxes, truncation and parked objects follow the camera
+exactly; the still camera's data are unchanged; everything is a pure function of the seed."""
+import numpy as np
+import pytest
+
+from crevdet.datasets.synthetic_kitti import Scene, make_synthetic_kitti
+
+SIZE = (94, 310)
+
+
+def moving_scene(seed=3, n=5):
+    return Scene(np.random.default_rng(seed), SIZE, n_objects=n, camera='moving')
+
+
+def test_the_camera_moves_and_starts_at_frame_zero():
+    sc = moving_scene()
+    assert sc.camera_at(0) == (1.0, 0.0, 0.0)
+    s, pan, pitch = sc.camera_at(30)
+    assert s > 1.05  # forward motion: a growing scale about the vanishing point
+    assert abs(pitch) < 4.5  # a little pitch
+    still = Scene(np.random.default_rng(3), SIZE, n_objects=5)
+    assert still.camera_at(30) == (1.0, 0.0, 0.0)
+    # the background itself moves: frames differ outside every object's box
+    a = sc.render(0, np.random.default_rng(0))[0].astype(int)
+    b = sc.render(20, np.random.default_rng(0))[0].astype(int)
+    sky = slice(0, sc.horizon - 2)
+    assert np.abs(a[sky] - b[sky]).mean() > 3
+
+
+def test_boxes_follow_the_camera_exactly():
+    """Each labelled box is where the object's pixels are: render every frame with and without
+    one object (same noise), and the changed pixels' extent equals the clipped label box."""
+    for seed in range(4):
+        sc = moving_scene(seed, n=1)
+        o = sc.objects[0]
+        for t in (0, 9, 25):
+            img, labels = sc.render(t, np.random.default_rng(1))
+            objs = [lab for lab in labels if lab['type'] != 'DontCare']
+            sc.objects = []
+            empty, _ = sc.render(t, np.random.default_rng(1))
+            sc.objects = [o]
+            changed = np.abs(img.astype(int) - empty.astype(int)).max(-1) > 0
+            if not objs:
+                continue
+            x1, y1, x2, y2 = objs[0]['bbox']
+            ys, xs = np.nonzero(changed)
+            assert len(xs), (seed, t)
+            # drawing rounds box corners to whole pixels
+            assert xs.min() >= np.floor(x1) - 1 and xs.max() <= np.ceil(x2) + 1, (seed, t)
+            assert ys.min() >= np.floor(y1) - 1 and ys.max() <= np.ceil(y2) + 1, (seed, t)
+            assert ys.min() <= y1 + 2 and ys.max() >= y2 - 2, (seed, t)
+            if objs[0]['type'] in ('Car', 'Van'):  # a person's body is narrower than its box
+                assert xs.min() <= x1 + 2 and xs.max() >= x2 - 2, (seed, t)
+            # truncation is computed from the camera-mapped, unclipped box
+            ux1, uy1, ux2, uy2 = sc.box(o, t)
+            full = (ux2 - ux1) * (uy2 - uy1)
+            vis = (min(ux2, SIZE[1] - 1) - max(ux1, 0)) * (min(uy2, SIZE[0] - 1) - max(uy1, 0))
+            assert objs[0]['truncated'] == pytest.approx(1 - vis / full, abs=0.006)
+
+
+def test_parked_objects_move_only_with_the_camera():
+    sc = moving_scene(seed=5, n=12)
+    parked = [o for o in sc.objects if o['vx'] == 0 and o['vdepth'] == 0]
+    assert 3 <= len(parked) <= 10  # about half
+    o = parked[0]
+    wx1, wy1, wx2, wy2 = sc.world_box(o, 0)
+    for t in (0, 11, 33):
+        assert sc.world_box(o, t) == (wx1, wy1, wx2, wy2)
+        s, pan, pitch = sc.camera_at(t)
+        x1, y1, x2, y2 = sc.box(o, t)
+        assert x1 == pytest.approx(SIZE[1] / 2 + s * (wx1 - SIZE[1] / 2) + pan)
+        assert y2 == pytest.approx(sc.horizon + s * (wy2 - sc.horizon) + pitch)
+        assert (x2 - x1) == pytest.approx(s * (wx2 - wx1))  # scale about the vanishing point
+
+
+def test_moving_world_is_a_pure_function_of_the_seed(tmp_path):
+    kw = dict(seed=2, size=SIZE, raw_drives=1, raw_frames=3, det_train=2, det_val=1,
+              camera='moving')
+    a = make_synthetic_kitti(str(tmp_path / 'a'), **kw)
+    b = make_synthetic_kitti(str(tmp_path / 'b'), **kw)
+    import filecmp
+    import os
+    for root in ('raw', 'object'):
+        for dirpath, _, files in os.walk(a[root]):
+            for f in files:
+                other = os.path.join(b[root], os.path.relpath(os.path.join(dirpath, f), a[root]))
+                assert filecmp.cmp(os.path.join(dirpath, f), other, shallow=False)
+    with pytest.raises(ValueError, match="camera must be one of"):
+        make_synthetic_kitti(str(tmp_path / 'c'), camera='dashcam')
