@@ -55,6 +55,9 @@ def log(msg: str) -> None:
 
 def ensure_data(data_dir: str, camera: str) -> None:
     from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
+    if osp.exists(data_dir) and not osp.isdir(data_dir):
+        raise SystemExit(f'error: --data-dir {data_dir} is a file, not a folder; pass a folder '
+                         '(a new one is written, an existing demo folder is reused)')
     marker = osp.join(data_dir, '.complete')
     stamp = f'seed=0 camera={camera}\n'
     if osp.isfile(marker):

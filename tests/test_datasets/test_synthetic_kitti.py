@@ -87,3 +87,18 @@ def test_moving_world_is_a_pure_function_of_the_seed(tmp_path):
                 assert filecmp.cmp(os.path.join(dirpath, f), other, shallow=False)
     with pytest.raises(ValueError, match="camera must be one of"):
         make_synthetic_kitti(str(tmp_path / 'c'), camera='dashcam')
+
+
+def test_demo_refuses_a_file_as_its_data_folder_and_another_world(tmp_path):
+    from conftest import load_tool
+    demo = load_tool('tools/demo.py')
+    f = tmp_path / 'data.txt'
+    f.write_text('mine')
+    with pytest.raises(SystemExit, match='is a file, not a folder'):
+        demo.ensure_data(str(f), 'moving')
+    assert f.read_text() == 'mine'
+    d = tmp_path / 'demo_data'
+    d.mkdir()
+    (d / '.complete').write_text('seed=0\n')  # written before the camera existed: still
+    with pytest.raises(SystemExit, match='another world'):
+        demo.ensure_data(str(d), 'moving')
