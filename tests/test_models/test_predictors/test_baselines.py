@@ -230,7 +230,8 @@ def test_ablation_tool_stochastic_and_two_stage_models(tmp_path):
 
 PRETRAIN_CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in p and 'ssd_' not in p and 'retinanet' not in p and 'faster_rcnn' not in p)
+    if '_base_' not in p and 'ssd_' not in p and 'retinanet' not in p
+    and 'faster_rcnn' not in p and 'faster-rcnn' not in p)
 
 
 @pytest.mark.parametrize('config', PRETRAIN_CONFIGS,
