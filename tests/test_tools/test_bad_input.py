@@ -246,6 +246,7 @@ def test_runner_load_is_strict_unless_load_strict_false(tmp_path):
     net, path = _pretraining_ckpt(tmp_path)
     cfg = Config.fromfile(TINY_SSD)
     det = MODELS.build(cfg.model)
+    det.init_weights()  # mmdet's SSDNeck L2Norm weight is uninitialised memory until then
 
     class Cfg(dict):
         filename = TINY_SSD
