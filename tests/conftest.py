@@ -2,6 +2,7 @@ import functools
 import glob
 import gzip
 import importlib.util
+import json
 import os
 import os.path as osp
 import re
@@ -47,6 +48,17 @@ def run_tool_ok(args, env_extra=None, timeout=600, cmd=None) -> str:
     proc = run_tool(args, env_extra, timeout, cmd)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc.stdout + proc.stderr
+
+
+def logged_losses(work: str) -> dict:
+    """``{iteration: loss}`` from every run's ``vis_data/scalars.json`` under a work dir."""
+    rows = {}
+    for f in sorted(glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))):
+        for ln in open(f):
+            r = json.loads(ln)
+            if 'loss' in r:
+                rows[r['iter']] = r['loss']
+    return rows
 
 
 def load_tool(relpath: str):

@@ -4,7 +4,6 @@ tool options that would be ignored). Each case asserts the clear error (or the c
 of its documented option) instead of a silent result, a raw traceback or lost files."""
 import glob
 import gzip
-import json
 import os
 import os.path as osp
 import pickle
@@ -15,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, SHARED_DATA, load_tool, make_kitti_raw, run_tool
+from conftest import (ROOT, SHARED_DATA, load_tool, logged_losses, make_kitti_raw,
+                      run_tool)
 
 train_tool = load_tool('tools/train.py')
 TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
@@ -186,15 +186,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(kitti_raw, tmp
                   ['custom_hooks=[]'], env)
     assert rc == 0, out[-3000:]
 
-    def losses(work):
-        rows = {}
-        for f in sorted(glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))):
-            for ln in open(f):
-                r = json.loads(ln)
-                if 'loss' in r:
-                    rows[r['iter']] = r['loss']
-        return rows
-    a, b = losses(full), losses(killed)
+    a, b = logged_losses(full), logged_losses(killed)
     assert sorted(a) == [1, 2, 3, 4, 5] and {3, 4, 5} <= set(b)
     assert [a[i] for i in (3, 4, 5)] == [b[i] for i in (3, 4, 5)]
     assert len({a[i] for i in a}) > 1  # it does train

@@ -2,13 +2,12 @@
 the checkpoint to resume is found by scanning the work dir (``last_checkpoint`` may be stale or
 name another folder's file), and nothing outside the work dir is ever renamed or moved."""
 import glob
-import json
 import os
 import os.path as osp
 
 import torch
 
-from conftest import ROOT, load_tool, run_tool
+from conftest import ROOT, load_tool, logged_losses, run_tool
 
 train_tool = load_tool('tools/train.py')
 TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
@@ -80,14 +79,7 @@ def test_resume_from_a_path_sets_aside_only_unreadable_later_checkpoints(tmp_pat
     assert 'skips' in capsys.readouterr().out
 
 
-def _losses(work):
-    rows = {}
-    for f in sorted(glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))):
-        for ln in open(f):
-            r = json.loads(ln)
-            if 'loss' in r:
-                rows[r['iter']] = r['loss']
-    return rows
+_losses = logged_losses
 
 
 def test_sigkill_during_a_save_then_resume_gives_the_uninterrupted_losses(kitti_raw, tmp_path):
