@@ -17,6 +17,12 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.join(osp.dirname(ROOT), 'shared', 'data')
+# the tiny configs and model the tool tests run (tests/configs/)
+TINY_PRETRAIN = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
+TINY_SSD = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
+TINY_CREVNET = dict(in_channels=3, n_past=3, n_future=1,
+                    autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2)),
+                    predictor=dict(num_layers=2, hidden_channels=8, cell='convlstm'))
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

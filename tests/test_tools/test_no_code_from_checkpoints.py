@@ -19,13 +19,9 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from conftest import ROOT, load_tool
+from conftest import TINY_CREVNET, TINY_SSD, load_tool
+from conftest import TINY_PRETRAIN as TINY
 
-TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
-TINY_SSD = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
-TINY_CREVNET = dict(in_channels=3, n_past=3, n_future=1,
-                    autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2)),
-                    predictor=dict(num_layers=2, hidden_channels=8, cell='convlstm'))
 train_tool = load_tool('tools/train.py')
 test_tool = load_tool('tools/test.py')
 predict_tool = load_tool('tools/predict.py')
