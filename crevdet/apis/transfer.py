@@ -33,7 +33,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from crevdet.utils.package import REPO_ROOT
+from crevdet.paths import REPO_ROOT, resolve_config
 
 #: entry -> (short label for tables, what it is)
 ENTRIES = {
@@ -49,6 +49,12 @@ ENTRIES = {
                   'pretrained backbone trained end to end with the detector, same schedule'),
 }
 CONTROLS = ('random', 'random_frame_diff', 'pretrained_no_masks', 'scratch', 'finetuned')
+
+
+def repo_config(path: str) -> str:
+    """A config as the tools run it here: ``crevdet::`` names resolved, other relative paths
+    taken from the repository root (the runs' working directory)."""
+    return osp.join(REPO_ROOT, resolve_config(path))
 
 
 class ToolFailed(RuntimeError):
@@ -94,8 +100,7 @@ def entry_config(det_config: str, entry: str, checkpoint: Optional[str],
     """The detection config of one table entry (see the module docstring)."""
     if entry not in ENTRIES:
         raise ValueError(f'unknown transfer-table entry {entry!r}; one of {list(ENTRIES)}')
-    cfg = Config.fromfile(det_config if osp.isabs(det_config)
-                          else osp.join(REPO_ROOT, det_config))
+    cfg = Config.fromfile(repo_config(det_config))
     if data_root:
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             cfg[loader].dataset.data_root = data_root

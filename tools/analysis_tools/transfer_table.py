@@ -33,8 +33,7 @@ from functools import reduce
 from mmengine.config import Config
 
 from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, entry_config,
-                                   run_tool, train_and_test, transfer_table)
-from crevdet.utils.package import REPO_ROOT
+                                   repo_config, run_tool, train_and_test, transfer_table)
 
 
 def log(msg: str) -> None:
@@ -44,7 +43,7 @@ def log(msg: str) -> None:
 def pretrain_options(cfg_path: str, raw_root: str, iters: int, every: int, seed: int) -> list:
     """--cfg-options of the pretraining run: data roots (dataloaders and the benchmark hook's
     datasets, where the config has them), length, checkpoints every ``every`` iterations."""
-    cfg = Config.fromfile(cfg_path if osp.isabs(cfg_path) else osp.join(REPO_ROOT, cfg_path))
+    cfg = Config.fromfile(repo_config(cfg_path))
     opts = [f'train_cfg.max_iters={iters}', f'default_hooks.checkpoint.interval={every}',
             'default_hooks.checkpoint.max_keep_ckpts=-1', f'randomness.seed={seed}',
             f'train_cfg.val_begin={iters + 1}']
