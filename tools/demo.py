@@ -114,6 +114,8 @@ def detector_schedule(epochs: int, seed: int) -> dict:
 
 
 def main(argv=None):
+    global T0
+    T0 = time.time()  # elapsed times count from this run, not from the import
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo', help='runs go to <work-dir>/<time>')
     parser.add_argument('--data-dir', default=None,
