@@ -1,8 +1,8 @@
 """The main job: CrevNet pretraining -> frozen-backbone SSD -> KITTI AP, on embedded data.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-dir work_dirs/demo_data_moving]
-                         [--camera moving|still] [--seed 0] [--controls]
-                         [--methods srvp vqvae unet_rpm]
+                         [--camera moving|still] [--seed 0] [--data-seed 0] [--labels N]
+                         [--controls [CONTROL ...]] [--methods srvp vqvae unet_rpm]
 
 1. writes a deterministic synthetic driving world in both KITTI layouts (raw drives for
    pretraining, object images with prev_2 frames and label_2 files for detection), once; by
@@ -13,6 +13,9 @@
 3. trains SSD on the frozen pretrained CrevNet (configs/demo/ssd_demo.py) and, as the control,
    on the same CrevNet left at its random initialisation (control (a));
 4. evaluates both with the official KITTI protocol, draws detections, prints the AP table.
+``--labels`` sets how many of the world's training images carry labels for the detectors (the
+first N of the split; the SSD schedule keeps its number of iterations); ``--data-seed`` writes
+and uses another world.
 ``--controls`` adds the other controls of the transfer table (crevdet/apis/transfer.py):
 (b) the random backbone with hand-made frame-difference masks, (c) the pretrained backbone with
 its masks zeroed, (d) the same detector trained end to end from scratch for the wall-clock the
@@ -40,6 +43,10 @@ from crevdet.datasets.synthetic_kitti import CAMERAS
 # runs the video benchmark hook (the VQ-VAE's stage 1 cannot predict yet, so it does not)
 EXTRA_METHODS = {'srvp': True, 'vqvae': False, 'unet_rpm': True}
 
+#: labelled training images of the detectors (--labels): a quarter of the 160, so the unlabelled
+#: video (240 frames) is 6x the labels, as KITTI raw (~47k frames) is to KITTI object (7,481)
+LABELS = 40
+
 
 T0 = time.time()
 
@@ -53,13 +60,13 @@ def log(msg: str) -> None:
     print(f'[demo {time.strftime("%H:%M:%S")} {elapsed()}] {msg}', flush=True)
 
 
-def ensure_data(data_dir: str, camera: str) -> None:
+def ensure_data(data_dir: str, camera: str, data_seed: int = 0) -> None:
     from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
     if osp.exists(data_dir) and not osp.isdir(data_dir):
         raise SystemExit(f'error: --data-dir {data_dir} is a file, not a folder; pass a folder '
                          '(a new one is written, an existing demo folder is reused)')
     marker = osp.join(data_dir, '.complete')
-    stamp = f'seed=0 camera={camera}\n'
+    stamp = f'seed={data_seed} camera={camera}\n'
     if osp.isfile(marker):
         found = open(marker).read()
         # folders written before the camera existed say only 'seed=0': a still camera
@@ -68,7 +75,7 @@ def ensure_data(data_dir: str, camera: str) -> None:
         if found != stamp:
             raise SystemExit(f'{data_dir} holds demo data of another world ({found.strip()}); '
                              f'this run asks for {stamp.strip()}. Pass --data-dir with another '
-                             'folder (or the matching --camera)')
+                             'folder (or the matching --camera / --data-seed)')
         log(f'synthetic KITTI data ({stamp.strip()}) found in {data_dir}')
         return
     if osp.isdir(data_dir) and os.listdir(data_dir):
@@ -79,8 +86,32 @@ def ensure_data(data_dir: str, camera: str) -> None:
     def progress(done, total):
         if done % 100 == 0 or done == total:
             print(f'    {done}/{total} images', flush=True)
-    make_synthetic_kitti(data_dir, seed=0, progress=progress, camera=camera)
+    make_synthetic_kitti(data_dir, seed=data_seed, progress=progress, camera=camera)
     open(marker, 'w').write(stamp)
+
+
+def label_subset(obj_root: str, n: int) -> tuple:
+    """The first ``n`` training images of the object split as an image list
+    (``ImageSets/train_<n>.txt``, written once beside ``train.txt``): the labelled part of a
+    world whose other images stay unlabelled. Returns (the list relative to ``obj_root``, the
+    size of the full training split)."""
+    ids = open(osp.join(obj_root, 'ImageSets', 'train.txt')).read().split()
+    if not 1 <= n <= len(ids):
+        raise SystemExit(f'error: --labels must be in [1, {len(ids)}] (the training images of '
+                         f'{obj_root}), got {n}')
+    if n == len(ids):
+        return 'ImageSets/train.txt', len(ids)
+    rel = f'ImageSets/train_{n}.txt'
+    text = '\n'.join(ids[:n]) + '\n'
+    path = osp.join(obj_root, rel)
+    if not osp.isfile(path):
+        with open(path + '.tmp', 'w') as f:
+            f.write(text)
+        os.replace(path + '.tmp', path)
+    elif open(path).read() != text:
+        raise SystemExit(f'error: {path} does not list the first {n} images of train.txt; '
+                         'it was edited by hand: remove it or pass another --data-dir')
+    return rel, len(ids)
 
 
 def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: str) -> tuple:
@@ -104,13 +135,17 @@ def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: s
     return osp.join(pre_dir, f'iter_{iters}.pth'), secs
 
 
-def detector_schedule(epochs: int, seed: int) -> dict:
+def detector_schedule(epochs: int, seed: int, ann_file: str = 'ImageSets/train.txt',
+                      scale: float = 1.0) -> dict:
     """The demo's SSD schedule (no validation while training: tools/test.py evaluates the final
-    model right after)."""
+    model right after). ``epochs`` count passes over the full training split; with a labelled
+    subset ``scale`` (full / subset size) multiplies them, so every run takes the same number
+    of iterations whatever the number of labels."""
+    epochs = max(1, round(epochs * scale))
     return {'train_cfg.max_epochs': epochs, 'train_cfg.val_begin': epochs + 1,
             'default_hooks.checkpoint.interval': epochs,
-            'param_scheduler.1.milestones': [max(1, int(epochs * 0.75))],
-            'randomness.seed': seed}
+            'param_scheduler.1.milestones': [max(1, round(epochs * 2 / 3))],
+            'randomness.seed': seed, 'train_dataloader.dataset.ann_file': ann_file}
 
 
 def main(argv=None):
@@ -127,10 +162,19 @@ def main(argv=None):
     parser.add_argument('--det-epochs', type=int, default=6)
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed of every run (the synthetic data stay the same)')
-    parser.add_argument('--controls', action='store_true',
-                        help='also controls (b) frame-difference masks, (c) masks zeroed, (d) '
-                             'end to end from scratch and (e) the pretrained backbone fine-tuned '
-                             'end to end on the same schedule (about 30 more minutes)')
+    parser.add_argument('--data-seed', type=int, default=0,
+                        help='the synthetic world (another seed: another world, written to '
+                             'work_dirs/demo_data_<camera>_seed<N> by default)')
+    parser.add_argument('--labels', type=int, default=LABELS,
+                        help=f'labelled training images the detectors train on (default '
+                             f'{LABELS} of the 160; the rest of the world is unlabelled video)')
+    parser.add_argument('--controls', nargs='*', default=None, choices=list(CONTROLS),
+                        metavar='CONTROL',
+                        help='also the other controls: all of them with no names, or those '
+                             'named (random_frame_diff: (b) frame-difference masks, '
+                             'pretrained_no_masks: (c) masks zeroed, scratch: (d) end to end from '
+                             'scratch, finetuned: (e) the pretrained backbone fine-tuned end to '
+                             'end on the same schedule); about 30 more minutes for all')
     parser.add_argument('--methods', nargs='*', default=[], choices=list(EXTRA_METHODS),
                         help='other pretraining methods to compare with CrevNet')
     args = parser.parse_args(argv)
@@ -138,13 +182,17 @@ def main(argv=None):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     t_start = time.time()
-    data_dir = osp.abspath(args.data_dir or f'work_dirs/demo_data_{args.camera}')
+    default_dir = f'work_dirs/demo_data_{args.camera}' + (
+        f'_seed{args.data_seed}' if args.data_seed else '')
+    data_dir = osp.abspath(args.data_dir or default_dir)
     run_dir = osp.abspath(osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S')))
     os.makedirs(run_dir, exist_ok=False)
-    ensure_data(data_dir, args.camera)
+    ensure_data(data_dir, args.camera, args.data_seed)
     raw, obj = osp.join(data_dir, 'raw') + '/', osp.join(data_dir, 'object') + '/'
+    ann_file, n_train = label_subset(obj, args.labels)
 
-    entries = ['pretrained', 'random'] + (list(CONTROLS[1:]) if args.controls else [])
+    controls = CONTROLS if args.controls == [] else (args.controls or [])
+    entries = ['pretrained', 'random'] + [c for c in CONTROLS[1:] if c in controls]
     n_steps = 1 + len(entries) + 2 * len(args.methods)
     step = iter(range(1, n_steps + 1))
     ckpts, pre_secs = {}, {}
@@ -153,7 +201,7 @@ def main(argv=None):
             ckpts[method], pre_secs[method] = pretrain(
                 method, raw, run_dir, args.pretrain_iters, args.seed,
                 f'{next(step)}/{n_steps} pretraining {method} ({args.pretrain_iters} iters)')
-        sched = detector_schedule(args.det_epochs, args.seed)
+        sched = detector_schedule(args.det_epochs, args.seed, ann_file, n_train / args.labels)
         results = {}
         for entry in entries:
             budget = budget_minutes(entry, pre_secs['crevnet'],
@@ -172,8 +220,9 @@ def main(argv=None):
         raise SystemExit(str(e))
     results['pretraining_seconds'] = pre_secs
     title = (f'KITTI 2D AP (R40, official protocol) on the synthetic val split; {args.camera} '
-             f'camera, seed {args.seed}, {args.pretrain_iters} pretraining iterations, '
-             f'{args.det_epochs} SSD epochs\n')
+             f'camera, data seed {args.data_seed}, training seed {args.seed}, '
+             f'{args.pretrain_iters} pretraining iterations, {args.labels} labelled images, '
+             f'SSD schedule of {args.det_epochs} epochs of {n_train} images\n')
     table = transfer_table({k: v for k, v in results.items() if k != 'pretraining_seconds'},
                            title)
     print(table)

@@ -81,7 +81,10 @@ def run_tool(args: List[str], log_file: str, what: str, log: Callable[[str], Non
         if proc.wait():
             raise ToolFailed(f'{what} failed (exit {proc.returncode}); see {log_file}')
     seconds = time.time() - t0
-    log(f'{what}: done in {seconds:.0f} s')
+    # wall-clock budgets (entry (d)) are only fair on a machine nothing else loads: say how
+    # loaded it was, so a reader of the log can tell
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
+    log(f'{what}: done in {seconds:.0f} s (load average {load:.1f} on {os.cpu_count()} cores)')
     return seconds
 
 

@@ -181,6 +181,15 @@ class BaseVideoDataset(Dataset):
                               for refs in self.clips]
         self.frame_cache = cache
 
+    @property
+    def metainfo(self) -> dict:
+        """What one clip is (the metainfo that mmengine / mmdet dataset wrappers such as
+        ``ConcatDataset`` read from every part)."""
+        return dict(clip_len=self.clip_len, frame_size=self.frame_size, channels=self.channels)
+
+    def full_init(self) -> None:
+        """mmengine's lazy-init interface: the clips are indexed in ``__init__`` already."""
+
     def load_frame(self, ref: Any) -> np.ndarray:
         """A frame as stored, ``(H, W, C)`` uint8 with C its file's channels (see
         ``read_frame_raw``); :meth:`get_clip` checks that a clip's frames agree."""

@@ -102,3 +102,32 @@ def test_demo_refuses_a_file_as_its_data_folder_and_another_world(tmp_path):
     (d / '.complete').write_text('seed=0\n')  # written before the camera existed: still
     with pytest.raises(SystemExit, match='another world'):
         demo.ensure_data(str(d), 'moving')
+    (d / '.complete').write_text('seed=0 camera=moving\n')
+    with pytest.raises(SystemExit, match=r'seed=0 camera=moving.*asks for seed=1 camera=moving'):
+        demo.ensure_data(str(d), 'moving', data_seed=1)
+
+
+def test_demo_label_subset_keeps_the_first_images_and_the_iteration_count(tmp_path):
+    from conftest import load_tool
+    demo = load_tool('tools/demo.py')
+    sets = tmp_path / 'ImageSets'
+    sets.mkdir()
+    ids = [f'{i:06d}' for i in range(8)]
+    (sets / 'train.txt').write_text('\n'.join(ids) + '\n')
+    assert demo.label_subset(str(tmp_path), 8) == ('ImageSets/train.txt', 8)
+    assert demo.label_subset(str(tmp_path), 2) == ('ImageSets/train_2.txt', 8)
+    assert (sets / 'train_2.txt').read_text().split() == ids[:2]
+    assert demo.label_subset(str(tmp_path), 2)[0] == 'ImageSets/train_2.txt'  # reused as is
+    (sets / 'train_2.txt').write_text('000005\n000006\n')
+    with pytest.raises(SystemExit, match='does not list the first 2 images'):
+        demo.label_subset(str(tmp_path), 2)
+    assert (sets / 'train_2.txt').read_text() == '000005\n000006\n'  # the user's file is kept
+    for n in (0, 9):
+        with pytest.raises(SystemExit, match=r'--labels must be in \[1, 8\]'):
+            demo.label_subset(str(tmp_path), n)
+    # a quarter of the labels: four times the epochs, the same iterations, the same decay share
+    full, quarter = demo.detector_schedule(6, 0), demo.detector_schedule(6, 0, 'x.txt', 4.0)
+    assert (full['train_cfg.max_epochs'], quarter['train_cfg.max_epochs']) == (6, 24)
+    assert (full['param_scheduler.1.milestones'], quarter['param_scheduler.1.milestones']) == \
+        ([4], [16])
+    assert quarter['train_dataloader.dataset.ann_file'] == 'x.txt'

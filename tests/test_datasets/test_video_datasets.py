@@ -152,6 +152,33 @@ def test_moving_mnist_generation(tmp_path):
     assert len(npy) == 3 and int(npy[1]['inputs'].max()) == 7
 
 
+def test_video_datasets_concatenate(tmp_path):
+    from crevdet.registry import DATASETS
+    for i in range(8):
+        cv2.imwrite(str(tmp_path / f'{i:06d}.png'), np.full((8, 8, 3), i * 10, np.uint8))
+    part = dict(type='VideoFolderDataset', data_root=str(tmp_path), clip_len=3, frame_size=None)
+    both = DATASETS.build(dict(type='ConcatDataset', datasets=[
+        dict(part, frame_range=(0, 4)), dict(part, frame_range=(4, 8))]))
+    assert len(both) == 4 and both[2]['inputs'][:, 0, 0, 0].tolist() == [40, 50, 60]
+    meta = both.metainfo  # ConcatDataset may add its own keys
+    assert {k: meta[k] for k in ('clip_len', 'frame_size', 'channels')} == \
+        dict(clip_len=3, frame_size=None, channels=3)
+
+
+def test_real_video_report_split_builds():
+    # the REPORT split of docs/benchmarks/real_video.md: the two highway-clip tails
+    from mmengine.config import Config
+    from crevdet.registry import DATASETS
+    shared('driving_video', 'highway_clip.mp4')  # skips without the shared data
+    from conftest import ROOT
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/_base_/datasets/real_video_report.py'))
+    cfg.test_dataloader.dataset.datasets = [  # the config's paths are from the repository root
+        dict(d, data_root=osp.join(ROOT, d['data_root']))
+        for d in cfg.test_dataloader.dataset.datasets]
+    ds = DATASETS.build(cfg.test_dataloader.dataset)
+    assert len(ds) == 8 + 46 and ds[0]['inputs'].shape == (5, 3, 128, 160)
+
+
 def test_real_mnist_digits():
     path = shared('mnist', 't10k-images-idx3-ubyte.gz')
     ds = MovingMNISTDataset(path, test_mode=True, num_sequences=2)
