@@ -34,8 +34,8 @@ import os
 import os.path as osp
 import time
 
-from crevdet.apis.transfer import (CONTROLS, ToolFailed, budget_minutes, entry_config,
-                                   run_tool, train_and_test, transfer_table)
+from crevdet.apis.transfer import (CONTROLS, ToolFailed, budget_minutes, detector_schedule,
+                                   entry_config, run_tool, train_and_test, transfer_table)
 from crevdet.datasets.synthetic_kitti import CAMERAS
 
 
@@ -133,19 +133,6 @@ def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: s
     secs = run_tool(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
                     osp.join(run_dir, f'pretrain_{method}.log'), what, log)
     return osp.join(pre_dir, f'iter_{iters}.pth'), secs
-
-
-def detector_schedule(epochs: int, seed: int, ann_file: str = 'ImageSets/train.txt',
-                      scale: float = 1.0) -> dict:
-    """The demo's SSD schedule (no validation while training: tools/test.py evaluates the final
-    model right after). ``epochs`` count passes over the full training split; with a labelled
-    subset ``scale`` (full / subset size) multiplies them, so every run takes the same number
-    of iterations whatever the number of labels."""
-    epochs = max(1, round(epochs * scale))
-    return {'train_cfg.max_epochs': epochs, 'train_cfg.val_begin': epochs + 1,
-            'default_hooks.checkpoint.interval': epochs,
-            'param_scheduler.1.milestones': [max(1, round(epochs * 2 / 3))],
-            'randomness.seed': seed, 'train_dataloader.dataset.ann_file': ann_file}
 
 
 def main(argv=None):

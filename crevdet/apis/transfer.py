@@ -97,6 +97,24 @@ def budget_minutes(entry: str, pretrain_seconds: float, detector_seconds: float
     return None
 
 
+def detector_schedule(epochs: int, seed: int, ann_file: Optional[str] = None,
+                      scale: float = 1.0) -> dict:
+    """``--cfg-options`` of a detector schedule for the transfer table: ``epochs`` passes over
+    the full training split, the step decay after 2/3 of them, no validation while training
+    (``tools/test.py`` evaluates the final model right after). With a labelled subset
+    (``ann_file``, e.g. ``ImageSets/train_40.txt``) ``scale`` (full / subset size) multiplies
+    the epochs, so every run takes the same number of iterations whatever the number of
+    labels."""
+    epochs = max(1, round(epochs * scale))
+    opts = {'train_cfg.max_epochs': epochs, 'train_cfg.val_begin': epochs + 1,
+            'default_hooks.checkpoint.interval': epochs,
+            'param_scheduler.1.milestones': [max(1, round(epochs * 2 / 3))],
+            'randomness.seed': seed}
+    if ann_file:
+        opts['train_dataloader.dataset.ann_file'] = ann_file
+    return opts
+
+
 def entry_config(det_config: str, entry: str, checkpoint: Optional[str],
                  data_root: Optional[str] = None, options: Optional[dict] = None,
                  scratch_minutes: Optional[float] = None) -> Config:

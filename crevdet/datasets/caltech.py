@@ -69,10 +69,10 @@ class CaltechPedestrianDataset(BaseVideoDataset):
         stride = clip_stride or clip_len
         videos = []
         for s in sets:
-            for seq in sorted(glob.glob(osp.join(data_root, s, '*.seq'))):
+            for seq in sorted(glob.glob(osp.join(glob.escape(osp.join(data_root, s)), '*.seq'))):
                 n = len(seq_frame_offsets(seq)) - 1
                 videos.append((seq, [(seq, i) for i in range(0, n, frame_step)]))
-            for d in sorted(glob.glob(osp.join(data_root, s, 'V*'))):
+            for d in sorted(glob.glob(osp.join(glob.escape(osp.join(data_root, s)), 'V*'))):
                 if osp.isdir(d):
                     files = sorted(f for f in os.listdir(d)
                                    if f.lower().endswith(('.jpg', '.jpeg', '.png')))

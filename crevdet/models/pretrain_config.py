@@ -26,7 +26,10 @@ from .registered_types import check_registered_types
 
 def resolve_config_path(path: str) -> str:
     """``path`` as given (relative to the working directory) or, failing that, relative to the
-    crevdet repository (``configs/...``)."""
+    crevdet repository (``configs/...``); a ``crevdet::`` name is the shipped config."""
+    from crevdet.paths import is_scoped, resolve_config
+    if is_scoped(path):
+        return resolve_config(path)
     for candidate in (path, osp.join(REPO_ROOT, path)):
         if osp.isfile(candidate):
             return candidate

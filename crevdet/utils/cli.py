@@ -103,7 +103,8 @@ def _syntax_error_exit(path: str, e: SyntaxError, what: str) -> SystemExit:
 
 
 def read_config(path: str, what: str = 'config'):
-    """``Config.fromfile(path)`` for a tool: a missing or unreadable file, or a syntax error in
+    """``Config.fromfile(path)`` for a tool (``path`` may be a ``crevdet::`` name): a missing or
+    unreadable file, or a syntax error in
     it or in one of its ``_base_`` files, exits with ``error: <file>:<line>: ...`` (mmengine
     reports syntax errors as ``File "<unknown>"``). Configs are Python and run when read: only
     pass configs you trust (docs/security.md)."""
@@ -111,6 +112,12 @@ def read_config(path: str, what: str = 'config'):
     import re
 
     from mmengine.config import Config
+
+    from crevdet.paths import resolve_config
+    try:  # a shipped config by its scoped name: crevdet::pretrain_kitti.py
+        path = resolve_config(path)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f'error: {e}')
     if not osp.exists(path):
         raise SystemExit(f'error: {what} file {path!r} does not exist')
     if not osp.isfile(path):

@@ -202,6 +202,7 @@ def write_seq(path, frames):
 
 def test_caltech_seq_and_frames(tmp_path):
     from crevdet.datasets import CaltechPedestrianDataset
+    tmp_path = tmp_path / 'caltech [copy]'  # glob characters in the root are literal
     os.makedirs(tmp_path / 'set06')
     write_seq(str(tmp_path / 'set06' / 'V000.seq'),
               [np.full((48, 64, 3), i * 8, np.uint8) for i in range(30)])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TINY_CREVNET, TINY_SSD, load_tool, make_kitti_raw
+from conftest import TINY_CREVNET, TINY_SSD, fake_digits, load_tool, make_kitti_raw, write_idx
 from conftest import TINY_PRETRAIN as TINY
 
 train_tool = load_tool('tools/train.py')
@@ -57,10 +57,34 @@ def test_config_syntax_error_names_file_and_line_in_every_tool(tmp_path):
                  lambda: detect_tool.main([str(bad), ckpt, frames])):
         msg = _exit(call)
         assert msg.startswith(expect) and "model = dict(type='CrevNet'" in msg, msg
+    # the analysis tools read configs the same way (mmengine alone says File "<unknown>")
+    write_idx(str(tmp_path / 't10k-images-idx3-ubyte.gz'), fake_digits(20))
+    for tool, args in (('ablation', [str(bad), '--iters', '2', '--data-root', str(tmp_path)]),
+                       ('benchmark', [str(bad)]),
+                       ('browse_dataset', [str(bad)]), ('det_fps', [str(bad)]),
+                       ('learning_curves', [str(bad), '--iters', '2', '--data-root', str(tmp_path)]),
+                       ('transfer_table', [str(bad), str(bad), '--raw-root', str(tmp_path),
+                                           '--object-root', str(tmp_path)])):
+        module = load_tool(f'tools/analysis_tools/{tool}.py')
+        msg = _exit(lambda: module.main(args))
+        assert expect in msg, (tool, msg)
     child = tmp_path / 'child.py'
     child.write_text(f"_base_ = '{bad}'\n")
     msg = _exit(lambda: train_tool.build_cfg(train_tool.parse_args([str(child)])))
     assert msg.startswith(f'error: base config of {child} {bad}:1: syntax error'), msg
+
+
+def test_scoped_config_names_in_every_reader():
+    from crevdet.models.pretrain_config import resolve_config_path
+    from crevdet.paths import CONFIG_ROOT
+    from crevdet.utils.cli import read_config
+    assert resolve_config_path('crevdet::demo/pretrain_demo.py') == \
+        osp.join(CONFIG_ROOT, 'demo', 'pretrain_demo.py')
+    assert read_config('crevdet::demo/pretrain_demo.py').model.type == 'CrevNet'
+    msg = _exit(lambda: read_config('crevdet::demo/nope.py'))
+    assert msg.startswith('error: ') and 'not a shipped config' in msg, msg
+    msg = _exit(lambda: read_config('mmdet::ssd/ssd300_coco.py'))
+    assert 'only the crevdet:: scope' in msg, msg
 
 
 def test_existing_file_as_output_folder_is_refused(tmp_path):

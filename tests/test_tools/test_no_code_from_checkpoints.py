@@ -108,6 +108,10 @@ def test_malicious_pickle_through_every_entry_point(tmp_path, kind):
 
     # the tools
     refused(lambda: test_tool.main([TINY_SSD, evil, '--work-dir', str(tmp_path / 'test')]))
+    with pytest.raises(SystemExit, match=r'resume=True: tools/test.py evaluates the weights'):
+        test_tool.main([TINY_SSD, evil, '--work-dir', str(tmp_path / 'test'),
+                        '--cfg-options', 'resume=True'])
+    assert not osp.exists(marker)
     refused(lambda: predict_tool.main([evil, frames, '--out-dir', str(tmp_path / 'p')]))
     refused(lambda: detect_tool.main([TINY_SSD, evil, frames, '--out-dir', str(tmp_path / 'd')]))
     refused(lambda: publish_tool.main([evil, str(tmp_path / 'published.pth')]))

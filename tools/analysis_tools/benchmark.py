@@ -74,13 +74,13 @@ def parse_setting(name: str) -> dict:
 
 
 def build_model(config: str, setting: dict):
-    from mmengine.config import Config
+    from crevdet.utils.cli import read_config
 
     from crevdet.registry import MODELS, build_crevdet
     from crevdet.models.pretrain_config import set_protocol
     from crevdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     if 'model' not in cfg:
         raise SystemExit(f'error: config {config} has no `model`')
     model_cfg = cfg.model.to_dict()
@@ -224,13 +224,13 @@ def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict
     dataloader worker's rate), per ``frame_cache`` value, timed alternately in rounds."""
     import statistics
 
-    from mmengine.config import Config
+    from crevdet.utils.cli import read_config
     from mmengine.registry import FUNCTIONS
 
     from crevdet.registry import DATASETS, build_crevdet
     from crevdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(config)
+    cfg = read_config(config)
     loader = cfg.get('train_dataloader')
     if not loader:
         raise SystemExit(f'error: config {config} has no train_dataloader')
@@ -367,9 +367,13 @@ def main(argv=None):
     if args.frame_cache and len(args.frame_cache) > 2:
         raise SystemExit('error: --frame-cache takes one value or two to compare')
     configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
-    missing = [c for c in configs if not osp.isfile(c)]
+    from crevdet.paths import is_scoped
+    missing = [c for c in configs if not is_scoped(c) and not osp.isfile(c)]
     if missing:
         raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')
+    from crevdet.utils.cli import read_config
+    for c in configs:  # before any measurement: a bad scoped name or a syntax error names it
+        read_config(c)
     settings = [parse_setting(s)['name'] for s in args.settings]  # validate before running
     if len(args.batch) not in (1, len(settings)):
         raise SystemExit(f'error: --batch takes one value or one per setting ({len(settings)}), '

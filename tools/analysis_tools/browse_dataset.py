@@ -69,7 +69,7 @@ def main(argv=None):
     parser.add_argument('--out-dir')
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
-    from mmengine.config import Config
+    from crevdet.utils.cli import read_config
     from mmengine.registry import DefaultScope
 
     from crevdet.registry import DATASETS
@@ -78,7 +78,7 @@ def main(argv=None):
     args.config = config_path(args.config)  # crevdet::NAME: a shipped config
     if not osp.isfile(args.config):
         raise SystemExit(f'error: config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     if args.cfg_options:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)

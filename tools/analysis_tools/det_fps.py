@@ -15,9 +15,8 @@ cameras). Runs on CUDA when torch sees a GPU;
 import argparse
 import time
 
-from mmengine.config import Config
-
 from crevdet.utils import CfgDictAction
+from crevdet.utils.cli import read_config
 
 
 def main(argv=None):
@@ -51,7 +50,7 @@ def main(argv=None):
     from crevdet.utils import register_all_modules
     register_all_modules()
     install_checkpoint_loader()
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model = MODELS.build(cfg.model)

@@ -30,10 +30,11 @@ import os.path as osp
 import time
 from functools import reduce
 
-from mmengine.config import Config
-
-from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, entry_config,
-                                   repo_config, run_tool, train_and_test, transfer_table)
+from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, detector_schedule,
+                                   entry_config, repo_config, run_tool, train_and_test,
+                                   transfer_table)
+from crevdet.utils import CfgDictAction
+from crevdet.utils.cli import read_config
 
 
 def log(msg: str) -> None:
@@ -43,7 +44,7 @@ def log(msg: str) -> None:
 def pretrain_options(cfg_path: str, raw_root: str, iters: int, every: int, seed: int) -> list:
     """--cfg-options of the pretraining run: data roots (dataloaders and the benchmark hook's
     datasets, where the config has them), length, checkpoints every ``every`` iterations."""
-    cfg = Config.fromfile(repo_config(cfg_path))
+    cfg = read_config(repo_config(cfg_path))
     opts = [f'train_cfg.max_iters={iters}', f'default_hooks.checkpoint.interval={every}',
             'default_hooks.checkpoint.max_keep_ckpts=-1', f'randomness.seed={seed}',
             f'train_cfg.val_begin={iters + 1}']
@@ -97,6 +98,10 @@ def main(argv=None):
                         help='with --checkpoint: the wall-clock its pretraining took, for the '
                              'scratch entry\'s budget')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction,
+                        help='overrides of the detection config for every entry, key=value '
+                             '(e.g. train_dataloader.dataset.ann_file=ImageSets/train_40.txt '
+                             'for a labelled subset)')
     parser.add_argument('--work-dir', default='work_dirs/transfer_table')
     args = parser.parse_args(argv)
     if args.checkpoint and args.sweep_iters:
@@ -119,10 +124,8 @@ def main(argv=None):
     obj = osp.abspath(args.object_root) + '/'
     options = {'randomness.seed': args.seed}
     if args.det_epochs:
-        e = args.det_epochs
-        options.update({'train_cfg.max_epochs': e, 'train_cfg.val_begin': e + 1,
-                        'default_hooks.checkpoint.interval': e,
-                        'param_scheduler.1.milestones': [max(1, int(e * 0.75))]})
+        options.update(detector_schedule(args.det_epochs, args.seed))
+    options.update(args.cfg_options or {})
     try:
         if args.checkpoint:
             ckpt, pre_secs = args.checkpoint, args.pretrain_seconds
