@@ -20,13 +20,14 @@ and uses another world.
 (b) the random backbone with hand-made frame-difference masks, (c) the pretrained backbone with
 its masks zeroed, (d) the same detector trained end to end from scratch for the wall-clock the
 pretrained entry took in all, (e) the pretrained backbone fine-tuned end to end on the same
-SSD schedule (about 30 more minutes).
+SSD schedule (about 25 more minutes; ``--controls scratch`` and so on for some of them).
 ``--methods`` adds other pretraining methods to the same comparison, each pretrained on the same
 drives for the same iterations and detected with the same SSD (configs/demo/pretrain_<m>_demo.py,
 configs/demo/ssd_<m>_demo.py): ``srvp`` (SRVP), ``vqvae`` (video VQ-VAE encoder), ``unet_rpm``
 (the UNet + RPM ablation); about 9 more minutes each.
 Every run writes to a new ``<work-dir>/<timestamp>/``; nothing earlier is overwritten.
-About 13 minutes on 2 CPU cores with the defaults (80 pretraining iterations, 6 SSD epochs).
+About 12.5 minutes on 2 CPU cores with the defaults (80 pretraining iterations, 40 labelled
+images, the SSD for 6 epochs' worth of iterations: 24 epochs of the 40).
 """
 import argparse
 import json

@@ -176,7 +176,7 @@ def test_detect_video_tool_end_to_end(tmp_path):
         detect_video.main([config, ckpt, str(bad), '--out-dir', str(tmp_path / 'o2')])
 
 
-def test_inference_autocast_keeps_float32_outputs_and_training_untouched():
+def test_inference_autocast_keeps_float32_outputs_and_training_untouched(monkeypatch):
     torch.manual_seed(0)
     bb = CrevNetBackbone(model=TINY_CREVNET, inference_autocast='bf16')
     for p in bb.parameters():  # leave the exact copy-last start: non-trivial features
@@ -189,7 +189,15 @@ def test_inference_autocast_keeps_float32_outputs_and_training_untouched():
     for o, r in zip(out, ref):
         assert o.dtype == torch.float32 and not torch.equal(o, r)  # it did run in bf16
         assert torch.allclose(o, r, atol=0.05, rtol=0.05)
-    with pytest.raises(ValueError, match="inference_autocast must be None, 'bf16' or 'fp16'"):
+    # 'auto': bf16 on a CPU with bf16 kernels (as above), float32 (exactly the reference) else
+    from crevdet.models.backbones import video_predictor_backbone as vpb
+    bb.inference_autocast = 'auto'
+    for native, expect in ((True, out), (False, ref)):
+        monkeypatch.setattr(vpb, '_cpu_has_native_bf16', lambda: native)
+        with torch.no_grad():
+            assert all(torch.equal(a, b) for a, b in zip(bb(x), expect))
+    assert vpb.auto_autocast(torch.device('meta')) is None
+    with pytest.raises(ValueError, match="inference_autocast must be None, 'bf16', 'fp16' or"):
         CrevNetBackbone(model=TINY_CREVNET, inference_autocast='int8')
     with pytest.raises(ValueError, match='compile=True is an inference option for frozen'):
         CrevNetBackbone(model=TINY_CREVNET, frozen=False, compile=True)

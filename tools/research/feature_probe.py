@@ -107,20 +107,23 @@ def main(argv=None):
     parser.add_argument('--ridge', type=float, default=10.0, help='the probe\'s L2 penalty')
     args = parser.parse_args(argv)
 
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
 
     from crevdet.apis.transfer import repo_config
+    from crevdet.engine import install_checkpoint_loader
     from crevdet.registry import MODELS
-    import crevdet  # noqa: F401  (registers)
+    from crevdet.utils import register_all_modules
+    from crevdet.utils.cli import read_config
+    register_all_modules(init_default_scope=False)
+    install_checkpoint_loader()  # weights-only, as every tool reads checkpoints
 
     for ck in args.checkpoints:
         if ck != 'random' and not osp.isfile(ck):
             sys.exit(f'error: checkpoint {ck} not found (or pass random)')
     rows = []
     for ck in args.checkpoints:
-        cfg = Config.fromfile(repo_config(args.config))
+        cfg = read_config(repo_config(args.config))
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         for name in ('train_dataloader', 'val_dataloader'):
             cfg[name].dataset.data_root = args.data_root

@@ -23,6 +23,26 @@ from ..pretrain_config import (architecture_differences, checkpoint_model,
 from ..weights import WeightMismatchError, check_weights_fit, fitting_part, strip_prefix
 
 
+def auto_autocast(device: torch.device) -> Optional[str]:
+    """``inference_autocast='auto'``: the half precision ``device`` runs natively, or None.
+    CUDA: bf16 where supported (Ampere and later), else fp16; CPU: bf16 where oneDNN has bf16
+    kernels (AVX512-BF16 or AMX), else None (emulated bf16 on other CPUs is slower than
+    float32)."""
+    if device.type == 'cuda':
+        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if device.type == 'cpu':
+        return 'bf16' if _cpu_has_native_bf16() else None
+    return None
+
+
+def _cpu_has_native_bf16() -> bool:
+    check = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
+    try:
+        return bool(check()) if check is not None else False
+    except RuntimeError:  # a build without oneDNN
+        return False
+
+
 @MODELS.register_module()
 class VideoPredictorBackbone(BaseModule):
     """Args:
@@ -55,7 +75,9 @@ class VideoPredictorBackbone(BaseModule):
         inference_autocast: ``'bf16'`` or ``'fp16'`` runs the backbone under ``torch.autocast``
             at inference (eval mode) and returns float32 features, so the head, the box coder
             and mmcv's NMS stay in float32. On CPUs with bf16 support this halves the backbone's
-            time (AP: docs/benchmarks/detection_speed.md). None (default): float32 throughout.
+            time (AP: docs/benchmarks/detection_speed.md). ``'auto'``: the half precision the
+            device runs natively (:func:`auto_autocast`; float32 on CPUs without bf16
+            kernels). None (default): float32 throughout.
         compile: ``torch.compile`` the predictor's encoder and recurrent stack at the first
             inference call (frozen backbones only). About a minute of compilation once, then
             a faster backbone (docs/benchmarks/detection_speed.md); for long video runs, not
@@ -133,8 +155,8 @@ class VideoPredictorBackbone(BaseModule):
         self.out_channels = tuple(net.feat_channels[i] + (n_gate if i == self.out_indices[-1]
                                                           else 0) for i in self.out_indices)
         self.strides = tuple(net.feat_strides[i] for i in self.out_indices)
-        if inference_autocast not in (None, 'bf16', 'fp16'):
-            raise ValueError(f"inference_autocast must be None, 'bf16' or 'fp16', got "
+        if inference_autocast not in (None, 'bf16', 'fp16', 'auto'):
+            raise ValueError(f"inference_autocast must be None, 'bf16', 'fp16' or 'auto', got "
                              f'{inference_autocast!r}')
         self.inference_autocast = inference_autocast
         if out_norm not in (None, 'instance'):
@@ -287,6 +309,8 @@ class VideoPredictorBackbone(BaseModule):
             self._compile_net()
         # inference only: a frozen backbone is in eval mode while the detector trains too
         cast = self.inference_autocast if not torch.is_grad_enabled() else None
+        if cast == 'auto':
+            cast = auto_autocast(x.device)
         dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cast)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen), \
                 torch.autocast(x.device.type, dtype=dtype, enabled=cast is not None):
