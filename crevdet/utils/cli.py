@@ -142,6 +142,9 @@ def read_config(path: str, what: str = 'config'):
             except (OSError, UnicodeDecodeError):
                 continue
         raise SystemExit(f'error: {what} {path}: {e}')
+    except Exception as e:  # noqa: BLE001  mmengine's own checks (duplicate base keys, ...) and
+        # errors raised by the config's code: name the file, never a raw traceback
+        raise SystemExit(f'error: {what} {path}: {type(e).__name__}: {e}')
 
 
 def _base_files(path: str, seen=None) -> List[str]:

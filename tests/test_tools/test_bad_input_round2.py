@@ -74,6 +74,20 @@ def test_config_syntax_error_names_file_and_line_in_every_tool(tmp_path):
     assert msg.startswith(f'error: base config of {child} {bad}:1: syntax error'), msg
 
 
+def test_a_config_mmengine_refuses_is_named_not_a_traceback(tmp_path):
+    from crevdet.utils.cli import read_config
+    (tmp_path / 'a.py').write_text('x = 1\n')
+    (tmp_path / 'b.py').write_text('x = 2\n')
+    both = tmp_path / 'both.py'
+    both.write_text("_base_ = ['a.py', 'b.py']\n")
+    msg = _exit(lambda: read_config(str(both)))
+    assert msg.startswith(f'error: config {both}: KeyError') and 'Duplicate key' in msg, msg
+    raising = tmp_path / 'raising.py'
+    raising.write_text("x = 1 / 0\n")
+    msg = _exit(lambda: read_config(str(raising)))
+    assert msg.startswith(f'error: config {raising}: ZeroDivisionError'), msg
+
+
 def test_scoped_config_names_in_every_reader():
     from crevdet.models.pretrain_config import resolve_config_path
     from crevdet.paths import CONFIG_ROOT
