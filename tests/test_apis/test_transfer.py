@@ -138,6 +138,7 @@ def test_full_size_detection_recipe_trains_two_iterations(tmp_path):
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('crevdet'):
         det = MODELS.build(cfg.model)
+        det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
         from crevdet.registry import DATASETS
         ds = build_crevdet(DATASETS, ds_cfg)
     assert sum(p.numel() for p in det.backbone.parameters()) > 1e6  # the paper's size

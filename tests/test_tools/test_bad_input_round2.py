@@ -258,6 +258,7 @@ def test_nan_weights_are_refused_not_evaluated_to_ap_zero(tmp_path):
     from crevdet.models.weights import NonFiniteWeightsError
     from crevdet.registry import MODELS
     det = MODELS.build(Config.fromfile(TINY_SSD).model)
+    det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     state = det.state_dict()
     key = next(k for k, v in state.items() if v.is_floating_point())
     state[key] = torch.full_like(state[key], float('nan'))

@@ -217,6 +217,7 @@ def test_os_system_config_never_reaches_tools_that_load_weights_into_your_config
     from crevdet.registry import MODELS
     marker = str(tmp_path / 'MARKER')
     det = MODELS.build(Config.fromfile(TINY_SSD).model)
+    det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     ckpt = _cfg_checkpoint(tmp_path, f"model = dict(type='os.system', command='touch {marker}')",
                            state=det.state_dict(), name='epoch_1.pth')
     data = make_synthetic_kitti(str(tmp_path / 'k'), seed=1, size=(94, 310), raw_drives=1,

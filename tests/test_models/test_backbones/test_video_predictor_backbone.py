@@ -23,7 +23,9 @@ def tiny_detector():
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        return MODELS.build(cfg.model), cfg
+        det = MODELS.build(cfg.model)
+        det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
+        return det, cfg
 
 
 def random_state(shapes, seed=0):

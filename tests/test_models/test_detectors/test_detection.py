@@ -93,7 +93,9 @@ def _tiny_ssd(head_type):
     from mmengine.config import Config
     cfg = Config.fromfile(TINY_SSD)
     cfg.model.bbox_head.type = head_type
-    return MODELS.build(cfg.model)
+    det = MODELS.build(cfg.model)
+    det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
+    return det
 
 
 def test_ssd_predict_fix():
@@ -203,6 +205,7 @@ def test_shipped_detector_configs_build_and_predict(config, backbone):
     cfg.model.backbone.init_cfg = None  # no pretraining checkpoint in tests
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         det = MODELS.build(cfg.model).eval()
+        det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     assert type(det.backbone).__name__ == backbone
     data = det.data_preprocessor({'inputs': [torch.randint(0, 255, (12, 128, 416),
                                                            dtype=torch.uint8)],
