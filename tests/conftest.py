@@ -67,6 +67,22 @@ def logged_losses(work: str) -> dict:
     return rows
 
 
+#: --cfg-options of the runs the SIGKILL resume tests compare: 5 iterations, no validation, one seed
+KILL_TEST_OPTS = ['--cfg-options', 'train_cfg.max_iters=5', 'train_cfg.val_interval=100',
+                  'randomness.seed=3']
+
+
+def tiny_pretrain_with_hook(path, module: str, hook: str) -> str:
+    """Write ``path``: TINY_PRETRAIN plus the one custom hook ``hook`` (a dict literal) from
+    ``tests/configs/<module>.py`` (the hooks that kill a run at a chosen moment)."""
+    with open(path, 'w') as f:
+        f.write(f"_base_ = '{TINY_PRETRAIN}'\n"
+                f"custom_imports = dict(imports=['tests.configs.{module}'], "
+                "allow_failed_imports=False)\n"
+                f"custom_hooks = [{hook}]\n")
+    return str(path)
+
+
 def load_tool(relpath: str):
     """Import a tool script (``'tools/train.py'``) as a module, without touching ``sys.path``."""
     name = 'crevdet_tool_' + re.sub(r'\W', '_', relpath)
@@ -129,6 +145,23 @@ def tiny_configs(tmp_path):
         p.write_text(f"_base_ = '{osp.join(base, name + '_mmnist.py')}'\n{body}\n")
         paths.append(str(p))
     return paths
+
+
+@pytest.fixture
+def mmlog():
+    """Messages of mmengine's current logger (print_log(..., logger='current'))."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+    logger, handler = MMLogger.get_current_instance(), Keep()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
 
 
 @pytest.fixture(scope='module')

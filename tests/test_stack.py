@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from conftest import ROOT, run_tool_ok
-
-TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
+from conftest import TINY_PRETRAIN as TINY
 
 
 def test_mmcv_compiled_nms():

@@ -15,15 +15,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import (ROOT, SHARED_DATA, load_tool, logged_losses, make_kitti_raw,
-                      run_tool)
+from conftest import (KILL_TEST_OPTS, SHARED_DATA, TINY_CREVNET, TINY_SSD, load_tool,
+                      logged_losses, make_kitti_raw, run_tool, tiny_pretrain_with_hook)
+from conftest import TINY_PRETRAIN as TINY
 
 train_tool = load_tool('tools/train.py')
-TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
-TINY_SSD = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
-TINY_CREVNET = dict(in_channels=3, n_past=3, n_future=1,
-                    autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2)),
-                    predictor=dict(num_layers=2, hidden_channels=8, cell='convlstm'))
 
 
 def run(args, env=None):
@@ -33,23 +29,6 @@ def run(args, env=None):
 
 def last_line(text):
     return [ln for ln in text.strip().splitlines() if ln.strip()][-1]
-
-
-@pytest.fixture
-def mmlog():
-    """Messages of mmengine's current logger (print_log(..., logger='current'))."""
-    import logging
-
-    from mmengine.logging import MMLogger
-    records = []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            records.append(record.getMessage())
-    logger, handler = MMLogger.get_current_instance(), Keep()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def save_ckpt(path, state_dict, **extra):
@@ -169,14 +148,10 @@ def test_resume_refuses_a_broken_checkpoint_and_overwriting_later_ones(tmp_path)
 
 
 def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(kitti_raw, tmp_path):
-    cfg = tmp_path / 'killed.py'
-    cfg.write_text(f"_base_ = '{TINY}'\n"
-                   "custom_imports = dict(imports=['tests.configs.sigkill_hook'], "
-                   "allow_failed_imports=False)\n"
-                   "custom_hooks = [dict(type='SigKillAfterIterHook', after_iter=3)]\n")
+    cfg = tiny_pretrain_with_hook(tmp_path / 'killed.py', 'sigkill_hook',
+                                  "dict(type='SigKillAfterIterHook', after_iter=3)")
     env = dict(CREVDET_TEST_DATA=kitti_raw)
-    opts = ['--cfg-options', 'train_cfg.max_iters=5', 'train_cfg.val_interval=100',
-            'randomness.seed=3']
+    opts = KILL_TEST_OPTS
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
     rc, out = run(['tools/train.py', TINY, '--work-dir', full] + opts + ['custom_hooks=[]'], env)
     assert rc == 0, out[-3000:]

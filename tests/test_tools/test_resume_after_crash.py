@@ -7,10 +7,10 @@ import os.path as osp
 
 import torch
 
-from conftest import ROOT, load_tool, logged_losses, run_tool
+from conftest import KILL_TEST_OPTS, load_tool, logged_losses, run_tool, tiny_pretrain_with_hook
+from conftest import TINY_PRETRAIN as TINY
 
 train_tool = load_tool('tools/train.py')
-TINY = osp.join(ROOT, 'tests', 'configs', 'tiny_pretrain_kitti.py')
 
 
 def _cfg(argv):
@@ -79,21 +79,14 @@ def test_resume_from_a_path_sets_aside_only_unreadable_later_checkpoints(tmp_pat
     assert 'skips' in capsys.readouterr().out
 
 
-_losses = logged_losses
-
-
 def test_sigkill_during_a_save_then_resume_gives_the_uninterrupted_losses(kitti_raw, tmp_path):
     """The process dies with half of iter_4.pth written. The atomic save leaves only its temp
     file (iter_4.pth itself never exists half-written); an older writer's cut-off iter_4.pth is
     emulated too. --resume continues from iter_2.pth with the uninterrupted run's losses."""
-    cfg = tmp_path / 'killed.py'
-    cfg.write_text(f"_base_ = '{TINY}'\n"
-                   "custom_imports = dict(imports=['tests.configs.kill_during_save_hook'], "
-                   "allow_failed_imports=False)\n"
-                   "custom_hooks = [dict(type='KillDuringSaveHook', at_iter=4)]\n")
+    cfg = tiny_pretrain_with_hook(tmp_path / 'killed.py', 'kill_during_save_hook',
+                                  "dict(type='KillDuringSaveHook', at_iter=4)")
     env = dict(CREVDET_TEST_DATA=kitti_raw)
-    opts = ['--cfg-options', 'train_cfg.max_iters=5', 'train_cfg.val_interval=100',
-            'randomness.seed=3']
+    opts = KILL_TEST_OPTS
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
     proc = run_tool(['tools/train.py', TINY, '--work-dir', full] + opts + ['custom_hooks=[]'], env)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -109,7 +102,7 @@ def test_sigkill_during_a_save_then_resume_gives_the_uninterrupted_losses(kitti_
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     assert 'iter_4.pth: it is truncated or corrupt' in out and 'iter_2.pth' in out
-    a, b = _losses(full), _losses(killed)
+    a, b = logged_losses(full), logged_losses(killed)
     assert sorted(a) == [1, 2, 3, 4, 5] and {3, 4, 5} <= set(b)
     assert [a[i] for i in (3, 4, 5)] == [b[i] for i in (3, 4, 5)]
     # the resumed run wrote its own complete iter_4.pth; the cut-off one is kept aside

@@ -11,12 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, run_tool_ok, shared
+from conftest import ROOT, TINY_SSD, run_tool_ok, shared
 from crevdet.datasets import KittiDetDataset
 from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
 from crevdet.registry import MODELS, TRANSFORMS
-
-TINY_SSD = osp.join(ROOT, 'tests', 'configs', 'tiny_ssd_kitti.py')
 
 
 @pytest.fixture(scope='module')
