@@ -41,9 +41,8 @@ from crevdet.utils import config_path, exit_on
 def run_one(config, args, train, test, limit, out_dir):
     """Train one model for the budget (two stages for a stage-1 VQ-VAE config), test it;
     returns its result row."""
-    from crevdet.utils.cli import read_config
-
     from crevdet.models.pretrain_config import set_protocol
+    from crevdet.utils.cli import read_config
     cfg = read_config(config)
     name = osp.splitext(osp.basename(config))[0]
     spec = data_spec(args)

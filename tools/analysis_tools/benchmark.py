@@ -74,11 +74,10 @@ def parse_setting(name: str) -> dict:
 
 
 def build_model(config: str, setting: dict):
-    from crevdet.utils.cli import read_config
-
     from crevdet.registry import MODELS, build_crevdet
     from crevdet.models.pretrain_config import set_protocol
     from crevdet.utils import register_all_modules
+    from crevdet.utils.cli import read_config
     register_all_modules(init_default_scope=False)
     cfg = read_config(config)
     if 'model' not in cfg:
@@ -224,11 +223,11 @@ def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict
     dataloader worker's rate), per ``frame_cache`` value, timed alternately in rounds."""
     import statistics
 
-    from crevdet.utils.cli import read_config
     from mmengine.registry import FUNCTIONS
 
     from crevdet.registry import DATASETS, build_crevdet
     from crevdet.utils import register_all_modules
+    from crevdet.utils.cli import read_config
     register_all_modules(init_default_scope=False)
     cfg = read_config(config)
     loader = cfg.get('train_dataloader')

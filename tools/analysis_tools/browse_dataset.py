@@ -69,11 +69,11 @@ def main(argv=None):
     parser.add_argument('--out-dir')
     parser.add_argument('--cfg-options', nargs='+', action=CfgDictAction)
     args = parser.parse_args(argv)
-    from crevdet.utils.cli import read_config
     from mmengine.registry import DefaultScope
 
     from crevdet.registry import DATASETS
     from crevdet.utils import check_cfg_options, config_path, register_all_modules
+    from crevdet.utils.cli import read_config
     register_all_modules()
     args.config = config_path(args.config)  # crevdet::NAME: a shipped config
     if not osp.isfile(args.config):

@@ -71,10 +71,9 @@ class BudgetProgress(Hook):
 def run_curve(config, label, args, train, test, limit, out_dir):
     """Train ``config`` for the budget with a :class:`LearningCurveHook`; returns its rows and
     the number of test clips."""
-    from crevdet.utils.cli import read_config
-
     from crevdet.engine.hooks import LearningCurveHook
     from crevdet.models.pretrain_config import set_protocol
+    from crevdet.utils.cli import read_config
     cfg = read_config(config)
     if cfg.model.get('type') == 'VQVAEVideoPredictor' and cfg.model.get('stage') == 'vqvae':
         raise SystemExit(f'error: {config} is a stage-1 VQ-VAE (it cannot predict before its '

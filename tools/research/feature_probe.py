@@ -63,12 +63,23 @@ def ridge_probe(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray,
     return b @ w
 
 
-def extract(model, loader, max_images: int):
+def take(loader, max_images: int) -> list:
+    """The loader's first batches, up to ``max_images`` samples: read (decoded) once, then
+    probed with every checkpoint."""
+    batches, seen = [], 0
+    for batch in loader:
+        batches.append(batch)
+        seen += len(batch['data_samples'])
+        if seen >= max_images:
+            break
+    return batches
+
+
+def extract(model, batches: list):
     """Per stage: (cells x channels) features, per-cell objectness labels."""
     feats: Dict[int, List[np.ndarray]] = {}
     labels: Dict[int, List[np.ndarray]] = {}
-    seen = 0
-    for batch in loader:
+    for batch in batches:
         data = model.data_preprocessor(batch, False)
         with torch.no_grad():
             outs = model.backbone(data['inputs'])
@@ -83,9 +94,6 @@ def extract(model, loader, max_images: int):
                 feats.setdefault(i, []).append(o[s].reshape(o.shape[1], -1).T)
                 labels.setdefault(i, []).append(
                     inside_boxes(h, w, in_h / h, in_w / w, boxes).reshape(-1))
-        seen += len(data['data_samples'])
-        if seen >= max_images:
-            break
     return ({i: np.concatenate(v) for i, v in feats.items()},
             {i: np.concatenate(v) for i, v in labels.items()})
 
@@ -121,28 +129,29 @@ def main(argv=None):
     for ck in args.checkpoints:
         if ck != 'random' and not osp.isfile(ck):
             sys.exit(f'error: checkpoint {ck} not found (or pass random)')
+    cfg = read_config(repo_config(args.config))
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    for name in ('train_dataloader', 'val_dataloader'):
+        cfg[name].dataset.data_root = args.data_root
+        cfg[name].num_workers = 0
+        cfg[name].persistent_workers = False
+        cfg[name].sampler = dict(type='DefaultSampler', shuffle=False)
+    # the val pipeline (no augmentation) for both splits, with the boxes kept
+    cfg.train_dataloader.dataset.pipeline = cfg.val_dataloader.dataset.pipeline
+    cfg.train_dataloader.dataset.test_mode = False
+    cfg.val_dataloader.dataset.test_mode = False
+    train_batches = take(Runner.build_dataloader(cfg.train_dataloader), args.max_train)
+    val_batches = take(Runner.build_dataloader(cfg.val_dataloader), 10 ** 9)
     rows = []
     for ck in args.checkpoints:
-        cfg = read_config(repo_config(args.config))
-        init_default_scope(cfg.get('default_scope', 'mmdet'))
-        for name in ('train_dataloader', 'val_dataloader'):
-            cfg[name].dataset.data_root = args.data_root
-            cfg[name].num_workers = 0
-            cfg[name].persistent_workers = False
-            cfg[name].sampler = dict(type='DefaultSampler', shuffle=False)
-        # the val pipeline (no augmentation) for both splits, with the boxes kept
-        cfg.train_dataloader.dataset.pipeline = cfg.val_dataloader.dataset.pipeline
-        cfg.train_dataloader.dataset.test_mode = False
-        cfg.val_dataloader.dataset.test_mode = False
         cfg.model.backbone.init_cfg = None if ck == 'random' else dict(
             type='Pretrained', checkpoint=ck)
         torch.manual_seed(0)  # the random entry's weights: the controls' initialisation
         model = MODELS.build(cfg.model)
         model.init_weights()
         model.eval()
-        tr_x, tr_y = extract(model, Runner.build_dataloader(cfg.train_dataloader),
-                             args.max_train)
-        va_x, va_y = extract(model, Runner.build_dataloader(cfg.val_dataloader), 10 ** 9)
+        tr_x, tr_y = extract(model, train_batches)
+        va_x, va_y = extract(model, val_batches)
         for i in sorted(tr_x):
             ap = average_precision(ridge_probe(tr_x[i], tr_y[i], va_x[i], args.ridge), va_y[i])
             rows.append(dict(checkpoint=osp.basename(ck), stage=i, channels=tr_x[i].shape[1],
