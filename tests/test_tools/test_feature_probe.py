@@ -1,5 +1,6 @@
 """tools/research/feature_probe.py: the probe's pieces give known numbers."""
 import numpy as np
+import pytest
 
 from conftest import load_tool
 
@@ -32,3 +33,13 @@ def test_ridge_probe_finds_a_linear_signal_and_not_noise():
     assert probe.average_precision(noise, y[200:]) < 0.5
     st = probe.stats(np.array([[1., 0], [3., 0]]))
     assert st['dc'] == (4 + 0) / 5 and st['scale'] == 0.5
+
+
+def test_bad_data_root_and_checkpoint_are_named(tmp_path):
+    with pytest.raises(SystemExit, match=r'--data-root .* is not a KITTI-object layout folder'):
+        probe.main(['configs/demo/ssd_demo.py', 'random', '--data-root', str(tmp_path)])
+    (tmp_path / 'ImageSets').mkdir()
+    (tmp_path / 'ImageSets' / 'val.txt').write_text('000000\n')
+    with pytest.raises(SystemExit, match=r'checkpoint .*nope\.pth not found'):
+        probe.main(['configs/demo/ssd_demo.py', str(tmp_path / 'nope.pth'), '--data-root',
+                    str(tmp_path)])

@@ -126,6 +126,9 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     install_checkpoint_loader()  # weights-only, as every tool reads checkpoints
 
+    if not osp.isfile(osp.join(args.data_root, 'ImageSets', 'val.txt')):
+        sys.exit(f'error: --data-root {args.data_root} is not a KITTI-object layout folder '
+                 '(expected ImageSets/train.txt, ImageSets/val.txt, training/image_2, ...)')
     for ck in args.checkpoints:
         if ck != 'random' and not osp.isfile(ck):
             sys.exit(f'error: checkpoint {ck} not found (or pass random)')
