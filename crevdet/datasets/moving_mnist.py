@@ -4,7 +4,8 @@ Digits (28x28) bounce inside a ``image_size`` square at constant speed; frames c
 pixel-wise max. Training draws random sequences every epoch; test mode is a fixed set of
 ``num_sequences`` generated lazily from ``seed + index`` (same sequence whatever the order or
 worker). Train and test use disjoint digit index ranges. ``npy_file`` reads the standard
-``mnist_test_seq.npy`` ``(20, 10000, 64, 64)`` instead.
+``mnist_test_seq.npy`` ``(20, 10000, 64, 64)`` instead. ``render_on_device`` leaves the drawing
+to the data preprocessor, batched on the model's device (crevdet/datasets/moving_mnist_batch.py).
 """
 import gzip
 import os.path as osp
@@ -88,14 +89,27 @@ class MovingMNISTDataset(Dataset):
         npy_file: read sequences from a ``(T, N, H, W)`` npy file (``mnist_test_seq.npy``).
         stochastic: digits leave a wall in a random new direction (stochastic Moving MNIST, the
             SVG / SRVP benchmark); see :func:`bouncing_sequence`.
+        render_on_device: return only the digits ``(K, 28, 28)`` and their motion (in the
+            metainfo ``moving_mnist``); ``VideoDataPreprocessor`` draws the frames of the whole
+            batch on the model's device. Deterministic clips are bit-identical to the CPU path's
+            (a fixed test set too); stochastic ones draw their post-bounce directions in advance,
+            so they match the CPU path in distribution only, and a stochastic test set (which
+            must stay fixed) is refused.
     """
 
     def __init__(self, mnist_file: Optional[str] = None, num_digits: int = 2, seq_len: int = 20,
                  image_size: int = 64, digit_range: Optional[Tuple[int, int]] = None,
                  num_sequences: Optional[int] = None, test_mode: bool = False, seed: int = 0,
-                 npy_file: Optional[str] = None, stochastic: bool = False) -> None:
+                 npy_file: Optional[str] = None, stochastic: bool = False,
+                 render_on_device: bool = False) -> None:
         self.seq_len, self.image_size, self.num_digits = seq_len, image_size, num_digits
-        self.stochastic = stochastic
+        self.stochastic, self.render_on_device = stochastic, render_on_device
+        if render_on_device and npy_file is not None:
+            raise ValueError('MovingMNISTDataset: render_on_device draws clips from MNIST digits; '
+                             f'it cannot be used with npy_file={npy_file!r} (stored clips)')
+        if render_on_device and stochastic and test_mode:
+            raise ValueError('MovingMNISTDataset: a stochastic test set must be the fixed CPU-drawn '
+                             'one; set render_on_device=False for test_mode=True, stochastic=True')
         self.test_mode, self.seed = test_mode, seed
         self.npy = None
         if npy_file is not None:
@@ -131,6 +145,29 @@ class MovingMNISTDataset(Dataset):
         return bouncing_sequence(self.digits[pick], rng, self.seq_len, self.image_size,
                                  stochastic=self.stochastic)
 
+    def motion(self, idx: int) -> Tuple[np.ndarray, dict]:
+        """The random part of clip ``idx``: digits ``(K, 28, 28)`` and their ``pos``, ``vel``
+        ``(K, 2)`` (and ``bounce_vel`` ``(K, T, 2)`` when stochastic), drawn in
+        :func:`bouncing_sequence`'s order so that a seeded clip is the same on both paths."""
+        rng = np.random.default_rng(self.seed + idx if self.test_mode else None)
+        pick = rng.choice(len(self.digits), self.num_digits, replace=False)
+        pos, vel = np.empty((self.num_digits, 2)), np.empty((self.num_digits, 2))
+        for k in range(self.num_digits):
+            pos[k] = rng.random(2)
+            theta = rng.random() * 2 * np.pi
+            vel[k] = np.sin(theta), np.cos(theta)
+        motion = dict(pos=torch.from_numpy(pos), vel=torch.from_numpy(vel),
+                      seq_len=self.seq_len, image_size=self.image_size)
+        if self.stochastic:
+            theta = rng.random((self.num_digits, self.seq_len)) * 2 * np.pi
+            motion['bounce_vel'] = torch.from_numpy(np.stack([np.sin(theta), np.cos(theta)], -1))
+        return self.digits[pick], motion
+
     def __getitem__(self, idx: int) -> dict:
+        if self.render_on_device:
+            digits, motion = self.motion(idx)
+            return dict(inputs=torch.from_numpy(np.ascontiguousarray(digits)),
+                        data_samples=BaseDataElement(metainfo=dict(clip_index=idx,
+                                                                   moving_mnist=motion)))
         seq = torch.from_numpy(self.sequence(idx)).unsqueeze(1)  # (T, 1, S, S)
         return dict(inputs=seq, data_samples=BaseDataElement(metainfo=dict(clip_index=idx)))

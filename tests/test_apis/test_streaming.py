@@ -103,6 +103,7 @@ def test_streaming_detector_gives_the_windowed_boxes_and_scores():
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         det = MODELS.build(cfg.model).eval()
+        det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     video = torch.randint(0, 255, (8, 3, 64, 96), dtype=torch.uint8)
 
     def run():
@@ -135,6 +136,9 @@ def tiny_detector_checkpoint(tmp_path):
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         det = MODELS.build(cfg.model)
+    # SSDNeck's L2Norm weight is torch.empty until init_weights: uninitialised memory, sometimes
+    # NaN, which the tools' checkpoint check then (rightly) refuses.
+    det.init_weights()
     ckpt = str(tmp_path / 'epoch_1.pth')
     torch.save(dict(state_dict=det.state_dict(),
                     meta=dict(dataset_meta=dict(classes=('Car', 'Pedestrian', 'Cyclist')))), ckpt)

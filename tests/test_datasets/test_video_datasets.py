@@ -152,6 +152,60 @@ def test_moving_mnist_generation(tmp_path):
     assert len(npy) == 3 and int(npy[1]['inputs'].max()) == 7
 
 
+def test_moving_mnist_rendered_on_device_is_the_cpu_clip(tmp_path):
+    from mmengine.dataset import pseudo_collate
+
+    from crevdet.models.data_preprocessors import VideoDataPreprocessor
+    path = str(tmp_path / 'digits-idx3-ubyte.gz')
+    write_idx(path, fake_digits(20))
+    pre = VideoDataPreprocessor()
+    for num_digits, size in ((2, 64), (3, 48)):
+        kw = dict(test_mode=True, num_sequences=9, seed=5, num_digits=num_digits,
+                  image_size=size)
+        cpu = MovingMNISTDataset(path, **kw)
+        dev = MovingMNISTDataset(path, render_on_device=True, **kw)
+        item = dev[4]
+        assert item['inputs'].shape == (num_digits, 28, 28)  # only the digits travel
+        batch = pre(pseudo_collate([dev[i] for i in range(9)]), training=True)['inputs']
+        want = torch.stack([cpu[i]['inputs'] for i in range(9)]).float() / 255
+        assert batch.shape == (9, 20, 1, size, size) and torch.equal(batch, want)
+    # stochastic: every frame shows digits, and the drawn post-bounce directions change the
+    # clips against the same motion with plain reflections
+    sto = MovingMNISTDataset(path, render_on_device=True, stochastic=True, num_sequences=8,
+                             seq_len=40)
+    items = [sto[i] for i in range(8)]
+    clips = pre(pseudo_collate(items))['inputs']
+    assert clips.shape == (8, 40, 1, 64, 64) and (clips.flatten(2).amax(2) > 0).all()
+    for it in items:
+        motion = dict(it['data_samples'].moving_mnist)
+        del motion['bounce_vel']
+        it['data_samples'].set_metainfo(dict(moving_mnist=motion))
+    reflected = pre(pseudo_collate(items))['inputs']
+    assert torch.equal(clips[:, 0], reflected[:, 0]) and not torch.equal(clips, reflected)
+    det = MovingMNISTDataset(path, render_on_device=True, num_sequences=8, seq_len=40)
+    assert det[0]['data_samples'].moving_mnist.keys() >= {'pos', 'vel', 'seq_len'}
+    with pytest.raises(ValueError, match='fixed CPU-drawn'):
+        MovingMNISTDataset(path, render_on_device=True, stochastic=True, test_mode=True)
+    with pytest.raises(ValueError, match='cannot be used with npy_file'):
+        MovingMNISTDataset(npy_file='x.npy', render_on_device=True)
+    for mixed in ([dev[0], cpu[0]], [cpu[0], dev[0]]):
+        with pytest.raises(ValueError, match='mixes Moving MNIST clips'):
+            pre(pseudo_collate(mixed))
+
+
+def test_bouncing_positions_reflect_and_redirect():
+    from crevdet.datasets.moving_mnist_batch import bouncing_positions
+    pos = torch.tensor([[[0.05, 0.5]]], dtype=torch.float64)
+    vel = torch.tensor([[[-1.0, 0.0]]], dtype=torch.float64)
+    # reflection: y goes 0.05 -> 0.05 (bounced off 0) -> 0.15 -> 0.25 (times 100, truncated)
+    ys = bouncing_positions(pos, vel, 4, 100)[0, 0, :, 0].tolist()
+    assert ys == [5, 5, 15, 25]
+    # a drawn bounce direction that points into the wall is turned away from it
+    bounce = torch.tensor([[[[-0.6, 0.8]] * 4]], dtype=torch.float64)  # (1, 1, T, 2)
+    out = bouncing_positions(pos, vel, 4, 100, bounce_vel=bounce)[0, 0]
+    assert out[:, 0].tolist() == [5, 5, 11, 17] and out[:, 1].tolist() == [50, 50, 58, 66]
+
+
 def test_video_datasets_concatenate(tmp_path):
     from crevdet.registry import DATASETS
     for i in range(8):

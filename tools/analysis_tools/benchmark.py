@@ -36,7 +36,9 @@ config's collate function in this process (one worker's rate, samples/s), next t
 training samples/s, so one sees which bounds training. ``--data-root`` points the dataset at
 other data; ``--frame-cache`` A [B]: the dataset's ``frame_cache`` (``none``, ``auto`` or a cache
 folder); two values are timed alternately and compared (e.g. ``none PATH``: decoding vs the frame
-cache).
+cache). ``--render-on-device``: a Moving MNIST config's dataset returns digits and motion only
+(``render_on_device=True``) and the timing includes drawing each batch on ``--device``
+(``VideoDataPreprocessor``), as training then does.
 """
 import argparse
 import contextlib
@@ -218,9 +220,11 @@ def format_compile_table(rows) -> str:
     return '\n'.join(out)
 
 
-def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict:
+def measure_loader(config: str, n_samples: int, data_root, frame_caches,
+                   render_device: str = None) -> dict:
     """Samples/s of the config's training dataset + collate function in this process (one
-    dataloader worker's rate), per ``frame_cache`` value, timed alternately in rounds."""
+    dataloader worker's rate), per ``frame_cache`` value, timed alternately in rounds.
+    ``render_device``: Moving MNIST drawn in a batch on that device (included in the time)."""
     import statistics
 
     from mmengine.registry import FUNCTIONS
@@ -243,8 +247,21 @@ def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict
             ds_cfg['data_root'] = data_root
         if fc is not None:
             ds_cfg['frame_cache'] = None if fc == 'none' else fc
+        if render_device:
+            if ds_cfg.get('type') != 'MovingMNISTDataset':
+                raise SystemExit(f'error: --render-on-device is for MovingMNISTDataset; the '
+                                 f'training dataset of {config} is {ds_cfg.get("type")}')
+            ds_cfg['render_on_device'] = True
         datasets.append(build_crevdet(DATASETS, ds_cfg))
     batch = loader.get('batch_size', 1)
+    draw, sync = (lambda b: b), (lambda: None)
+    if render_device:
+        import torch
+
+        from crevdet.models.data_preprocessors import VideoDataPreprocessor
+        draw = VideoDataPreprocessor().to(render_device)
+        if render_device == 'cuda':
+            sync = torch.cuda.synchronize
     times = [[] for _ in datasets]
     n_rounds = 3
     per_round = max(batch, n_samples // n_rounds)
@@ -253,7 +270,8 @@ def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict
             idx = [(r * per_round + k) % len(ds) for k in range(per_round)]
             t0 = time.perf_counter()
             for a in range(0, len(idx), batch):
-                collate([ds[j] for j in idx[a:a + batch]])
+                draw(collate([ds[j] for j in idx[a:a + batch]]))
+            sync()
             times[i].append(per_round / (time.perf_counter() - t0))
     out = {}
     for fc, ds, t in zip(frame_caches, datasets, times):
@@ -262,6 +280,8 @@ def measure_loader(config: str, n_samples: int, data_root, frame_caches) -> dict
         out[key + '_cache_used'] = ds.frame_cache is not None if hasattr(ds, 'frame_cache') \
             else False
     out['loader_clips'] = len(datasets[0])
+    if render_device:
+        out['loader_drawn_on'] = render_device
     return out
 
 
@@ -316,6 +336,8 @@ def format_loader_table(rows) -> str:
         cells = [f"{k.replace('loader_sps', 'loader') or 'loader'}: {v:.1f} samples/s"
                  f"{' (frame cache)' if r.get(k + '_cache_used') else ''}"
                  for k, v in loaders.items()]
+        if r.get('loader_drawn_on'):
+            cells = [c + f" (drawn on {r['loader_drawn_on']})" for c in cells]
         line = f"{r['model']} {r['setting']}: " + ', '.join(cells)
         if len(loaders) == 2:
             a, b = loaders.values()
@@ -350,6 +372,9 @@ def main(argv=None):
                         help="--data: the dataset's frame_cache; two values are compared")
     parser.add_argument('--data-samples', type=int, default=60,
                         help='--data: clips timed per frame_cache value')
+    parser.add_argument('--render-on-device', action='store_true',
+                        help='--data: Moving MNIST drawn in a batch on --device, timed with the '
+                        'loader')
     parser.add_argument('--_one', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._one:  # child process: one measurement, JSON on the last stdout line
@@ -363,6 +388,8 @@ def main(argv=None):
         return
     if args.frame_cache and not args.data:
         raise SystemExit('error: --frame-cache needs --data')
+    if args.render_on_device and not args.data:
+        raise SystemExit('error: --render-on-device needs --data')
     if args.frame_cache and len(args.frame_cache) > 2:
         raise SystemExit('error: --frame-cache takes one value or two to compare')
     configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
@@ -394,8 +421,9 @@ def main(argv=None):
                     '--iters', str(args.iters), '--device', args.device]
                     + (['--profile-ops'] if args.profile_ops else [])))
                 if args.data:
-                    rows[-1].update(measure_loader(config, args.data_samples, args.data_root,
-                                                   args.frame_cache or [None]))
+                    rows[-1].update(measure_loader(
+                        config, args.data_samples, args.data_root, args.frame_cache or [None],
+                        args.device if args.render_on_device else None))
             except RuntimeError as e:
                 err, _, tail = str(e).partition('\n')
                 print(f'  failed: {err}\n{tail}', file=sys.stderr)

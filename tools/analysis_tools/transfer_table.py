@@ -88,7 +88,8 @@ def main(argv=None):
     parser.add_argument('--object-root', required=True, help='KITTI object layout root')
     parser.add_argument('--pretrain-iters', type=int, default=80)
     parser.add_argument('--det-epochs', type=int, default=None,
-                        help='detector epochs (default: the config\'s); the step decay at 3/4')
+                        help='detector epochs (default: the config\'s); the step decay after '
+                        '2/3 of them')
     parser.add_argument('--entries', nargs='+', default=list(ENTRIES), choices=list(ENTRIES))
     parser.add_argument('--sweep-iters', nargs='*', type=int, default=[],
                         help='also train the detector on these pretraining checkpoints')

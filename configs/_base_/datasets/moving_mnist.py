@@ -1,5 +1,8 @@
 # Moving MNIST, 2 digits, 64x64, 10 -> 10. Training sequences are drawn on the fly from the MNIST
 # training digits; the test set is a fixed seeded set of 5,000 sequences of the test digits.
+# On a GPU, `--cfg-options train_dataloader.dataset.render_on_device=True` has the workers return
+# only digits and motion and draws each batch on the device (the same clips, no per-clip Python
+# drawing; crevdet/datasets/moving_mnist_batch.py). On a CPU the workers' drawing is faster.
 dataset_type = 'MovingMNISTDataset'
 data_root = 'data/mnist/'
 

@@ -86,8 +86,15 @@ class VideoPredictorBackbone(BaseModule):
             channel over its positions (parameter-free instance norm, after the attention masks
             join): frozen features whose channels are mostly a constant offset with a small
             spatial signal reach the head at unit scale (measured for the VQ-VAE encoder:
-            docs/benchmarks/detection_transfer.md). None (default): the features as
-            the predictor computes them.
+            docs/benchmarks/detection_transfer.md). ``'batch'``: a BatchNorm without affine
+            parameters per returned map (``self.out_bn``), as MAE's linear probe puts before its
+            classifier: per channel over the batch and positions while the detector trains
+            (its running statistics update even when the backbone is frozen), with those
+            statistics at inference; per-image levels, such as a mask's overall motion, are
+            kept. None (default): the features as the predictor computes them.
+        out_scale: one fixed multiplier per returned map (after ``out_norm``), e.g. to bring a
+            longer-pretrained backbone's shrunken features back to the scale the head's schedule
+            was set for while keeping their per-channel levels. None: no rescale.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='work_dirs/.../iter_N.pth')``; the
             pretraining checkpoint's keys (``autoencoder.*``, ``predictor.*``, ``encoder.*`` ...)
             load into ``self.net`` (``prefix='backbone.'`` takes them from a detector checkpoint;
@@ -105,8 +112,8 @@ class VideoPredictorBackbone(BaseModule):
                  gates: str = 'mean', masks: str = 'learned', frozen: bool = True,
                  streaming: Union[bool, str] = False, stream_horizon: Optional[int] = None,
                  inference_autocast: Optional[str] = None, compile: bool = False,
-                 out_norm: Optional[str] = None, pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 out_norm: Optional[str] = None, out_scale: Optional[Sequence[float]] = None,
+                 pretrained: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
         if pretrained is not None:
             if init_cfg is not None:
                 raise ValueError(f'{type(self).__name__}: give pretrained= or init_cfg, not both '
@@ -159,9 +166,18 @@ class VideoPredictorBackbone(BaseModule):
             raise ValueError(f"inference_autocast must be None, 'bf16', 'fp16' or 'auto', got "
                              f'{inference_autocast!r}')
         self.inference_autocast = inference_autocast
-        if out_norm not in (None, 'instance'):
-            raise ValueError(f"out_norm must be None or 'instance', got {out_norm!r}")
+        if out_norm not in (None, 'instance', 'batch'):
+            raise ValueError(f"out_norm must be None, 'instance' or 'batch', got {out_norm!r}")
         self.out_norm = out_norm
+        if out_scale is not None and (len(out_scale) != len(self.out_indices) or
+                                      any(not float(v) > 0 for v in out_scale)):
+            raise ValueError(f'out_scale must hold one positive multiplier per returned map '
+                             f'(out_indices {self.out_indices}), got {tuple(out_scale)}')
+        self.out_scale = None if out_scale is None else tuple(float(v) for v in out_scale)
+        if out_norm == 'batch':
+            # not part of a pretraining checkpoint: init_weights does not ask it for these
+            self.out_bn = torch.nn.ModuleList(torch.nn.BatchNorm2d(c, affine=False)
+                                              for c in self.out_channels)
         if compile and not frozen:
             raise ValueError('compile=True is an inference option for frozen backbones; a '
                              'fine-tuned backbone trains uncompiled')
@@ -216,6 +232,8 @@ class VideoPredictorBackbone(BaseModule):
         strict = cfg.get('strict', True)
         self._check_architecture(ckpt, path, strict, cfg.get('prefix'))
         own = self.state_dict()
+        if not any(k.startswith('out_bn.') for k in state):  # a pretraining checkpoint
+            own = type(own)((k, v) for k, v in own.items() if not k.startswith('out_bn.'))
         check_weights_fit(own, state, path, f'{type(self).__name__} (model.backbone)',
                           strict=strict, opt_out='model.backbone.init_cfg.strict=False')
         self.load_state_dict(fitting_part(own, state), strict=False)
@@ -287,6 +305,8 @@ class VideoPredictorBackbone(BaseModule):
 
     def train(self, mode: bool = True):
         super().train(mode and not self.frozen)
+        if self.out_norm == 'batch':  # the head's input statistics learn even when frozen
+            self.out_bn.train(mode)
         return self
 
     def _control_masks(self, frames: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -332,4 +352,8 @@ class VideoPredictorBackbone(BaseModule):
             outs[-1] = torch.cat([last, g], 1)
         if self.out_norm == 'instance':
             outs = [torch.nn.functional.instance_norm(o, eps=1e-5) for o in outs]
+        elif self.out_norm == 'batch':
+            outs = [bn(o) for bn, o in zip(self.out_bn, outs)]
+        if self.out_scale is not None:
+            outs = [o * v for o, v in zip(outs, self.out_scale)]
         return tuple(outs)

@@ -240,5 +240,63 @@ def test_out_norm_instance_standardises_every_returned_map_per_sample_and_channe
         mu, sd = r.mean((2, 3), keepdim=True), r.flatten(2).std(-1, unbiased=False)
         assert torch.allclose(o[live], ((r - mu) / (sd[..., None, None] ** 2 + 1e-5).sqrt())[live],
                               atol=1e-4)
-    with pytest.raises(ValueError, match="out_norm must be None or 'instance'"):
-        CrevNetBackbone(model=model, out_norm='batch')
+    with pytest.raises(ValueError, match="out_norm must be None, 'instance' or 'batch'"):
+        CrevNetBackbone(model=model, out_norm='layer')
+
+
+def test_out_norm_batch_learns_its_statistics_while_frozen_and_loads_pretraining_weights(
+        tmp_path):
+    det, cfg = tiny_detector()
+    model = cfg.model.backbone.model
+    plain = CrevNetBackbone(model=model, out_indices=(1, 2))
+    path = str(tmp_path / 'iter_1.pth')
+    torch.save(dict(meta=dict(), state_dict=plain.net.state_dict()), path)
+    bb = CrevNetBackbone(model=model, out_indices=(1, 2), out_norm='batch',
+                         init_cfg=dict(type='Pretrained', checkpoint=path))
+    bb.init_weights()  # strict, yet the pretraining checkpoint has no out_bn statistics
+    assert not [p for p in bb.parameters() if p.requires_grad]  # frozen, and no affine
+    bb.train()
+    assert not bb.net.training and bb.out_bn.training
+    x = torch.rand(4, 12, 32, 48) * 0.5 + 0.2
+    with torch.no_grad():
+        ref, out = plain(x), bb(x)
+    for r, o, bn in zip(ref, out, bb.out_bn):
+        live = r.transpose(0, 1).flatten(1).std(-1) > 1e-3
+        assert torch.allclose(o.mean((0, 2, 3)), torch.zeros(()), atol=1e-4)
+        assert torch.allclose(o.transpose(0, 1).flatten(1).std(-1, unbiased=False)[live],
+                              torch.ones(()), atol=1e-2)
+        # running statistics moved by the momentum (0.1) towards the batch's
+        assert torch.allclose(bn.running_mean, 0.1 * r.mean((0, 2, 3)), atol=1e-5)
+    bb.eval()
+    with torch.no_grad():
+        o = bb(x)[0]
+    bn = bb.out_bn[0]
+    want = (ref[0] - bn.running_mean[:, None, None]) / (bn.running_var[:, None, None]
+                                                       + bn.eps).sqrt()
+    assert torch.allclose(o, want, atol=1e-4)
+    # a detector checkpoint (prefix 'backbone.') carries the statistics, and they load
+    dpath = str(tmp_path / 'det.pth')
+    torch.save(dict(meta=dict(), state_dict={f'backbone.{k}': v
+                                             for k, v in bb.state_dict().items()}), dpath)
+    again = CrevNetBackbone(model=model, out_indices=(1, 2), out_norm='batch',
+                            init_cfg=dict(type='Pretrained', checkpoint=dpath,
+                                          prefix='backbone.'))
+    again.init_weights()
+    assert torch.equal(again.out_bn[1].running_var, bb.out_bn[1].running_var)
+
+
+def test_out_scale_multiplies_each_returned_map():
+    _, cfg = tiny_detector()
+    model = cfg.model.backbone.model
+    torch.manual_seed(0)
+    plain = CrevNetBackbone(model=model, out_indices=(1, 2))
+    scaled = CrevNetBackbone(model=model, out_indices=(1, 2), out_scale=(1.5, 3))
+    scaled.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 12, 32, 48)
+    with torch.no_grad():
+        for r, o, v in zip(plain(x), scaled(x), (1.5, 3.0)):
+            assert torch.allclose(o, r * v)
+    with pytest.raises(ValueError, match=r'one positive multiplier per returned map \(out_indic'):
+        CrevNetBackbone(model=model, out_indices=(1, 2), out_scale=(2.0,))
+    with pytest.raises(ValueError, match='got \\(1.0, 0.0\\)'):
+        CrevNetBackbone(model=model, out_indices=(1, 2), out_scale=(1.0, 0.0))

@@ -7,7 +7,8 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import ROOT, fake_digits, moving_square, run_tool, tiny_configs, write_idx
+from conftest import (ROOT, fake_digits, load_tool, moving_square, run_tool, tiny_configs,
+                      write_idx)
 from crevdet.registry import MODELS
 
 TINY = {
@@ -159,6 +160,24 @@ def test_benchmark_tool_writes_table_and_json(tmp_path):
     ref_line = next(line for line in md.splitlines() if line.startswith('| tiny_stacked'))
     assert ref_line.count('(1.00x)') == 6  # the reference against itself
     assert 'ratio to tiny_stacked_convlstm' in md
+
+
+def test_benchmark_loader_times_moving_mnist_drawn_on_the_device(tmp_path):
+    bm = load_tool('tools/analysis_tools/benchmark.py')
+    digits = str(tmp_path / 'digits-idx3-ubyte.gz')
+    write_idx(digits, fake_digits(20))
+    cfg = tmp_path / 'mm.py'
+    cfg.write_text(f"_base_ = '{osp.join(ROOT, 'configs', 'pretrain_mmnist.py')}'\n"
+                   f"train_dataloader = dict(dataset=dict(mnist_file='{digits}', "
+                   "digit_range=(0, 20)))\n")
+    row = bm.measure_loader(str(cfg), 8, None, [None], 'cpu')
+    assert row['loader_sps'] > 0 and row['loader_drawn_on'] == 'cpu'
+    row.update(model='mm', setting='64x64_10to10_c1', batch=16, device='cpu', train_sps=1.0)
+    assert '(drawn on cpu)' in bm.format_loader_table([row])
+    with pytest.raises(SystemExit, match='--render-on-device is for MovingMNISTDataset'):
+        bm.measure_loader(osp.join(ROOT, 'configs', 'pretrain_kitti.py'), 8, None, [None], 'cpu')
+    out = run_tool(['tools/analysis_tools/benchmark.py', '--render-on-device'])
+    assert out.returncode and '--render-on-device needs --data' in out.stderr
 
 
 def test_benchmark_tool_rejects_bad_setting_and_config(tmp_path):
