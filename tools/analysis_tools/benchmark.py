@@ -25,10 +25,11 @@ and the ratio of each figure to the reference model (default: the stacked ConvLS
 run. The Markdown table and the JSON rows go to ``<work-dir>/<timestamp>/benchmark.{md,json}``.
 
 ``--profile-ops``: instead, per (model, setting), the model eager and compiled
-(``compile=True``, same weights) in one process: kernel launches per training step (forward +
-backward + Adam, counted with ``torch.profiler``, crevdet/utils/kernel_launches.py; deterministic,
-so a CPU count predicts a launch-bound GPU), the median step time of ``--iters`` steps each,
-timed alternately (eager, compiled, eager, ...) so that load on a shared machine hits both
+(``compile=dict(scope=--compile-scope)``, same weights) in one process: kernel launches per
+training step (forward + backward + Adam, counted with ``torch.profiler``,
+crevdet/utils/kernel_launches.py; deterministic, so a CPU count predicts a launch-bound GPU; Adam
+runs ``foreach``, its default on CUDA, for both), the median step time of ``--iters`` steps
+each, timed alternately (eager, compiled, eager, ...) so that load on a shared machine hits both
 alike, and the compile time.
 
 ``--data``: also the training data loader of each config, alone: its dataset's clips + the
@@ -114,7 +115,7 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
     def train_step(count_saved: bool = False):
         """forward (every loss term: SRVP's ELBO has three) + backward + Adam step."""
         with saved.count() if count_saved else contextlib.nullcontext():
-            loss = sum(v for k, v in model.loss(frames).items() if 'loss' in k)
+            loss = sum(v for k, v in model(frames, mode='loss').items() if 'loss' in k)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -151,7 +152,8 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
                 / infer_time)
 
 
-def measure_compile(config: str, setting: dict, batch: int, iters: int, device: str) -> dict:
+def measure_compile(config: str, setting: dict, batch: int, iters: int, device: str,
+                    scope: str = 'step') -> dict:
     """Eager vs ``compile=True`` of one model (same weights) in this process: kernel launches
     per training step, median step times (timed alternately), compile time."""
     import copy
@@ -165,15 +167,17 @@ def measure_compile(config: str, setting: dict, batch: int, iters: int, device: 
     if not hasattr(eager, 'compile_options'):
         raise SystemExit(f'error: {type(eager).__name__} has no compile option')
     compiled = copy.deepcopy(eager)
-    compiled.compile_options = {}
+    compiled.compile_options, compiled.compile_scope = {}, scope
     n_total = setting['n_past'] + setting['n_future']
     frames = torch.rand((batch, n_total, setting['in_channels']) + setting['size'],
                         device=device)
-    opts = {id(m): torch.optim.Adam(m.parameters(), lr=1e-4) for m in (eager, compiled)}
+    # foreach: CUDA's default Adam (a few launches for all tensors), not the CPU's per-tensor loop
+    opts = {id(m): torch.optim.Adam(m.parameters(), lr=1e-4, foreach=True)
+            for m in (eager, compiled)}
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
 
     def train_step(m):
-        loss = sum(v for k, v in m.loss(frames).items() if 'loss' in k)
+        loss = sum(v for k, v in m(frames, mode='loss').items() if 'loss' in k)
         opts[id(m)].zero_grad()
         loss.backward()
         opts[id(m)].step()
@@ -197,7 +201,7 @@ def measure_compile(config: str, setting: dict, batch: int, iters: int, device: 
             times[name].append(time.perf_counter() - t0)
     return dict(model=osp.splitext(osp.basename(config))[0], config=config,
                 setting=setting['name'], batch=batch, iters=iters, device=device,
-                launches_eager=n_eager, launches_compiled=n_comp,
+                compile_scope=scope, launches_eager=n_eager, launches_compiled=n_comp,
                 step_s_eager=statistics.median(times['eager']),
                 step_s_compiled=statistics.median(times['compiled']),
                 steps_eager=times['eager'], steps_compiled=times['compiled'],
@@ -214,7 +218,8 @@ def format_compile_table(rows) -> str:
             continue
         out.append(
             f"| {r['model']} | {r['setting']} | {r['batch']} | {r['launches_eager']} | "
-            f"{r['launches_compiled']} | {r['launches_eager'] / r['launches_compiled']:.1f}x | "
+            f"{r['launches_compiled']} (scope {r.get('compile_scope', 'step')}) | "
+            f"{r['launches_eager'] / r['launches_compiled']:.1f}x | "
             f"{r['step_s_eager']:.3f} | {r['step_s_compiled']:.3f} | "
             f"{r['step_s_eager'] / r['step_s_compiled']:.2f}x | {r['compile_s']:.0f} |")
     return '\n'.join(out)
@@ -365,6 +370,9 @@ def main(argv=None):
     parser.add_argument('--profile-ops', action='store_true',
                         help='eager vs compile=True: kernel launches per training step, step '
                         'times (alternated), compile time')
+    parser.add_argument('--compile-scope', choices=['step', 'loss'], default='step',
+                        help="--profile-ops: compile the rollout's per-step work or the whole "
+                        'training forward')
     parser.add_argument('--data', action='store_true',
                         help="also time each config's training data loader alone")
     parser.add_argument('--data-root', help='--data: the dataset reads this data_root')
@@ -380,7 +388,7 @@ def main(argv=None):
     if args._one:  # child process: one measurement, JSON on the last stdout line
         if args.profile_ops:
             row = measure_compile(args._one[0], parse_setting(args._one[1]), args.batch[0],
-                                  args.iters, args.device)
+                                  args.iters, args.device, args.compile_scope)
         else:
             row = measure(args._one[0], parse_setting(args._one[1]), args.batch[0], args.iters,
                           args.device)
@@ -419,7 +427,8 @@ def main(argv=None):
                 rows.append(run_measurement(osp.abspath(__file__), [
                     '--_one', config, setting, '--batch', str(batches[setting]),
                     '--iters', str(args.iters), '--device', args.device]
-                    + (['--profile-ops'] if args.profile_ops else [])))
+                    + (['--profile-ops', '--compile-scope', args.compile_scope]
+                       if args.profile_ops else [])))
                 if args.data:
                     rows[-1].update(measure_loader(
                         config, args.data_samples, args.data_root, args.frame_cache or [None],

@@ -180,6 +180,16 @@ def test_benchmark_loader_times_moving_mnist_drawn_on_the_device(tmp_path):
     assert out.returncode and '--render-on-device needs --data' in out.stderr
 
 
+def test_benchmark_compile_table_names_the_scope():
+    bm = load_tool('tools/analysis_tools/benchmark.py')
+    row = dict(model='m', setting='64x64_10to10_c1', batch=4, launches_eager=13809,
+               launches_compiled=3024, step_s_eager=0.839, step_s_compiled=0.624, compile_s=61,
+               compile_scope='loss')
+    line = bm.format_compile_table([row]).splitlines()[-1]
+    assert line == '| m | 64x64_10to10_c1 | 4 | 13809 | 3024 (scope loss) | 4.6x | 0.839 | 0.624 ' \
+                   '| 1.34x | 61 |'
+
+
 def test_benchmark_tool_rejects_bad_setting_and_config(tmp_path):
     out = run_tool(['tools/analysis_tools/benchmark.py', '--settings', '64by64'])
     assert out.returncode and "setting '64by64' is neither a preset" in out.stderr

@@ -35,6 +35,11 @@ def test_compile_option_is_config_selectable():
         mode='reduce-overhead')
     with pytest.raises(TypeError, match='compile must be a bool or a dict'):
         tiny_crevnet(compile='yes')
+    m = tiny_crevnet(compile=dict(scope='loss', dynamic=False))
+    assert m.compile_scope == 'loss' and m.compile_options == dict(dynamic=False)
+    assert m.step_fn('transition') == m.transition  # traced inside the whole loss instead
+    with pytest.raises(ValueError, match="compile scope must be 'step' .* got 'rollout'"):
+        tiny_crevnet(compile=dict(scope='rollout'))
 
 
 def test_compiled_step_matches_eager_loss_gradients_and_inverse(inductor):
@@ -75,3 +80,22 @@ def test_compiled_step_matches_eager_loss_gradients_and_inverse(inductor):
     # a deepcopy (EMA) of a compiled model carries no compiled callable, and compiles its own
     clone = copy.deepcopy(compiled)
     assert '_compiled_steps' not in clone.__dict__ and clone.compile_options == {}
+
+
+def test_whole_loss_compiled_matches_eager(inductor):
+    eager = tiny_crevnet()
+    with torch.no_grad():
+        for p in eager.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    whole = copy.deepcopy(eager)
+    whole.compile_options, whole.compile_scope = {}, 'loss'
+    frames = torch.rand(2, 5, 1, 16, 16)
+    losses = {}
+    for name, m in (('eager', eager), ('whole', whole)):
+        losses[name] = sum(m(frames, mode='loss').values())
+        losses[name].backward()
+    assert set(whole.__dict__['_compiled_steps']) == {'loss'}  # one graph, no per-step ones
+    torch.testing.assert_close(losses['whole'], losses['eager'], rtol=1e-5, atol=1e-6)
+    for (name, pe), pc in zip(eager.named_parameters(), whole.parameters()):
+        if pe.grad is not None:
+            torch.testing.assert_close(pc.grad, pe.grad, rtol=1e-4, atol=1e-6, msg=name)
