@@ -92,6 +92,14 @@ def read_kitti_label_file(path: str, class_map: Optional[Dict[str, Optional[str]
     return objects
 
 
+def format_kitti_label_line(obj: dict) -> str:
+    """A ground-truth object (``type``, ``truncated``, ``occluded``, ``bbox``) as a 15-field
+    ``label_2`` line, 2D fields only (alpha -10, the 3D fields the devkit's "unset" values)."""
+    x1, y1, x2, y2 = obj['bbox']
+    return (f"{obj['type']} {obj['truncated']:.2f} {obj['occluded']} -10 {x1:.2f} {y1:.2f} "
+            f"{x2:.2f} {y2:.2f} -1 -1 -1 -1000 -1000 -1000 -10")
+
+
 def format_kitti_line(cls: str, bbox: Sequence[float], score: float) -> str:
     """A detection in ``label_2`` format with score (the benchmark's submission format)."""
     x1, y1, x2, y2 = bbox

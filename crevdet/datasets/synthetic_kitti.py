@@ -24,6 +24,8 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
+from .kitti_labels import format_kitti_label_line
+
 # class -> (height at the bottom of the image as a fraction of H, width/height range)
 SHAPES = {'Car': (0.55, (1.5, 2.3)), 'Van': (0.72, (1.3, 1.8)), 'Pedestrian': (0.62, (0.3, 0.42)),
           'Cyclist': (0.58, (0.55, 0.8))}
@@ -240,12 +242,6 @@ class Scene:
                     cv2.circle(img, p(wx, y2 - r), r, (20, 20, 20), max(1, r // 4))
 
 
-def _label_line(o: dict) -> str:
-    x1, y1, x2, y2 = o['bbox']
-    return (f"{o['type']} {o['truncated']:.2f} {o['occluded']} -10 {x1:.2f} {y1:.2f} {x2:.2f} "
-            f"{y2:.2f} -1 -1 -1 -1000 -1000 -1000 -10\n")
-
-
 def _write(path: str, img: np.ndarray) -> None:
     os.makedirs(osp.dirname(path), exist_ok=True)
     cv2.imwrite(path, img[:, :, ::-1])
@@ -297,7 +293,7 @@ def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (1
         _write(osp.join(obj_root, 'training', 'image_2', f'{img_id}.png'), img)
         os.makedirs(osp.join(obj_root, 'training', 'label_2'), exist_ok=True)
         with open(osp.join(obj_root, 'training', 'label_2', f'{img_id}.txt'), 'w') as f:
-            f.writelines(_label_line(o) for o in labels)
+            f.writelines(format_kitti_label_line(o) + '\n' for o in labels)
         done += 4
         if progress:
             progress(done, total)

@@ -32,15 +32,13 @@ import numpy as np
 def write_label_files(gts, dets, root: str) -> tuple:
     """``gts`` / ``dets`` (per-image lists) as KITTI text files ``<root>/gt/%06d.txt`` (15
     fields) and ``<root>/results/data/%06d.txt`` (16, the score last)."""
-    from crevdet.datasets.kitti_labels import format_kitti_line
+    from crevdet.datasets.kitti_labels import format_kitti_label_line, format_kitti_line
     gt_dir, res_dir = osp.join(root, 'gt'), osp.join(root, 'results')
     os.makedirs(gt_dir)
     os.makedirs(osp.join(res_dir, 'data'))
     for i, (g, d) in enumerate(zip(gts, dets)):
         with open(osp.join(gt_dir, f'{i:06d}.txt'), 'w') as fh:
-            fh.writelines(f'{o["type"]} {o["truncated"]:.2f} {o["occluded"]} -10 '
-                          + ' '.join(f'{v:.2f}' for v in o['bbox'])
-                          + ' -1 -1 -1 -1000 -1000 -1000 -10\n' for o in g)
+            fh.writelines(format_kitti_label_line(o) + '\n' for o in g)
         with open(osp.join(res_dir, 'data', f'{i:06d}.txt'), 'w') as fh:
             fh.writelines(format_kitti_line(o['type'], o['bbox'], o['score']) + '\n'
                           for o in d)
