@@ -32,6 +32,7 @@ fastest on Moving MNIST; the learning curves of all three: docs/design/deviation
 from typing import List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from crevdet.registry import MODELS
@@ -68,13 +69,22 @@ class RPM(nn.Module):
         diff_input: ``True``: the cell also gets ``x1_t - x1_{t-1}`` (zero at the first step);
             ``'only'``: it gets only that difference, so with ``bias=False`` a still scene
             (zero difference) gets exactly no update: the module extrapolates motion.
+        fused_heads: compute the two 1x1 convolutions ``W_p`` (on ``h``) and ``W2`` (gate
+            logits, on ``ReLU(W1 * h + b1)``) as one grouped convolution (``groups=2``) over
+            ``cat(h, ReLU(W1 * h + b1))``: the same arithmetic and FLOPs, one convolution
+            (and one in backward) instead of two per module and step. ``None`` (default):
+            only inside ``torch.compile`` (``CrevNet(compile=...)``), where the weight and
+            input concatenations fuse into neighbouring kernels; in eager mode they would be
+            launches of their own and cost more than the convolution they save. Parameters
+            and state-dict keys are unchanged (``proj``, ``att2``), so checkpoints load
+            either way; outputs and gradients agree to float rounding (tested).
     """
 
     def __init__(self, channels: int, hidden_channels: int = 32, cell: str = 'convlstm',
                  conv_dim: int = 2, kernel_size: int = 3, update: str = 'residual',
                  gate_bias: Optional[float] = None, zero_init_proj: Optional[bool] = None,
                  bias: bool = True, strength_scale: float = 10.0,
-                 diff_input=False) -> None:
+                 diff_input=False, fused_heads: Optional[bool] = None) -> None:
         super().__init__()
         if channels % 2:
             raise ValueError(f'RPM needs an even channel count, got {channels}')
@@ -84,7 +94,8 @@ class RPM(nn.Module):
         conv = conv_nd(conv_dim)
         if diff_input not in (False, True, 'only'):
             raise ValueError(f"RPM diff_input must be False, True or 'only', got {diff_input!r}")
-        self.update, self.diff_input = update, diff_input
+        self.update, self.diff_input, self.fused_heads = update, diff_input, fused_heads
+        self.conv_dim = conv_dim
         self.cell = build_cell(cell, half * (2 if diff_input is True else 1), hidden_channels,
                                kernel_size, conv_dim, bias)
         self.proj = conv(hidden_channels, half, 1, bias=bias)
@@ -110,10 +121,27 @@ class RPM(nn.Module):
             diff = torch.zeros_like(x1) if x1_prev is None else x1 - x1_prev
             inp = diff if self.diff_input == 'only' else torch.cat([x1, diff], 1)
         h, new_state, m = self.cell(inp, state, m)
-        g = torch.sigmoid(self.att2(torch.relu(self.att1(h))))
+        hp, logits = self._heads(h, torch.relu(self.att1(h)))
+        g = torch.sigmoid(logits)
         if self.update == 'scaled_convex':
             g = g * torch.tanh(self.strength_scale * self.alpha)
-        return self.proj(h), g, new_state, m
+        return hp, g, new_state, m
+
+    def _heads(self, h, a):
+        """``(W_p * h, W2 * a + b2)``: the projection and the gate logits, ``C/2`` channels each."""
+        fused = (torch.compiler.is_compiling() if self.fused_heads is None
+                 else self.fused_heads)
+        if not fused:
+            return self.proj(h), self.att2(a)
+        # groups=2 over cat(h, a): group 0 is W_p on h, group 1 is W2 on a (both 1x1, equal
+        # in/out widths), so no weight is wasted and autograd splits the gradients back
+        weight = torch.cat([self.proj.weight, self.att2.weight])
+        proj_bias = (self.proj.bias if self.proj.bias is not None
+                     else torch.zeros_like(self.att2.bias))
+        conv = F.conv2d if self.conv_dim == 2 else F.conv3d
+        out = conv(torch.cat([h, a], 1), weight, torch.cat([proj_bias, self.att2.bias]),
+                   groups=2)
+        return out.chunk(2, 1)
 
     def forward(self, x, state, m=None, x1_prev=None):
         """Returns ``(out, new_state, gate, m_out)``. ``x1_prev``: this module's ``x1`` at the
@@ -148,19 +176,21 @@ class RPMPredictor(RecurrentStack):
         hidden_channels: recurrent hidden size (authors' Moving MNIST: 32).
         cell: ``'convlstm'`` or ``'stlstm'``.
         conv_dim: 2 or 3 (3D convolutions over k-frame clip latents).
-        update / gate_bias / zero_init_proj / bias / strength_scale / diff_input: see
-            :class:`RPM`.
+        update / gate_bias / zero_init_proj / bias / strength_scale / diff_input /
+            fused_heads: see :class:`RPM`.
     """
 
     def __init__(self, channels: int, num_layers: int = 8, hidden_channels: int = 32,
                  cell: str = 'convlstm', conv_dim: int = 2, kernel_size: int = 3,
                  update: str = 'residual', gate_bias: Optional[float] = None,
                  zero_init_proj: Optional[bool] = None, bias: bool = True,
-                 strength_scale: float = 10.0, diff_input=False) -> None:
+                 strength_scale: float = 10.0, diff_input=False,
+                 fused_heads: Optional[bool] = None) -> None:
         super().__init__(num_layers, hidden_channels, cell)
         self.layers = nn.ModuleList(
             RPM(channels, hidden_channels, cell, conv_dim, kernel_size, update, gate_bias,
-                zero_init_proj, bias, strength_scale, diff_input) for _ in range(num_layers))
+                zero_init_proj, bias, strength_scale, diff_input, fused_heads)
+            for _ in range(num_layers))
         self.diff_input = diff_input
 
     def init_state(self, z: torch.Tensor) -> State:

@@ -1,4 +1,6 @@
 """Exact inverses of the two-way autoencoder and conditional reversibility of the predictor."""
+from unittest import mock
+
 import pytest
 import torch
 
@@ -110,6 +112,47 @@ def test_predictor_conditional_reversibility(cell, update, layers, diff):
     if cell == 'stlstm':
         with pytest.raises(ValueError, match='m_in'):
             p.inverse(z2, s1)
+
+
+@pytest.mark.parametrize('conv_dim,bias,cell', [(2, False, 'convlstm'), (2, True, 'stlstm'),
+                                               (3, True, 'convlstm')])
+def test_fused_heads_equal_the_two_convolutions(conv_dim, bias, cell):
+    """fused_heads=True (one grouped 1x1 conv for W_p and W2) gives the outputs and gradients
+    of the two separate convolutions, with the same parameters and state-dict keys."""
+    torch.manual_seed(0)
+    kw = dict(num_layers=3, hidden_channels=8, cell=cell, conv_dim=conv_dim, bias=bias,
+              update='scaled_convex', diff_input='only')
+    sep = perturb_(RPMPredictor(12, fused_heads=False, **kw), std=0.1).double()
+    fused = RPMPredictor(12, fused_heads=True, **kw).double()
+    assert list(fused.state_dict()) == list(sep.state_dict())
+    fused.load_state_dict(sep.state_dict())
+    shape = (2, 12, 3, 5, 5) if conv_dim == 3 else (2, 12, 5, 5)
+    zs = [torch.randn(shape, dtype=torch.float64) for _ in range(3)]
+    outs = []
+    for p in (sep, fused):
+        state, total = None, 0
+        for z in zs:
+            z_next, state, gates = p(z, state)
+            total = total + (z_next ** 2).sum() + sum(g.sum() for g in gates)
+        total.backward()
+        outs.append((z_next, gates, {n: w.grad for n, w in p.named_parameters()}))
+    (z_s, g_s, grad_s), (z_f, g_f, grad_f) = outs
+    assert (z_s - z_f).abs().max() < 1e-12
+    assert all((a - b).abs().max() < 1e-12 for a, b in zip(g_s, g_f))
+    assert grad_s.keys() == grad_f.keys()
+    assert grad_s['layers.0.att2.weight'].abs().max() > 1e-3  # the gradients are not trivial
+    assert all((grad_s[n] - grad_f[n]).abs().max() < 1e-10 for n in grad_s)
+    # the default (None) fuses only under torch.compile: eager runs the two convolutions
+    auto = RPMPredictor(12, **kw).double()
+    auto.load_state_dict(sep.state_dict())
+    with torch.no_grad():
+        assert torch.equal(auto(zs[0])[0], sep(zs[0])[0])
+        with mock.patch('torch.compiler.is_compiling', return_value=True):
+            assert torch.equal(auto(zs[0])[0], fused(zs[0])[0])
+    # and the fused module stays conditionally reversible
+    _, s1, _ = fused(zs[0])
+    z2, s2, _ = fused(zs[1], s1)
+    assert (fused.inverse(z2, s1, s2['m_in']) - zs[1]).abs().max() < 1e-10
 
 
 @pytest.mark.parametrize('conv_dim,clip_len', [(2, 1), (3, 3)])
