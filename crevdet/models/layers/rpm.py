@@ -98,6 +98,13 @@ class RPM(nn.Module):
         self.conv_dim = conv_dim
         self.cell = build_cell(cell, half * (2 if diff_input is True else 1), hidden_channels,
                                kernel_size, conv_dim, bias)
+        # a motion-only ConvLSTM without biases sees a zero input (no difference yet) and a zero
+        # state at the first step from an empty state: every gate pre-activation is 0, so
+        # c = 0.5 * 0 + 0.5 * tanh(0) = 0 and h = 0.5 * tanh(0) = 0 exactly, whatever the
+        # weights (peepholes multiply c = 0). The first step then skips the cell's convolution:
+        # the same bits forward and backward (its weights' gradient there is exactly zero).
+        self.zero_first_step = (diff_input == 'only' and not bias
+                                and not self.cell.has_memory)
         self.proj = conv(hidden_channels, half, 1, bias=bias)
         self.att1 = conv(hidden_channels, hidden_channels, 3, padding=1)
         self.att2 = conv(hidden_channels, half, 1)
@@ -115,12 +122,16 @@ class RPM(nn.Module):
             if self.proj.bias is not None:
                 nn.init.zeros_(self.proj.bias)
 
-    def _mix_terms(self, x1, state, m, x1_prev=None):
-        inp = x1
-        if self.diff_input:
-            diff = torch.zeros_like(x1) if x1_prev is None else x1 - x1_prev
-            inp = diff if self.diff_input == 'only' else torch.cat([x1, diff], 1)
-        h, new_state, m = self.cell(inp, state, m)
+    def _mix_terms(self, x1, state, m, x1_prev=None, fresh=False):
+        if fresh and self.zero_first_step:  # see __init__: h = c = 0 exactly
+            h = x1.new_zeros((x1.shape[0], self.att1.in_channels) + x1.shape[2:])
+            new_state = (h, torch.zeros_like(h))
+        else:
+            inp = x1
+            if self.diff_input:
+                diff = torch.zeros_like(x1) if x1_prev is None else x1 - x1_prev
+                inp = diff if self.diff_input == 'only' else torch.cat([x1, diff], 1)
+            h, new_state, m = self.cell(inp, state, m)
         hp, logits = self._heads(h, torch.relu(self.att1(h)))
         g = torch.sigmoid(logits)
         if self.update == 'scaled_convex':
@@ -143,18 +154,19 @@ class RPM(nn.Module):
                    groups=2)
         return out.chunk(2, 1)
 
-    def forward(self, x, state, m=None, x1_prev=None):
+    def forward(self, x, state, m=None, x1_prev=None, fresh=False):
         """Returns ``(out, new_state, gate, m_out)``. ``x1_prev``: this module's ``x1`` at the
-        previous step (``diff_input`` only; ``None`` at the first step)."""
+        previous step (``diff_input`` only; ``None`` at the first step). ``fresh``: ``state``
+        is the zero initial state (the first step from an empty state)."""
         x1, x2 = x.chunk(2, 1)
-        hp, g, state, m = self._mix_terms(x1, state, m, x1_prev)
+        hp, g, state, m = self._mix_terms(x1, state, m, x1_prev, fresh)
         x2 = x2 + g * hp if self.update == 'residual' else (1 - g) * x2 + g * hp
         return torch.cat([x2, x1], 1), state, g, m
 
-    def inverse(self, out, prev_state, m=None, x1_prev=None):
+    def inverse(self, out, prev_state, m=None, x1_prev=None, fresh=False):
         """Input ``x`` of :meth:`forward` from its output and the *previous* recurrent state."""
         x2n, x1 = out.chunk(2, 1)
-        hp, g, _, _ = self._mix_terms(x1, prev_state, m, x1_prev)
+        hp, g, _, _ = self._mix_terms(x1, prev_state, m, x1_prev, fresh)
         x2 = x2n - g * hp if self.update == 'residual' else (x2n - g * hp) / (1 - g)
         return torch.cat([x1, x2], 1)
 
@@ -204,7 +216,8 @@ class RPMPredictor(RecurrentStack):
         ST-LSTM, ``new_state['m_in']`` records the memory that entered each layer (what
         :meth:`inverse` needs, since within a step layer l's memory comes from layer l-1).
         """
-        if state is None:
+        fresh = state is None  # the zero initial state: RPM.zero_first_step may apply
+        if fresh:
             state = self.init_state(z)
         m = state['m']
         x1_prev = state.get('x1') or [None] * len(self.layers)
@@ -212,7 +225,7 @@ class RPMPredictor(RecurrentStack):
         for i, layer in enumerate(self.layers):
             m_in.append(m)
             x1s.append(z.chunk(2, 1)[0] if self.diff_input else None)
-            z, (h, c), g, m = layer(z, (state['h'][i], state['c'][i]), m, x1_prev[i])
+            z, (h, c), g, m = layer(z, (state['h'][i], state['c'][i]), m, x1_prev[i], fresh)
             hs.append(h)
             cs.append(c)
             gates.append(g)

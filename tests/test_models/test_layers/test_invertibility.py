@@ -155,6 +155,42 @@ def test_fused_heads_equal_the_two_convolutions(conv_dim, bias, cell):
     assert (fused.inverse(z2, s1, s2['m_in']) - zs[1]).abs().max() < 1e-10
 
 
+@pytest.mark.parametrize('conv_dim,fused', [(2, False), (2, True), (3, False)])
+def test_first_step_shortcut_is_bit_identical(conv_dim, fused):
+    """Motion-only ConvLSTM RPMs without biases skip the cell's convolution at the first step
+    from an empty state (h = c = 0 exactly): the same bits as running it from an explicit zero
+    state over several steps, forward and backward."""
+    torch.manual_seed(0)
+    kw = dict(num_layers=3, hidden_channels=8, conv_dim=conv_dim, bias=False,
+              update='scaled_convex', diff_input='only', fused_heads=fused)
+    p = perturb_(RPMPredictor(12, **kw), std=0.1)
+    assert all(m.zero_first_step for m in p.layers)
+    shape = (2, 12, 3, 5, 5) if conv_dim == 3 else (2, 12, 5, 5)
+    zs = [torch.randn(shape) for _ in range(3)]
+    results = []
+    for explicit in (False, True):
+        p.zero_grad()
+        state = p.init_state(zs[0]) if explicit else None
+        total = 0
+        for z in zs:
+            z_next, state, gates = p(z, state)
+            total = total + (z_next ** 2).sum() + sum((g ** 2).sum() for g in gates)
+        total.backward()
+        results.append((z_next, gates, state['h'], {n: w.grad.clone()
+                                                     for n, w in p.named_parameters()}))
+    (z_a, g_a, h_a, grad_a), (z_b, g_b, h_b, grad_b) = results
+    assert torch.equal(z_a, z_b)
+    assert all(torch.equal(a, b) for a, b in zip(g_a + h_a, g_b + h_b))
+    assert grad_a['layers.0.att1.bias'].abs().max() > 0  # the first step's gate is learned
+    assert all(torch.equal(grad_a[n], grad_b[n]) for n in grad_a)
+    # a cell with biases (or with memory, or seeing x1 itself) never takes the shortcut
+    assert not any(m.zero_first_step for m in RPMPredictor(12, diff_input='only').layers)
+    assert not any(m.zero_first_step for m in RPMPredictor(
+        12, diff_input='only', bias=False, cell='stlstm').layers)
+    assert not any(m.zero_first_step for m in RPMPredictor(12, diff_input=True,
+                                                            bias=False).layers)
+
+
 @pytest.mark.parametrize('conv_dim,clip_len', [(2, 1), (3, 3)])
 def test_crevnet_reconstructs_previous_frame(conv_dim, clip_len):
     """Paper eq. 5: from the prediction of x_t and the state before the step, recover x_{t-1}."""
