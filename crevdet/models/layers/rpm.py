@@ -37,7 +37,7 @@ from torch import nn
 
 from crevdet.registry import MODELS
 from .conv_norm import conv_nd
-from .conv_rnn import build_cell
+from .conv_rnn import ConvLSTMCell, build_cell
 from .recurrent_stack import RecurrentStack, State
 UPDATES = ('residual', 'convex', 'scaled_convex')
 
@@ -104,7 +104,7 @@ class RPM(nn.Module):
         # weights (peepholes multiply c = 0). The first step then skips the cell's convolution:
         # the same bits forward and backward (its weights' gradient there is exactly zero).
         self.zero_first_step = (diff_input == 'only' and not bias
-                                and not self.cell.has_memory)
+                                and type(self.cell) is ConvLSTMCell)
         self.proj = conv(hidden_channels, half, 1, bias=bias)
         self.att1 = conv(hidden_channels, hidden_channels, 3, padding=1)
         self.att2 = conv(hidden_channels, half, 1)
