@@ -48,8 +48,32 @@ def test_control_masks():
     assert backbone('frame_diff')(still.view(2, 12, 32, 48))[-1][:, feat_c:].abs().max() == 0
 
 
+def test_attention_masks_are_the_gates_before_the_mixing_strength():
+    x = torch.rand(2, 12, 32, 48)
+    learned, attention = backbone('learned'), backbone('attention')
+    out_l, out_a = learned(x), attention(x)
+    feat_c = out_l[-1].shape[1] - learned.net.gate_channels[0]
+    assert torch.equal(out_l[-1][:, :feat_c], out_a[-1][:, :feat_c])  # the same features
+    # at initialisation a = tanh(10 * 0) = 0: the learned masks are exactly zero, g is not
+    assert out_l[-1][:, feat_c:].abs().max() == 0
+    g = out_a[-1][:, feat_c:]
+    assert ((g > 0) & (g < 1)).all() and g.std() > 0
+    # a trained strength a: the learned masks are a * g, channel by channel (mean over RPMs)
+    with torch.no_grad():
+        for m in (learned, attention):
+            for rpm in m.net.predictor.layers:
+                rpm.alpha.fill_(0.05)
+    a = torch.tanh(torch.tensor(0.5))
+    assert torch.allclose(learned(x)[-1][:, feat_c:], a * attention(x)[-1][:, feat_c:],
+                          atol=1e-6)
+    # the predictor itself is unchanged: the same prediction either way
+    frames = x.view(2, 4, 3, 32, 48)
+    assert torch.equal(learned.net.rollout(frames, 3, 1)[0], attention.net.rollout(frames, 3, 1)[0])
+
+
 def test_control_masks_bad_values():
-    with pytest.raises(ValueError, match="masks must be 'learned', 'zero' or 'frame_diff'"):
+    with pytest.raises(ValueError, match="masks must be 'learned', 'zero', 'frame_diff' or "
+                       "'attention'"):
         backbone('flow')
     with pytest.raises(ValueError, match="gates='none' returns none"):
         CrevNetBackbone(model=dict(TINY), num_frames=4, gates='none', masks='zero')

@@ -60,7 +60,11 @@ class VideoPredictorBackbone(BaseModule):
             table, ``'zero'`` (the same channels, all zero: a pretrained backbone without its
             masks) and ``'frame_diff'`` (hand-made motion masks instead of the learned ones:
             ``|target - previous frame|`` averaged over colour channels and pooled to the
-            stage's stride, in every mask channel). Needs ``gates != 'none'``.
+            stage's stride, in every mask channel). ``'attention'``: the RPMs' attention
+            ``g`` itself, before the mixing strength ``a = tanh(k * alpha)`` of
+            ``update='scaled_convex'`` scales it (``a`` starts at 0, so the learned masks of a
+            random or briefly pretrained CrevNet are zero or nearly so; ``g`` is not).
+            Needs ``gates != 'none'``.
         frozen: eval mode and no gradients (the paper's setting); ``False`` fine-tunes.
         streaming: at inference, reuse the encodings of frames that earlier windows of the same
             video already encoded (see ``layers/encoding_cache.py``): a new frame of a stream
@@ -136,14 +140,22 @@ class VideoPredictorBackbone(BaseModule):
                             'extract_feat features (use CrevNet or UNetVideoPredictor)')
         if gates != 'none' and not net.gate_channels:
             raise ValueError(f"{model['type']} has no attention masks; set gates='none'")
-        if masks not in ('learned', 'zero', 'frame_diff'):
-            raise ValueError(f"masks must be 'learned', 'zero' or 'frame_diff', got {masks!r}")
+        if masks not in ('learned', 'zero', 'frame_diff', 'attention'):
+            raise ValueError(f"masks must be 'learned', 'zero', 'frame_diff' or 'attention', "
+                             f'got {masks!r}')
         if masks != 'learned' and gates == 'none':
             raise ValueError(f"masks={masks!r} replaces the attention masks, but gates='none' "
                              "returns none; set gates='mean' or 'concat'")
         if masks == 'frame_diff' and num_frames < 2:
             raise ValueError("masks='frame_diff' needs num_frames >= 2 (a previous frame)")
         self.masks = masks
+        if masks == 'attention':
+            rpms = [m for m in net.modules() if hasattr(m, 'gate_output')]
+            if not rpms:
+                raise ValueError(f"masks='attention' needs RPM attention masks; {model['type']} "
+                                 'has none')
+            for m in rpms:
+                m.gate_output = 'attention'
         # an ordinary child (mmpretrain's convention): its train/eval mode follows the backbone's
         # and its weights are ``net.<pretraining model's names>``
         self.net = net
@@ -347,7 +359,7 @@ class VideoPredictorBackbone(BaseModule):
             last = outs[-1]
             g = torch.nn.functional.interpolate(g, size=last.shape[-2:], mode='nearest') \
                 if g.shape[-2:] != last.shape[-2:] else g
-            if self.masks != 'learned':
+            if self.masks in ('zero', 'frame_diff'):
                 g = self._control_masks(frames, g)
             outs[-1] = torch.cat([last, g], 1)
         if self.out_norm == 'instance':

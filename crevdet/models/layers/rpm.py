@@ -95,6 +95,9 @@ class RPM(nn.Module):
         if diff_input not in (False, True, 'only'):
             raise ValueError(f"RPM diff_input must be False, True or 'only', got {diff_input!r}")
         self.update, self.diff_input, self.fused_heads = update, diff_input, fused_heads
+        # the mask forward() returns: 'mix' (what mixes x2 and hp: a * g for scaled_convex) or
+        # 'attention' (g itself); set by VideoPredictorBackbone(masks='attention')
+        self.gate_output = 'mix'
         self.conv_dim = conv_dim
         self.cell = build_cell(cell, half * (2 if diff_input is True else 1), hidden_channels,
                                kernel_size, conv_dim, bias)
@@ -133,10 +136,10 @@ class RPM(nn.Module):
                 inp = diff if self.diff_input == 'only' else torch.cat([x1, diff], 1)
             h, new_state, m = self.cell(inp, state, m)
         hp, logits = self._heads(h, torch.relu(self.att1(h)))
-        g = torch.sigmoid(logits)
+        attention = g = torch.sigmoid(logits)
         if self.update == 'scaled_convex':
             g = g * torch.tanh(self.strength_scale * self.alpha)
-        return hp, g, new_state, m
+        return hp, g, new_state, m, attention
 
     def _heads(self, h, a):
         """``(W_p * h, W2 * a + b2)``: the projection and the gate logits, ``C/2`` channels each."""
@@ -159,14 +162,15 @@ class RPM(nn.Module):
         previous step (``diff_input`` only; ``None`` at the first step). ``fresh``: ``state``
         is the zero initial state (the first step from an empty state)."""
         x1, x2 = x.chunk(2, 1)
-        hp, g, state, m = self._mix_terms(x1, state, m, x1_prev, fresh)
+        hp, g, state, m, attention = self._mix_terms(x1, state, m, x1_prev, fresh)
         x2 = x2 + g * hp if self.update == 'residual' else (1 - g) * x2 + g * hp
-        return torch.cat([x2, x1], 1), state, g, m
+        return (torch.cat([x2, x1], 1), state,
+                attention if self.gate_output == 'attention' else g, m)
 
     def inverse(self, out, prev_state, m=None, x1_prev=None, fresh=False):
         """Input ``x`` of :meth:`forward` from its output and the *previous* recurrent state."""
         x2n, x1 = out.chunk(2, 1)
-        hp, g, _, _ = self._mix_terms(x1, prev_state, m, x1_prev, fresh)
+        hp, g, _, _, _ = self._mix_terms(x1, prev_state, m, x1_prev, fresh)
         x2 = x2n - g * hp if self.update == 'residual' else (x2n - g * hp) / (1 - g)
         return torch.cat([x1, x2], 1)
 
