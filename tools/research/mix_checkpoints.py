@@ -11,8 +11,7 @@ keeps of those only tensors with that many dimensions (1: norm weights and biase
 convolution kernels). The two checkpoints must hold the same keys and shapes (two checkpoints of
 one run, or of one config). The output keeps BASE's ``meta`` (so the architecture checks of
 ``--checkpoint`` still apply), drops its training state and records the mix in
-``meta['mixed']``.
-It is written to a new file only: an existing ``--out`` is refused.
+``meta['mixed']``. It is written to a new file only: an existing ``--out`` is refused.
 
 The demo's diagnosis (docs/benchmarks/detection_transfer.md) trains an SSD on each mix with
 ``transfer_table.py --checkpoint MIXED.pth --entries pretrained``.
