@@ -154,8 +154,8 @@ def measure(config: str, setting: dict, batch: int, iters: int, device: str) -> 
 
 def measure_compile(config: str, setting: dict, batch: int, iters: int, device: str,
                     scope: str = 'step') -> dict:
-    """Eager vs ``compile=True`` of one model (same weights) in this process: kernel launches
-    per training step, median step times (timed alternately), compile time."""
+    """Eager vs ``compile=dict(scope=scope)`` of one model (same weights) in this process:
+    kernel launches per training step, median step times (timed alternately), compile time."""
     import copy
     import statistics
 
@@ -368,8 +368,8 @@ def main(argv=None):
                         'StackedConvLSTM model, else the first)')
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'benchmark'))
     parser.add_argument('--profile-ops', action='store_true',
-                        help='eager vs compile=True: kernel launches per training step, step '
-                        'times (alternated), compile time')
+                        help='eager vs compiled (--compile-scope): kernel launches per '
+                        'training step, step times (alternated), compile time')
     parser.add_argument('--compile-scope', choices=['step', 'loss'], default='step',
                         help="--profile-ops: compile the rollout's per-step work or the whole "
                         'training forward')

@@ -28,15 +28,16 @@ def mix_state_dicts(base: Dict[str, torch.Tensor], donor: Dict[str, torch.Tensor
                     take: Sequence[str], ndim: Optional[Sequence[int]] = None
                     ) -> Tuple[Dict[str, torch.Tensor], List[str]]:
     """``(mixed, taken keys)``: ``base`` with the selected tensors replaced by ``donor``'s."""
-    if base.keys() != donor.keys():
-        only_base = sorted(base.keys() - donor.keys())
-        only_donor = sorted(donor.keys() - base.keys())
-        raise ValueError(f'the checkpoints hold different weights: only in BASE {only_base[:5]}, '
-                         f'only in DONOR {only_donor[:5]} (mix checkpoints of one config)')
-    for k in base:
-        if base[k].shape != donor[k].shape:
-            raise ValueError(f'weight {k} has shape {tuple(base[k].shape)} in BASE and '
-                             f'{tuple(donor[k].shape)} in DONOR (mix checkpoints of one config)')
+    from crevdet.models.weights import compare_state_dicts
+    only_base, only_donor, mismatched = compare_state_dicts(base, donor)
+    if only_base or only_donor:
+        raise ValueError(f'the checkpoints hold different weights: only in BASE '
+                         f'{sorted(only_base)[:5]}, only in DONOR {sorted(only_donor)[:5]} '
+                         '(mix checkpoints of one config)')
+    if mismatched:
+        k, donor_shape, base_shape = mismatched[0]
+        raise ValueError(f'weight {k} has shape {base_shape} in BASE and {donor_shape} in DONOR '
+                         '(mix checkpoints of one config)')
     taken = [k for k in base if any(k.startswith(p) for p in take)
              and (ndim is None or base[k].dim() in ndim)]
     if not taken:

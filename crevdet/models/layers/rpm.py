@@ -167,10 +167,10 @@ class RPM(nn.Module):
         return (torch.cat([x2, x1], 1), state,
                 attention if self.gate_output == 'attention' else g, m)
 
-    def inverse(self, out, prev_state, m=None, x1_prev=None, fresh=False):
+    def inverse(self, out, prev_state, m=None, x1_prev=None):
         """Input ``x`` of :meth:`forward` from its output and the *previous* recurrent state."""
         x2n, x1 = out.chunk(2, 1)
-        hp, g, _, _, _ = self._mix_terms(x1, prev_state, m, x1_prev, fresh)
+        hp, g, _, _, _ = self._mix_terms(x1, prev_state, m, x1_prev)
         x2 = x2n - g * hp if self.update == 'residual' else (x2n - g * hp) / (1 - g)
         return torch.cat([x1, x2], 1)
 
