@@ -54,6 +54,14 @@ def test_refuses_mismatches_and_never_overwrites(tmp_path):
     extra['predictor.extra'] = torch.zeros(1)
     with pytest.raises(ValueError, match=r"only in DONOR \['predictor.extra'\]"):
         mix.mix_state_dicts(_ckpt(1.)['state_dict'], extra, ['autoencoder.'])
+    with pytest.raises(SystemExit, match=r'checkpoint .*missing.pth can not be found'):
+        mix.main([str(base), str(tmp_path / 'missing.pth'), '--take', 'autoencoder.', '--out',
+                  str(tmp_path / 'y.pth')])
+    (tmp_path / 'text.pth').write_text('not a checkpoint')
+    with pytest.raises(SystemExit, match=r'checkpoint .*text.pth is not a PyTorch checkpoint'):
+        mix.main([str(tmp_path / 'text.pth'), str(base), '--take', 'autoencoder.', '--out',
+                  str(tmp_path / 'y.pth')])
+    assert not (tmp_path / 'y.pth').exists()
     out = tmp_path / 'kept.pth'
     out.write_bytes(b'a result of the user')
     with pytest.raises(SystemExit, match='exists; this tool never overwrites'):

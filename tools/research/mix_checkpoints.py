@@ -61,8 +61,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if osp.exists(args.out):
         raise SystemExit(f'error: --out {args.out} exists; this tool never overwrites a file')
-    from crevdet.engine.checkpoint import load_local_checkpoint
-    ckpts = [load_local_checkpoint(f, map_location='cpu') for f in (args.base, args.donor)]
+    from crevdet.engine.checkpoint import CheckpointFileError, load_local_checkpoint
+    try:
+        ckpts = [load_local_checkpoint(f, map_location='cpu') for f in (args.base, args.donor)]
+    except (FileNotFoundError, CheckpointFileError) as e:
+        raise SystemExit(f'error: {e}')
     sds = [c.get('state_dict', c) for c in ckpts]
     try:
         mixed, taken = mix_state_dicts(sds[0], sds[1], args.take, args.ndim)
