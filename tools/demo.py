@@ -141,22 +141,17 @@ def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: s
 
 def heldout(results: dict, data_dir: str, n: int, run_dir: str, title: str) -> None:
     """--heldout: every entry's detector on ``n`` more images of the world (``heldout.md``)."""
-    from crevdet.apis.heldout import WorldMismatch, evaluate_on_heldout, write_heldout_world
+    from crevdet.apis.heldout import WorldMismatch, evaluate_entries
     log(f'writing the world again with {n} held-out images to {data_dir}_heldout{n}')
+    entries = {e: (osp.join(run_dir, f'{e}.py'), r['checkpoint']) for e, r in results.items()
+               if isinstance(r, dict) and r.get('checkpoint')}
     try:
-        obj = write_heldout_world(data_dir, n, f'{data_dir}_heldout{n}')
-    except (OSError, ValueError, WorldMismatch) as e:
+        _, held = evaluate_entries(entries, data_dir, n, f'{data_dir}_heldout{n}', run_dir,
+                                   '_heldout', log)
+    except (OSError, ValueError, WorldMismatch, ToolFailed) as e:
         raise SystemExit(f'error: {e}')
-    held = {}
-    try:
-        for entry, res in results.items():
-            if isinstance(res, dict) and res.get('checkpoint'):
-                held[entry] = evaluate_on_heldout(osp.join(run_dir, f'{entry}.py'),
-                                                  res['checkpoint'], obj,
-                                                  osp.join(run_dir, f'{entry}_heldout'), log)
-                held[entry]['train_seconds'] = res.get('train_seconds')  # the same detector
-    except ToolFailed as e:
-        raise SystemExit(str(e))
+    for entry, metrics in held.items():
+        metrics['train_seconds'] = results[entry].get('train_seconds')  # the same detector
     table = transfer_table(held, title.replace('the synthetic val split',
                                                f'{n} held-out images of the same world'))
     print(table)

@@ -9,11 +9,12 @@ train and val images bit for bit and appends ``n`` new ones. :func:`write_heldou
 that and checks the reproduction byte by byte, so a generator that changed since the run is an
 error, not a silently different test set.
 """
+import filecmp
 import glob
 import json
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import cv2
 
@@ -28,6 +29,12 @@ class WorldMismatch(RuntimeError):
     """The world written again differs from the one a run used."""
 
 
+def _split_ids(obj: str) -> Tuple[List[str], List[str]]:
+    """The image ids of ``obj``'s train and val splits."""
+    return tuple(open(osp.join(obj, 'ImageSets', f'{s}.txt')).read().split()
+                 for s in ('train', 'val'))
+
+
 def read_world(data_dir: str) -> Dict[str, object]:
     """The generator arguments of a demo world folder (``<data_dir>/{raw,object}``, written by
     ``tools/demo.py``): seed and camera from its marker, the frame size, the drive and image
@@ -36,23 +43,22 @@ def read_world(data_dir: str) -> Dict[str, object]:
     if not osp.isfile(marker):
         raise FileNotFoundError(f'{marker} not found: {data_dir} is not a finished demo world '
                                 '(tools/demo.py writes that marker when the world is complete)')
-    fields = dict(kv.split('=', 1) for kv in open(marker).read().split())
-    if 'seed' not in fields:
-        raise ValueError(f"{marker}: expected 'seed=N camera=C', got {open(marker).read()!r}")
+    text = open(marker).read()
+    fields = dict(kv.split('=', 1) for kv in text.split() if '=' in kv)
+    if not fields.get('seed', '').isdigit():
+        raise ValueError(f"{marker}: expected 'seed=N camera=C', got {text!r}")
     obj = osp.join(data_dir, 'object')
-    ids = {s: open(osp.join(obj, 'ImageSets', f'{s}.txt')).read().split()
-           for s in ('train', 'val')}
+    train, val = _split_ids(obj)
     drives = sorted(glob.glob(osp.join(data_dir, 'raw', '*', '*_sync', 'image_02', 'data')))
-    if not drives or not ids['val']:
+    if not drives or not val:
         raise ValueError(f'{data_dir}: expected raw drives under raw/ and a val split under '
                          'object/ImageSets/val.txt')
-    first = cv2.imread(osp.join(obj, 'training', 'image_2', f"{ids['val'][0]}.png"))
+    first = cv2.imread(osp.join(obj, 'training', 'image_2', f'{val[0]}.png'))
     if first is None:
-        raise FileNotFoundError(f"{obj}/training/image_2/{ids['val'][0]}.png is not readable")
+        raise FileNotFoundError(f'{obj}/training/image_2/{val[0]}.png is not readable')
     return dict(seed=int(fields['seed']), camera=fields.get('camera', 'still'),
                 size=tuple(first.shape[:2]), raw_drives=len(drives),
-                raw_frames=len(os.listdir(drives[0])), det_train=len(ids['train']),
-                det_val=len(ids['val']))
+                raw_frames=len(os.listdir(drives[0])), det_train=len(train), det_val=len(val))
 
 
 def _files_to_compare(obj: str, ids: List[str]) -> List[str]:
@@ -84,15 +90,13 @@ def write_heldout_world(data_dir: str, n: int, out_dir: str) -> str:
     args['det_val'] = world['det_val'] + n
     make_synthetic_kitti(out_dir, **args)  # refuses a non-empty out_dir
     old_obj = osp.join(data_dir, 'object')
-    ids = [open(osp.join(old_obj, 'ImageSets', f'{s}.txt')).read().split()
-           for s in ('train', 'val')]
-    for rel in _files_to_compare(old_obj, ids[0] + ids[1]):
-        with open(osp.join(old_obj, rel), 'rb') as a, open(osp.join(obj, rel), 'rb') as b:
-            if a.read() != b.read():
-                raise WorldMismatch(
-                    f'{rel} of the world written again into {out_dir} differs from '
-                    f'{osp.join(old_obj, rel)}: the generator changed since {data_dir} was '
-                    'written, so new images would come from another world')
+    train, val = _split_ids(old_obj)
+    for rel in _files_to_compare(old_obj, train + val):
+        if not filecmp.cmp(osp.join(old_obj, rel), osp.join(obj, rel), shallow=False):
+            raise WorldMismatch(
+                f'{rel} of the world written again into {out_dir} differs from '
+                f'{osp.join(old_obj, rel)}: the generator changed since {data_dir} was '
+                'written, so new images would come from another world')
     all_val = open(osp.join(obj, 'ImageSets', 'val.txt')).read().split()
     with open(osp.join(obj, SPLIT), 'w') as f:
         f.write('\n'.join(all_val[world['det_val']:]) + '\n')
@@ -114,3 +118,16 @@ def evaluate_on_heldout(cfg_path: str, checkpoint: str, obj_root: str, work_dir:
              f'{work_dir}.log', f'testing {name} on the held-out split', log)
     return json.load(open(newest(osp.join(work_dir, '*', 'metrics.json'),
                                  f'metrics.json of {name}')))
+
+
+def evaluate_entries(entries: Dict[str, Tuple[str, str]], data_dir: str, n: int,
+                     heldout_dir: str, out_dir: str, suffix: str = '', log=print
+                     ) -> Tuple[str, Dict[str, dict]]:
+    """The held-out world of ``data_dir`` with ``n`` images (written once to ``heldout_dir``,
+    see :func:`write_heldout_world`), and every entry ``name -> (config file, checkpoint)``
+    tested there into ``<out_dir>/<name><suffix>`` (``out_dir`` is made if needed). Returns (its object root, name ->
+    metrics). Raises what :func:`write_heldout_world` raises, or ``ToolFailed``."""
+    obj = write_heldout_world(data_dir, n, heldout_dir)
+    os.makedirs(out_dir, exist_ok=True)  # after the world, so a refused one leaves nothing
+    return obj, {name: evaluate_on_heldout(cfg, ckpt, obj, osp.join(out_dir, name + suffix),
+                                           log) for name, (cfg, ckpt) in entries.items()}

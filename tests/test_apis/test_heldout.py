@@ -64,6 +64,9 @@ def test_a_folder_without_the_demo_marker_is_refused(tmp_path):
         write_heldout_world(d, 1, str(tmp_path / 'h'))
     with pytest.raises(ValueError, match='at least 1'):
         write_heldout_world(d, 0, str(tmp_path / 'h'))
+    open(osp.join(d, '.complete'), 'w').write('garbage\n')
+    with pytest.raises(ValueError, match=r"\.complete: expected 'seed=N camera=C', got 'garbage"):
+        write_heldout_world(d, 1, str(tmp_path / 'h'))
 
 
 def _tool():

@@ -19,13 +19,12 @@ held-out images take about 2 minutes per entry on 2 CPU cores for the demo's SSD
 """
 import argparse
 import json
-import os
 import os.path as osp
 import time
 
 from mmengine.config import Config
 
-from crevdet.apis.heldout import WorldMismatch, evaluate_on_heldout, write_heldout_world
+from crevdet.apis.heldout import WorldMismatch, evaluate_entries
 from crevdet.apis.transfer import ENTRIES, ToolFailed
 from crevdet.paths import REPO_ROOT
 
@@ -135,19 +134,13 @@ def main(argv=None) -> None:
         world = osp.dirname(osp.normpath(osp.join(REPO_ROOT, roots.pop())))
         data_dir = osp.abspath(args.data_dir or f'{world}_heldout{args.images}')
         log(f'{run_dir}: the world {world} with {args.images} held-out images in {data_dir}')
-        try:
-            obj = write_heldout_world(world, args.images, data_dir)
-        except (OSError, ValueError, WorldMismatch) as e:
-            raise SystemExit(f'error: {e}')
         out = osp.join(run_dir, f'heldout{args.images}_{time.strftime("%Y%m%d_%H%M%S")}')
-        os.makedirs(out)
-        results = {}
         try:
-            for name, (cfg, ckpt, val) in entries.items():
-                held = evaluate_on_heldout(cfg, ckpt, obj, osp.join(out, name), log)
-                results[name] = dict(val=val, heldout=held)
-        except ToolFailed as e:
-            raise SystemExit(str(e))
+            obj, held = evaluate_entries({k: v[:2] for k, v in entries.items()}, world,
+                                         args.images, data_dir, out, log=log)
+        except (OSError, ValueError, WorldMismatch, ToolFailed) as e:
+            raise SystemExit(f'error: {e}')
+        results = {k: dict(val=entries[k][2], heldout=m) for k, m in held.items()}
         text = table(results, args.images, f'{run_dir}: val split as the run reported it, and '
                      f'{args.images} held-out images of the same world ({obj})')
         print(text)

@@ -73,9 +73,8 @@ def main(argv=None) -> int:
         raise SystemExit(f'error: {args.base} + {args.donor}: {e}')
     meta = dict(ckpts[0].get('meta') or {}) if 'state_dict' in ckpts[0] else {}
     out = dict(meta=meta, state_dict=mixed)
-    meta['mixed'] = dict(base=args.base, donor=args.donor,
-                                               take=list(args.take), ndim=args.ndim,
-                                               taken=len(taken))
+    meta['mixed'] = dict(base=args.base, donor=args.donor, take=list(args.take),
+                         ndim=args.ndim, taken=len(taken))
     torch.save(out, args.out)
     print(f'{args.out}: {len(taken)} of {len(mixed)} weights from {args.donor}, '
           f'the rest from {args.base}')
