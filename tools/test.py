@@ -2,7 +2,7 @@
 (one per test run, next to that run's log: nothing earlier is replaced).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show-dir DIR]
-        [--cfg-options k=v ...] [--launcher ...]
+        [--dump-detections FILE.json] [--cfg-options k=v ...] [--launcher ...]
 """
 import argparse
 import json
@@ -19,6 +19,9 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='where metrics.json and logs go '
                         '(default: ./work_dirs/<config name>)')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
+    parser.add_argument('--dump-detections', metavar='FILE.json',
+                        help="KITTI metric only: write every image's ground truth and detections "
+                             'to this new JSON file (for tools/analysis_tools/map_interval.py)')
     parser.add_argument('--show-dir', help='save visualisations to this folder (inside the '
                         'work dir timestamp folder, as mmdetection does)')
     parser.add_argument('--format-only', action='store_true',
@@ -55,6 +58,15 @@ def main(argv=None):
         cfg.test_evaluator.format_only = True
         cfg.test_evaluator.outfile_prefix = args.outfile_prefix or osp.join(
             cfg.work_dir, 'kitti_submission')
+    if args.dump_detections:
+        if cfg.test_evaluator.get('type') != 'KittiMetric':
+            raise SystemExit('--dump-detections needs test_evaluator of type KittiMetric')
+        if not args.dump_detections.endswith('.json'):
+            raise SystemExit(f'--dump-detections {args.dump_detections!r}: expected a .json file')
+        if osp.exists(args.dump_detections):
+            raise SystemExit(f'--dump-detections {args.dump_detections!r} exists already; '
+                             'refusing to overwrite it')
+        cfg.test_evaluator.dump_file = args.dump_detections
     if args.show_dir:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:

@@ -110,9 +110,11 @@ def evaluate_on_heldout(cfg_path: str, checkpoint: str, obj_root: str, work_dir:
                         log=print) -> dict:
     """Test one detector (its config file and checkpoint, as a demo or transfer-table run wrote
     them) on the held-out split of ``obj_root`` (from :func:`write_heldout_world`) with
-    ``tools/test.py`` into ``work_dir``; returns its metrics."""
+    ``tools/test.py`` into ``work_dir`` (``detections.json`` there: every image's ground truth
+    and detections, for tools/analysis_tools/map_interval.py); returns its metrics."""
     name = osp.basename(work_dir)
-    run_tool(['tools/test.py', cfg_path, checkpoint, '--work-dir', work_dir, '--cfg-options',
+    run_tool(['tools/test.py', cfg_path, checkpoint, '--work-dir', work_dir,
+              '--dump-detections', osp.join(work_dir, 'detections.json'), '--cfg-options',
               f'test_dataloader.dataset.data_root={osp.join(obj_root, "")}',
               f'test_dataloader.dataset.ann_file={SPLIT}'],
              f'{work_dir}.log', f'testing {name} on the held-out split', log)
@@ -125,8 +127,9 @@ def evaluate_entries(entries: Dict[str, Tuple[str, str]], data_dir: str, n: int,
                      ) -> Tuple[str, Dict[str, dict]]:
     """The held-out world of ``data_dir`` with ``n`` images (written once to ``heldout_dir``,
     see :func:`write_heldout_world`), and every entry ``name -> (config file, checkpoint)``
-    tested there into ``<out_dir>/<name><suffix>`` (``out_dir`` is made if needed). Returns (its object root, name ->
-    metrics). Raises what :func:`write_heldout_world` raises, or ``ToolFailed``."""
+    tested there into ``<out_dir>/<name><suffix>`` (``out_dir`` is made if needed). Returns
+    (its object root, name -> metrics). Raises what :func:`write_heldout_world` raises, or
+    ``ToolFailed``."""
     obj = write_heldout_world(data_dir, n, heldout_dir)
     os.makedirs(out_dir, exist_ok=True)  # after the world, so a refused one leaves nothing
     return obj, {name: evaluate_on_heldout(cfg, ckpt, obj, osp.join(out_dir, name + suffix),

@@ -168,8 +168,9 @@ def newest(pattern: str, what: str) -> str:
 
 
 def train_and_test(cfg: Config, run_dir: str, name: str, log=print) -> dict:
-    """Train a detection config in ``<run_dir>/<name>``, test its final checkpoint; returns the
-    metrics plus ``train_seconds``."""
+    """Train a detection config in ``<run_dir>/<name>``, test its final checkpoint (its
+    ``detections.json`` in ``<run_dir>/<name>_test``); returns the metrics plus
+    ``train_seconds``."""
     cfg_path = osp.join(run_dir, f'{name}.py')
     cfg.dump(cfg_path)
     wd = osp.join(run_dir, name)
@@ -177,7 +178,8 @@ def train_and_test(cfg: Config, run_dir: str, name: str, log=print) -> dict:
                     osp.join(run_dir, f'{name}_train.log'), f'training the detector: {name}', log)
     ckpt = newest(osp.join(wd, '*.pth'), f'checkpoint of {name}')
     test_dir = osp.join(run_dir, f'{name}_test')
-    run_tool(['tools/test.py', cfg_path, ckpt, '--work-dir', test_dir, '--show-dir', 'vis'],
+    run_tool(['tools/test.py', cfg_path, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
+              '--dump-detections', osp.join(test_dir, 'detections.json')],
              osp.join(run_dir, f'{name}_test.log'), f'evaluating {name}', log)
     metrics = json.load(open(newest(osp.join(test_dir, '*', 'metrics.json'),
                                     f'metrics.json of {name}')))

@@ -12,10 +12,11 @@ the run's detectors were tested on is written again with ``--images`` more val i
 (default ``<world>_heldout<N>``, reused by later calls), and every entry's checkpoint is tested
 there with ``tools/test.py``. Results go to a new
 ``RUN_DIR/heldout<N>_<timestamp>/`` (``summary.md``, ``summary.json``, one test folder per
-entry); nothing of the run is changed.
+entry with its ``detections.json`` for ``map_interval.py``); nothing of the run is changed.
 
-The demo's val split has 60 images: margins below ~5 mAP are within its run-to-run spread. 600
-held-out images take about 2 minutes per entry on 2 CPU cores for the demo's SSD.
+The demo's val split has 60 images: on 60 images a margin spreads over ~10 mAP and mAP is
+biased low (docs/benchmarks/detection_transfer.md, "How sure are the margins"). 600 held-out
+images take about 2 minutes per entry on 2 CPU cores for the demo's SSD.
 """
 import argparse
 import json

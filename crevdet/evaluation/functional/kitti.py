@@ -333,19 +333,56 @@ def kitti_eval(gt_per_image: List[List[dict]], det_per_image: List[List[dict]],
         raise ValueError(f'{len(gt_per_image)} ground-truth images but {len(det_per_image)} '
                          'detection images')
     out: Dict[str, float] = {}
-    prepared = None if curve else prepare_kitti(gt_per_image, det_per_image)
+    if curve is None:
+        return kitti_eval_prepared(prepare_kitti(gt_per_image, det_per_image), classes)
     for cls in classes:
         if cls.lower() not in MIN_OVERLAP:
             raise ValueError(f'KITTI 2D evaluation defines Car, Pedestrian, Cyclist; got {cls!r}')
-        curves = None if curve else _class_curves(prepared, cls.lower(), range(len(DIFFICULTIES)))
         for d, name in enumerate(DIFFICULTIES):
-            prec = curve(cls, gt_per_image, det_per_image, d) if curve else curves[d]
-            if prec is None:
-                continue
-            out[f'{cls}_{name}_R40'] = ap_r40(prec)
-            out[f'{cls}_{name}_R11'] = ap_r11(prec)
+            _add_ap(out, cls, name, curve(cls, gt_per_image, det_per_image, d))
+    return _add_map(out)
+
+
+def kitti_eval_prepared(prepared: dict, classes: Sequence[str] = CLASSES) -> Dict[str, float]:
+    """:func:`kitti_eval` from :func:`prepare_kitti`'s arrays (or
+    :func:`resample_prepared`'s)."""
+    out: Dict[str, float] = {}
+    for cls in classes:
+        if cls.lower() not in MIN_OVERLAP:
+            raise ValueError(f'KITTI 2D evaluation defines Car, Pedestrian, Cyclist; got {cls!r}')
+        curves = _class_curves(prepared, cls.lower(), range(len(DIFFICULTIES)))
+        for d, name in enumerate(DIFFICULTIES):
+            _add_ap(out, cls, name, curves[d])
+    return _add_map(out)
+
+
+def _add_ap(out: dict, cls: str, name: str, prec: Optional[np.ndarray]) -> None:
+    if prec is not None:  # None: no counted ground truth at this difficulty
+        out[f'{cls}_{name}_R40'] = ap_r40(prec)
+        out[f'{cls}_{name}_R11'] = ap_r11(prec)
+
+
+def _add_map(out: dict) -> dict:
     for rule in ('R40', 'R11'):
         vals = [v for k, v in out.items() if k.endswith(rule)]
         if vals:
             out[f'mAP_{rule}'] = float(np.mean(vals))
+    return out
+
+
+def resample_prepared(prepared: dict, idx: Sequence[int]) -> dict:
+    """:func:`prepare_kitti`'s arrays of the images ``idx`` (in that order, repeats allowed: a
+    bootstrap draw), gathered from those of all images instead of read from the dicts again;
+    :func:`kitti_eval_prepared` of it equals :func:`kitti_eval` of the same image lists."""
+    idx = np.asarray(idx, np.int64)
+    out = dict(n_img=len(idx))
+    for kind, keys in (('g', ('code', 'box', 'occ', 'trunc')),
+                       ('d', ('code', 'box', 'score', 'h', 'dc'))):
+        img = prepared[f'{kind}_img']
+        start = np.searchsorted(img, np.arange(prepared['n_img']))
+        count = np.bincount(img, minlength=prepared['n_img'])
+        rows = np.repeat(start[idx], count[idx]) + _ragged_arange(count[idx])
+        out[f'{kind}_img'] = np.repeat(np.arange(len(idx)), count[idx])
+        for k in keys:
+            out[f'{kind}_{k}'] = prepared[f'{kind}_{k}'][rows]
     return out

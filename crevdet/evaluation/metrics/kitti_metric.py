@@ -1,4 +1,7 @@
-"""KITTI 2D object AP (devkit protocol) as an mmengine metric; optional submission files."""
+"""KITTI 2D object AP (devkit protocol) as an mmengine metric; optional submission files and a
+JSON file of every image's ground truth and detections (for tools/analysis_tools/map_interval.py).
+"""
+import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -36,17 +39,24 @@ class KittiMetric(BaseMetric):
         score_thr: drop detections below this score before evaluation.
         format_only: only write ``<outfile_prefix>/<img_id>.txt`` submission files.
         outfile_prefix: folder for submission files; must not already hold files.
+        dump_file: also write every image's ``img_id``, ground truth and detections (as
+            :func:`kitti_eval` takes them) to this new JSON file (``tools/test.py
+            --dump-detections``); it must not exist yet. Read back by :func:`load_detections`.
     """
     default_prefix = 'kitti'
 
     def __init__(self, classes: Sequence[str] = CLASSES, score_thr: float = 0.0,
                  format_only: bool = False, outfile_prefix: Optional[str] = None,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 dump_file: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if format_only and not outfile_prefix:
             raise ValueError('KittiMetric(format_only=True) needs outfile_prefix (a folder)')
         self.classes, self.score_thr = tuple(classes), score_thr
         self.format_only, self.outfile_prefix = format_only, outfile_prefix
+        if dump_file and not dump_file.endswith('.json'):
+            raise ValueError(f'KittiMetric(dump_file={dump_file!r}): expected a .json file')
+        self.dump_file = dump_file
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         names = self.dataset_meta['classes']
@@ -65,6 +75,10 @@ class KittiMetric(BaseMetric):
             self.write_submission(results)
             logger.info(f'KITTI submission files written to {self.outfile_prefix}')
             return {}
+        if self.dump_file:
+            dump_detections(self.dump_file, self.classes, results)
+            logger.info(f'ground truth and detections of {len(results)} images written to '
+                        f'{self.dump_file}')
         res = kitti_eval([r[1] for r in results], [r[2] for r in results], self.classes)
         logger.info('\n' + format_kitti_table(res, self.classes))
         return res
@@ -79,6 +93,51 @@ class KittiMetric(BaseMetric):
             with open(osp.join(out, f'{img_id}.txt'), 'w') as f:
                 f.writelines(format_kitti_line(d['type'], d['bbox'], d['score']) + '\n'
                              for d in dets)
+
+
+DUMP_FORMAT = 'crevdet-kitti-detections/1'
+
+
+def dump_detections(path: str, classes: Sequence[str], results: List[tuple]) -> None:
+    """``results``: ``(img_id, ground truth, detections)`` per image -> a new JSON file
+    (refuses an existing one: an earlier test's file is never replaced)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'x') as f:
+        json.dump(dict(format=DUMP_FORMAT, classes=list(classes),
+                       images=[dict(img_id=i, ground_truth=g, detections=d)
+                               for i, g, d in results]), f)
+
+
+def load_detections(path: str) -> dict:
+    """A file of :func:`dump_detections`: ``{'classes', 'img_ids', 'gt', 'det'}`` (per-image
+    lists for :func:`kitti_eval`). A file of another kind is an error naming it and the field."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'{path}: not a readable JSON file ({e})') from None
+    if not isinstance(data, dict) or data.get('format') != DUMP_FORMAT:
+        found = data.get('format') if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f'{path}: expected a detections file of tools/test.py '
+                         f'--dump-detections (format {DUMP_FORMAT!r}), got format {found!r}')
+    out = dict(classes=tuple(data.get('classes') or ()), img_ids=[], gt=[], det=[])
+    for k, img in enumerate(data.get('images') or []):
+        for field in ('img_id', 'ground_truth', 'detections'):
+            if not isinstance(img, dict) or field not in img:
+                raise ValueError(f'{path}: images[{k}] has no {field!r}')
+        for field, need in (('ground_truth', ()), ('detections', ('score', ))):
+            for obj in img[field]:
+                if not (isinstance(obj, dict) and 'type' in obj and all(n in obj for n in need)
+                        and len(obj.get('bbox') or ()) == 4):
+                    raise ValueError(f"{path}: images[{k}] ({img['img_id']}) {field}: expected "
+                                     f"objects with 'type', a 4-number 'bbox'"
+                                     f"{' and a score' if need else ''}, got {obj!r}")
+        out['img_ids'].append(img['img_id'])
+        out['gt'].append(img['ground_truth'])
+        out['det'].append(img['detections'])
+    if not out['img_ids'] or not out['classes']:
+        raise ValueError(f'{path}: no images or no classes')
+    return out
 
 
 def format_kitti_table(res: Dict[str, float], classes: Sequence[str] = CLASSES) -> str:

@@ -137,10 +137,22 @@ def test_ssd_train_and_test_end_to_end(synth, tmp_path):
     ckpt = osp.join(work, 'epoch_1.pth')
     assert osp.isfile(ckpt)
     test_dir = str(tmp_path / 'test')
+    dump = str(tmp_path / 'dets' / 'detections.json')
     out = run_tool_ok(['tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
-                    '--out', str(tmp_path / 'dets.pkl')], env)
+                    '--out', str(tmp_path / 'dets.pkl'), '--dump-detections', dump], env)
     metrics = json.load(open(glob.glob(osp.join(test_dir, '*', 'metrics.json'))[0]))
     assert 'kitti/mAP_R40' in metrics and 'kitti/Car_moderate_R11' in metrics
+    # the detections file holds what the metric evaluated: the same AP from it alone
+    from crevdet.evaluation import kitti_eval, load_detections
+    dumped = load_detections(dump)
+    assert dumped['img_ids'] == [f'{i:06d}' for i in range(6, 10)]
+    again = kitti_eval(dumped['gt'], dumped['det'], dumped['classes'])
+    assert {f'kitti/{k}': v for k, v in again.items()} == pytest.approx(
+        {k: v for k, v in metrics.items() if k.startswith('kitti/')})
+    proc = subprocess.run([sys.executable, 'tools/test.py', TINY_SSD, ckpt, '--dump-detections',
+                           dump], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, **env))
+    assert proc.returncode != 0 and 'exists already; refusing to overwrite it' in proc.stderr
     assert 'KITTI 2D AP' in out and osp.isfile(str(tmp_path / 'dets.pkl'))
     assert glob.glob(osp.join(test_dir, '*', 'vis', '*.png'))
     # submission files, and no silent overwrite of an earlier submission
