@@ -18,8 +18,8 @@ import os.path as osp
 
 import numpy as np
 
-from crevdet.evaluation.functional.kitti_interval import (margin_bootstrap, subset_margins,
-                                                          subset_metric)
+from crevdet.evaluation.functional.kitti_interval import (bootstrap_draws, metric_on_draws,
+                                                          subset_draws)
 from crevdet.evaluation.metrics.kitti_metric import load_detections
 
 
@@ -93,10 +93,14 @@ def main(argv=None):
     if args.subset_size > n:
         raise SystemExit(f'error: --subset-size {args.subset_size} is more than the {n} images '
                          f'of {args.files[0]}')
-    everything = np.arange(n)
+    # each detector's metric on all images, on every draw and every subset, computed once;
+    # the margins are differences (the same draws for every detector: paired)
+    sets = {'all': np.arange(n)[None], 'boot': bootstrap_draws(n, args.boot, args.seed)}
+    if args.subset_size:
+        sets['sub'] = subset_draws(n, args.subset_size, args.seed)
     try:
-        level = {name: subset_metric(gt, d['det'], everything, classes, args.key)
-                 for name, d in loaded.items()}
+        metric = {name: {s: metric_on_draws(gt, d['det'], draws, classes, args.key)
+                         for s, draws in sets.items()} for name, d in loaded.items()}
     except KeyError as e:
         raise SystemExit(f'error: --key: {e.args[0]}')
     lo, hi = (1 - args.level) / 2 * 100, (1 + args.level) / 2 * 100
@@ -105,22 +109,22 @@ def main(argv=None):
             f'{args.level:.0%} bootstrap interval | draws > 0 | draws >= {t:g} |')
     cols = 6
     if args.subset_size:
-        k = n // args.subset_size
-        head += (f' on {k} disjoint {args.subset_size}-image subsets: mean [min, max] | '
-                 f'subsets >= {t:g} |')
+        head += (f' on {len(sets["sub"])} disjoint {args.subset_size}-image subsets: mean '
+                 f'[min, max] | subsets >= {t:g} |')
         cols += 2
     lines = [f'KITTI {args.key}, {n} images, {args.boot} paired bootstrap draws (seed '
              f'{args.seed})', '', head, '|---|' + '---:|' * (cols - 1)]
-    for name, d in list(loaded.items())[1:]:
-        boot = margin_bootstrap(gt, ref['det'], d['det'], args.boot, args.seed, classes,
-                                args.key)
-        row = (f'| {name} | {level[ref_name]:.2f} / {level[name]:.2f} | '
-               f'{level[ref_name] - level[name]:+.2f} | '
+    ref_m = metric[ref_name]
+    for name in list(loaded)[1:]:
+        m = metric[name]
+        margin = {s: ref_m[s] - m[s] for s in sets}
+        boot = margin['boot']
+        row = (f'| {name} | {ref_m["all"][0]:.2f} / {m["all"][0]:.2f} | '
+               f'{margin["all"][0]:+.2f} | '
                f'[{np.percentile(boot, lo):+.2f}, {np.percentile(boot, hi):+.2f}] | '
                f'{np.mean(boot > 0):.0%} | {np.mean(boot >= t):.0%} |')
         if args.subset_size:
-            sub = subset_margins(gt, ref['det'], d['det'], args.subset_size, args.seed, classes,
-                                 args.key)
+            sub = margin['sub']
             row += (f' {sub.mean():+.2f} [{sub.min():+.2f}, {sub.max():+.2f}] | '
                     f'{int(np.sum(sub >= t))} of {len(sub)} |')
         lines.append(row)

@@ -332,9 +332,9 @@ def kitti_eval(gt_per_image: List[List[dict]], det_per_image: List[List[dict]],
     if len(gt_per_image) != len(det_per_image):
         raise ValueError(f'{len(gt_per_image)} ground-truth images but {len(det_per_image)} '
                          'detection images')
-    out: Dict[str, float] = {}
     if curve is None:
         return kitti_eval_prepared(prepare_kitti(gt_per_image, det_per_image), classes)
+    out: Dict[str, float] = {}
     for cls in classes:
         if cls.lower() not in MIN_OVERLAP:
             raise ValueError(f'KITTI 2D evaluation defines Car, Pedestrian, Cyclist; got {cls!r}')
