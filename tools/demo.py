@@ -3,7 +3,7 @@
     python tools/demo.py [--work-dir work_dirs/demo] [--data-dir work_dirs/demo_data_moving]
                          [--camera moving|still] [--seed 0] [--data-seed 0] [--labels N]
                          [--controls [CONTROL ...]] [--methods srvp vqvae unet_rpm]
-                         [--heldout N]
+                         [--heldout N] [--video-frames N]
 
 1. writes a deterministic synthetic driving world in both KITTI layouts (raw drives for
    pretraining, object images with prev_2 frames and label_2 files for detection), once; by
@@ -14,7 +14,8 @@
 3. trains SSD on the frozen pretrained CrevNet (configs/demo/ssd_demo.py) and, as the control,
    on the same CrevNet left at its random initialisation (control (a));
 4. evaluates both with the official KITTI protocol, draws detections, prints the AP table.
-``--labels`` sets how many of the world's training images carry labels for the detectors (the
+``--video-frames`` sets the frames of unlabelled video (default 240: 6 drives of 40; more
+drives, the same labelled and held-out images). ``--labels`` sets how many of the world's training images carry labels for the detectors (the
 first N of the split; the SSD schedule keeps its number of iterations); ``--data-seed`` writes
 and uses another world.
 ``--controls`` adds the other controls of the transfer table (crevdet/apis/transfer.py):
@@ -42,7 +43,9 @@ import time
 
 from crevdet.apis.transfer import (CONTROLS, ToolFailed, budget_minutes, detector_schedule,
                                    entry_config, run_tool, train_and_test, transfer_table)
-from crevdet.datasets.synthetic_kitti import CAMERAS
+from crevdet.apis.world import VIDEO_FRAMES, WorldError, ensure_world
+from crevdet.apis.world import label_subset as world_label_subset
+from crevdet.datasets.synthetic_kitti import CAMERAS, frames_to_drives
 
 
 # extra pretraining methods of --methods: name -> whether its pretraining config validates and
@@ -66,58 +69,30 @@ def log(msg: str) -> None:
     print(f'[demo {time.strftime("%H:%M:%S")} {elapsed()}] {msg}', flush=True)
 
 
-def ensure_data(data_dir: str, camera: str, data_seed: int = 0) -> None:
-    from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
-    if osp.exists(data_dir) and not osp.isdir(data_dir):
-        raise SystemExit(f'error: --data-dir {data_dir} is a file, not a folder; pass a folder '
-                         '(a new one is written, an existing demo folder is reused)')
-    marker = osp.join(data_dir, '.complete')
-    stamp = f'seed={data_seed} camera={camera}\n'
-    if osp.isfile(marker):
-        found = open(marker).read()
-        # folders written before the camera existed say only 'seed=0': a still camera
-        if found.strip() == 'seed=0':
-            found = 'seed=0 camera=still\n'
-        if found != stamp:
-            raise SystemExit(f'{data_dir} holds demo data of another world ({found.strip()}); '
-                             f'this run asks for {stamp.strip()}. Pass --data-dir with another '
-                             'folder (or the matching --camera / --data-seed)')
-        log(f'synthetic KITTI data ({stamp.strip()}) found in {data_dir}')
-        return
-    if osp.isdir(data_dir) and os.listdir(data_dir):
-        raise SystemExit(f'{data_dir} exists but is incomplete or not demo data; remove it or pass '
-                         '--data-dir with a new folder')
-    log(f'writing synthetic KITTI raw + object data ({camera} camera) to {data_dir}')
-
+def ensure_data(data_dir: str, camera: str, data_seed: int = 0,
+                video_frames: int = VIDEO_FRAMES) -> None:
+    """Write the demo world into ``data_dir`` once (crevdet.apis.world.ensure_world)."""
     def progress(done, total):
         if done % 100 == 0 or done == total:
             print(f'    {done}/{total} images', flush=True)
-    make_synthetic_kitti(data_dir, seed=data_seed, progress=progress, camera=camera)
-    open(marker, 'w').write(stamp)
+    try:
+        ensure_world(data_dir, camera, data_seed, video_frames, log, progress)
+    except WorldError as e:
+        raise SystemExit(f'error: --data-dir {e}')
+
+
+def world_dir(camera: str, data_seed: int = 0, video_frames: int = VIDEO_FRAMES) -> str:
+    """The default folder of a demo world (relative to the repository root)."""
+    return f'work_dirs/demo_data_{camera}' + (f'_seed{data_seed}' if data_seed else '') + (
+        f'_video{video_frames}' if video_frames != VIDEO_FRAMES else '')
 
 
 def label_subset(obj_root: str, n: int) -> tuple:
-    """The first ``n`` training images of the object split as an image list
-    (``ImageSets/train_<n>.txt``, written once beside ``train.txt``): the labelled part of a
-    world whose other images stay unlabelled. Returns (the list relative to ``obj_root``, the
-    size of the full training split)."""
-    ids = open(osp.join(obj_root, 'ImageSets', 'train.txt')).read().split()
-    if not 1 <= n <= len(ids):
-        raise SystemExit(f'error: --labels must be in [1, {len(ids)}] (the training images of '
-                         f'{obj_root}), got {n}')
-    if n == len(ids):
-        return 'ImageSets/train.txt', len(ids)
-    rel = f'ImageSets/train_{n}.txt'
-    text = '\n'.join(ids[:n]) + '\n'
-    path = osp.join(obj_root, rel)
-    if not osp.isfile(path):
-        with open(path + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(path + '.tmp', path)
-    elif open(path).read() != text:
-        raise SystemExit(f'error: {path} does not list the first {n} images of train.txt; '
-                         'it was edited by hand: remove it or pass another --data-dir')
-    return rel, len(ids)
+    """crevdet.apis.world.label_subset, its errors as the tool's."""
+    try:
+        return world_label_subset(obj_root, n)
+    except WorldError as e:
+        raise SystemExit(f'error: {e}')
 
 
 def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: str) -> tuple:
@@ -179,6 +154,10 @@ def main(argv=None):
     parser.add_argument('--data-seed', type=int, default=0,
                         help='the synthetic world (another seed: another world, written to '
                              'work_dirs/demo_data_<camera>_seed<N> by default)')
+    parser.add_argument('--video-frames', type=int, default=VIDEO_FRAMES, metavar='N',
+                        help=f'frames of unlabelled video in the world (default {VIDEO_FRAMES}: '
+                             'drives of 40 frames, one of them the validation drive); more '
+                             'video leaves the labelled and held-out images as they are')
     parser.add_argument('--labels', type=int, default=LABELS,
                         help=f'labelled training images the detectors train on (default '
                              f'{LABELS} of the 160; the rest of the world is unlabelled video)')
@@ -203,13 +182,19 @@ def main(argv=None):
     for name in ('pretrain_iters', 'det_epochs'):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    try:
+        frames_to_drives(args.video_frames)
+    except ValueError as e:
+        parser.error(f'--video-frames: {e}')
     t_start = time.time()
-    default_dir = f'work_dirs/demo_data_{args.camera}' + (
-        f'_seed{args.data_seed}' if args.data_seed else '')
+    default_dir = world_dir(args.camera, args.data_seed, args.video_frames)
     data_dir = osp.abspath(args.data_dir or default_dir)
+    if osp.exists(args.work_dir) and not osp.isdir(args.work_dir):
+        parser.error(f'--work-dir {args.work_dir} is a file, not a folder; pass a folder (each '
+                     'run writes a new <work-dir>/<time>/ folder in it)')
     run_dir = osp.abspath(osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S')))
     os.makedirs(run_dir, exist_ok=False)
-    ensure_data(data_dir, args.camera, args.data_seed)
+    ensure_data(data_dir, args.camera, args.data_seed, args.video_frames)
     raw, obj = osp.join(data_dir, 'raw') + '/', osp.join(data_dir, 'object') + '/'
     ann_file, n_train = label_subset(obj, args.labels)
 
@@ -242,7 +227,8 @@ def main(argv=None):
         raise SystemExit(str(e))
     results['pretraining_seconds'] = pre_secs
     title = (f'KITTI 2D AP (R40, official protocol) on the synthetic val split; {args.camera} '
-             f'camera, data seed {args.data_seed}, training seed {args.seed}, '
+             f'camera, data seed {args.data_seed}, {args.video_frames} frames of video, '
+             f'training seed {args.seed}, '
              f'{args.pretrain_iters} pretraining iterations, {args.labels} labelled images, '
              f'SSD schedule of {args.det_epochs} epochs of {n_train} images\n')
     table = transfer_table({k: v for k, v in results.items() if k != 'pretraining_seconds'},

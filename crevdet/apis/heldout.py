@@ -19,9 +19,9 @@ from typing import Dict, List, Tuple
 import cv2
 
 from crevdet.apis.transfer import newest, run_tool
-from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
+from crevdet.apis.world import MARKER, object_files
+from crevdet.datasets.synthetic_kitti import BASE_DRIVES, make_synthetic_kitti
 
-MARKER = '.complete'  # tools/demo.py's stamp of a finished world: 'seed=S camera=C'
 SPLIT = 'ImageSets/heldout.txt'
 
 
@@ -61,14 +61,6 @@ def read_world(data_dir: str) -> Dict[str, object]:
                 raw_frames=len(os.listdir(drives[0])), det_train=len(train), det_val=len(val))
 
 
-def _files_to_compare(obj: str, ids: List[str]) -> List[str]:
-    rel = []
-    for i in ids:
-        rel += [f'training/image_2/{i}.png', f'training/label_2/{i}.txt']
-        rel += [f'training/prev_2/{i}_{j:02d}.png' for j in (1, 2, 3)]
-    return rel
-
-
 def write_heldout_world(data_dir: str, n: int, out_dir: str) -> str:
     """Write the world of ``data_dir`` again into ``out_dir`` (new or empty) with ``n`` more
     val images, listed in ``<out_dir>/object/ImageSets/heldout.txt``; check that its train and
@@ -88,10 +80,13 @@ def write_heldout_world(data_dir: str, n: int, out_dir: str) -> str:
         return obj
     args = dict(world)
     args['det_val'] = world['det_val'] + n
+    # drives past BASE_DRIVES do not touch the object images: a world with more video has
+    # the same held-out images, so they are not written again
+    args['raw_drives'] = min(world['raw_drives'], BASE_DRIVES)
     make_synthetic_kitti(out_dir, **args)  # refuses a non-empty out_dir
     old_obj = osp.join(data_dir, 'object')
     train, val = _split_ids(old_obj)
-    for rel in _files_to_compare(old_obj, train + val):
+    for rel in object_files(train + val):
         if not filecmp.cmp(osp.join(old_obj, rel), osp.join(obj, rel), shallow=False):
             raise WorldMismatch(
                 f'{rel} of the world written again into {out_dir} differs from '

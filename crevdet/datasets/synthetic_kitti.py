@@ -33,6 +33,10 @@ CLASS_P = (('Car', 0.45), ('Pedestrian', 0.25), ('Cyclist', 0.2), ('Van', 0.1))
 
 
 CAMERAS = ('still', 'moving')
+#: drives drawn from the object images' random stream (the default world's drives); further
+#: drives (more unlabelled video) draw from streams of their own
+BASE_DRIVES = 6
+RAW_FRAMES = 40  # frames of one raw drive
 
 
 class Scene:
@@ -242,33 +246,62 @@ class Scene:
                     cv2.circle(img, p(wx, y2 - r), r, (20, 20, 20), max(1, r // 4))
 
 
+def raw_drive_ids(n: int) -> List[int]:
+    """The KITTI drive numbers of a world's ``n`` raw drives: 0005 first (PredNet's validation
+    drive), then training drives in order, never one of PredNet's test drives (0070, 0079,
+    0104), so that every drive after the first is pretraining video."""
+    test = {70, 79, 104}
+    return [5] + [i for i in range(1, 10000) if i != 5 and i not in test][:n - 1]
+
+
+def frames_to_drives(video_frames: int, raw_frames: int = RAW_FRAMES) -> int:
+    """The raw drives of ``raw_frames`` frames that hold ``video_frames`` frames of video in
+    all (the validation drive included); an amount that is not a whole number of drives, or
+    fewer than :data:`BASE_DRIVES` drives, is refused (smaller worlds would draw other object
+    images)."""
+    drives, rest = divmod(video_frames, raw_frames)
+    if rest or drives < BASE_DRIVES:
+        raise ValueError(f'video frames must be a multiple of {raw_frames} (the frames of one '
+                         f'drive) and at least {BASE_DRIVES * raw_frames}, got {video_frames}')
+    return drives
+
+
 def _write(path: str, img: np.ndarray) -> None:
     os.makedirs(osp.dirname(path), exist_ok=True)
     cv2.imwrite(path, img[:, :, ::-1])
 
 
 def make_synthetic_kitti(out_dir: str, seed: int = 0, size: Tuple[int, int] = (188, 621),
-                         raw_drives: int = 6, raw_frames: int = 40, det_train: int = 160,
+                         raw_drives: int = 6, raw_frames: int = RAW_FRAMES, det_train: int = 160,
                          det_val: int = 60, progress=None, camera: str = 'still'
                          ) -> Dict[str, str]:
     """Write both layouts under ``out_dir`` (must not exist or be empty); returns their roots.
 
     ``size`` is (H, W) of the generated frames (default: half of KITTI's 375x1242); ``camera``
     is ``'still'`` or ``'moving'`` (a dashcam: ego-motion and parked objects, see the module
-    docstring).
+    docstring). ``raw_drives`` drives of ``raw_frames`` frames are the unlabelled video; the
+    first :data:`BASE_DRIVES` share the object images' random stream and every further one has
+    its own, so a world with more video has the same object images (see
+    :func:`frames_to_drives`).
     """
     if camera not in CAMERAS:
         raise ValueError(f'camera must be one of {CAMERAS}, got {camera!r}')
     if osp.isdir(out_dir) and os.listdir(out_dir):
         raise FileExistsError(f'{out_dir} is not empty; refusing to overwrite it')
+    if raw_drives < 1 or raw_frames < 1:
+        raise ValueError(f'raw_drives and raw_frames must be >= 1, got {raw_drives} and '
+                         f'{raw_frames}')
     rng = np.random.default_rng(seed)
     raw_root = osp.join(out_dir, 'raw')
-    # drive 0005 is PredNet's validation drive; the others are training drives
-    drive_ids = [5] + [i for i in range(1, 200) if i != 5][:raw_drives - 1]
+    drive_ids = raw_drive_ids(raw_drives)
     total = raw_drives * raw_frames + (det_train + det_val) * 4
     done = 0
-    for d in drive_ids:
-        scene = Scene(rng, size, n_objects=int(rng.integers(3, 8)), camera=camera)
+    for k, d in enumerate(drive_ids):
+        # the first BASE_DRIVES drives share the object images' stream (as they always did);
+        # every further drive has a stream of its own, so more video leaves the labelled and
+        # held-out images of the world unchanged
+        drive_rng = rng if k < BASE_DRIVES else np.random.default_rng([seed, 1, d])
+        scene = Scene(drive_rng, size, n_objects=int(drive_rng.integers(3, 8)), camera=camera)
         noise = np.random.default_rng(seed * 1000 + d)
         folder = osp.join(raw_root, '2011_09_26', f'2011_09_26_drive_{d:04d}_sync', 'image_02',
                           'data')

@@ -1,0 +1,188 @@
+"""The scaling study's report (``tools/analysis_tools/scaling.py``): from its finished cells, the
+margin of each pretrained detector over the controls of its training seed, with paired
+bootstrap intervals over the held-out images, as JSON, Markdown and a figure.
+
+A cell is one detector tested on the study's held-out images; ``cell.json`` (written last, so
+an interrupted cell has none) holds::
+
+    {'entry': 'pretrained' | 'random' | 'random_frame_diff', 'seed': S,
+     'video': V or None, 'iters': I or None, 'metrics': {'kitti/mAP_R40': ..., ...},
+     'detections': 'test/detections.json', 'train_seconds': ..., 'machine': {...}}
+
+Every detector of one seed is compared on the same bootstrap draws of the images (paired); each
+detector's metric on the draws is computed once and kept beside its cell
+(``boot_<n>_<seed>.npy``).
+"""
+import glob
+import json
+import os
+import os.path as osp
+from collections import defaultdict
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from crevdet.evaluation.functional.kitti_interval import bootstrap_draws, metric_on_draws
+from crevdet.evaluation.metrics.kitti_metric import load_detections
+
+KEY = 'kitti/mAP_R40'
+CONTROLS = {'random': '(a) random', 'random_frame_diff': '(b) random + frame-diff masks'}
+
+
+def load_cells(study_dir: str) -> List[dict]:
+    """Every finished cell of the study (``cells/*/cell.json``), each with its folder."""
+    cells = []
+    for path in sorted(glob.glob(osp.join(study_dir, 'cells', '*', 'cell.json'))):
+        cell = json.load(open(path))
+        cell['dir'] = osp.dirname(path)
+        cells.append(cell)
+    return cells
+
+
+def boot_metric(cell: dict, n_boot: int, seed: int = 0) -> np.ndarray:
+    """``(n_boot,)``: the cell's mAP R40 on each bootstrap draw of its held-out images (the
+    same draws for every cell with as many images), cached beside the cell."""
+    cache = osp.join(cell['dir'], f'boot_{n_boot}_{seed}.npy')
+    if osp.isfile(cache):
+        return np.load(cache)
+    d = load_detections(osp.join(cell['dir'], cell['detections']))
+    draws = bootstrap_draws(len(d['gt']), n_boot, seed)
+    values = metric_on_draws(d['gt'], d['det'], draws, d['classes'], KEY.split('/')[1])
+    np.save(cache + '.tmp.npy', values)
+    os.replace(cache + '.tmp.npy', cache)
+    return values
+
+
+def margins(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> List[dict]:
+    """One row per pretrained cell whose seed has its controls: its mAP, the controls', and
+    the margin over each control with its central ``level`` bootstrap interval."""
+    controls = {(c['seed'], c['entry']): c for c in cells if c['entry'] in CONTROLS}
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    rows = []
+    for cell in sorted((c for c in cells if c['entry'] == 'pretrained'),
+                       key=lambda c: (c['video'], c['seed'], c['iters'])):
+        row = dict(video=cell['video'], seed=cell['seed'], iters=cell['iters'],
+                   pretrained=cell['metrics'][KEY])
+        boot = boot_metric(cell, n_boot)
+        for entry in CONTROLS:
+            ctrl = controls.get((cell['seed'], entry))
+            if ctrl is None:
+                continue
+            row[entry] = ctrl['metrics'][KEY]
+            diff = boot - boot_metric(ctrl, n_boot)
+            row[f'margin_{entry}'] = row['pretrained'] - row[entry]
+            row[f'interval_{entry}'] = [float(np.percentile(diff, lo)),
+                                        float(np.percentile(diff, hi))]
+        rows.append(row)
+    return rows
+
+
+def _fmt_margin(row: dict, entry: str) -> str:
+    if f'margin_{entry}' not in row:
+        return 'n/a'
+    a, b = row[f'interval_{entry}']
+    return f"{row[f'margin_{entry}']:+.2f} [{a:+.1f}, {b:+.1f}]"
+
+
+def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,
+             level: float = 0.9) -> str:
+    """The study's table: one line per (video, seed, pretraining iterations), then the mean
+    margin over (b) across seeds per (video, iterations)."""
+    world = spec['world']
+    lines = [f"Scaling study: {world['camera']} camera, data seed {world['data_seed']}, "
+             f"{spec['labels']} labels, SSD schedule of {spec['det_epochs']} epochs' worth of "
+             f"iterations; mAP R40 on {n_images or '?'} held-out images; margins with "
+             f'{level:.0%} paired bootstrap intervals ({n_boot} draws over the images).', '',
+             '| video frames | seed | pretraining iters | pretrained | (a) random | '
+             '(b) random + frame-diff | minus (a) | minus (b) |',
+             '|---:|---:|---:|---:|---:|---:|---:|---:|']
+    fmt = lambda v: 'n/a' if v is None else f'{v:.2f}'  # noqa: E731
+    for r in rows:
+        lines.append(f"| {r['video']} | {r['seed']} | {r['iters']} | {fmt(r['pretrained'])} | "
+                     f"{fmt(r.get('random'))} | {fmt(r.get('random_frame_diff'))} | "
+                     f"{_fmt_margin(r, 'random')} | {_fmt_margin(r, 'random_frame_diff')} |")
+    means = defaultdict(list)
+    for r in rows:
+        if 'margin_random_frame_diff' in r:
+            means[(r['video'], r['iters'])].append((r['seed'], r['margin_random_frame_diff']))
+    if means:
+        lines += ['', '| video frames | pretraining iters | seeds | margin over (b), mean | '
+                  'min | max |', '|---:|---:|---|---:|---:|---:|']
+        for (video, iters), vals in sorted(means.items()):
+            m = [v for _, v in vals]
+            lines.append(f"| {video} | {iters} | {', '.join(str(s) for s, _ in vals)} | "
+                         f'{np.mean(m):+.2f} | {min(m):+.2f} | {max(m):+.2f} |')
+    return '\n'.join(lines)
+
+
+def plot(rows: List[dict], path: str, title: str) -> None:
+    """Margin over (b) against pretraining iterations: one colour per amount of video, one
+    marker per training seed (thin, with its bootstrap interval), the mean across seeds
+    thick."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = [r for r in rows if 'margin_random_frame_diff' in r]
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    videos = sorted({r['video'] for r in rows})
+    seeds = sorted({r['seed'] for r in rows})
+    markers = 'osD^v<>p'
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    for vi, video in enumerate(videos):
+        colour = colours[vi % len(colours)]
+        by_iter = defaultdict(list)
+        for si, seed in enumerate(seeds):
+            pts = sorted((r for r in rows if r['video'] == video and r['seed'] == seed),
+                         key=lambda r: r['iters'])
+            if not pts:
+                continue
+            x = np.array([r['iters'] for r in pts], float) * (1 + 0.03 * (si - 1))  # dodge
+            y = np.array([r['margin_random_frame_diff'] for r in pts])
+            err = np.array([[v - r['interval_random_frame_diff'][0],
+                             r['interval_random_frame_diff'][1] - v]
+                            for v, r in zip(y, pts)]).T
+            ax.errorbar(x, y, yerr=err, color=colour, marker=markers[si % len(markers)], ms=4,
+                        lw=0.8, alpha=0.55, capsize=2,
+                        label=f'{video} frames, seed {seed}')
+            for r in pts:
+                by_iter[r['iters']].append(r['margin_random_frame_diff'])
+        xs = sorted(by_iter)
+        ax.plot(xs, [np.mean(by_iter[x]) for x in xs], color=colour, lw=2.5,
+                label=f'{video} frames, mean of seeds')
+    ax.axhline(0, color='k', lw=0.8)
+    ax.set_xscale('log')
+    iters = sorted({r['iters'] for r in rows})
+    ax.set_xticks(iters)
+    ax.set_xticklabels([str(i) for i in iters])
+    ax.set_xlabel('pretraining iterations')
+    ax.set_ylabel('mAP R40: pretrained minus (b) random + frame-diff masks')
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(study_dir: str, spec: dict, n_boot: int = 200, level: float = 0.9
+                 ) -> Dict[str, object]:
+    """``scaling.json``, ``scaling.md`` and (when a pretrained cell has its (b)) ``scaling.png``
+    in ``study_dir``; returns the JSON's content."""
+    cells = load_cells(study_dir)
+    rows = margins(cells, n_boot, level)
+    n_images = None
+    for c in cells:
+        n_images = c.get('n_images') or n_images
+    table = markdown(rows, spec, n_images, n_boot, level)
+    out = dict(spec=spec, n_boot=n_boot, level=level, n_images=n_images, rows=rows,
+               cells=[{k: v for k, v in c.items() if k != 'dir'} for c in cells])
+    with open(osp.join(study_dir, 'scaling.json'), 'w') as f:
+        json.dump(out, f, indent=1)
+    with open(osp.join(study_dir, 'scaling.md'), 'w') as f:
+        f.write(table + '\n')
+    if any('margin_random_frame_diff' in r for r in rows):
+        world = spec['world']
+        plot(rows, osp.join(study_dir, 'scaling.png'),
+             f"{world['camera']} camera, data seed {world['data_seed']}, {spec['labels']} "
+             f'labels, {n_images} held-out images; bars: {level:.0%} paired bootstrap')
+    return out

@@ -1,0 +1,106 @@
+"""tools/analysis_tools/scaling.py on tiny data: one pretraining with 2 checkpoints (2
+iterations), a frozen SSD of 2 iterations on each and on the two controls, every detector tested
+on held-out images; the report; resuming keeps finished cells; another study is refused."""
+import json
+import os
+import os.path as osp
+
+import pytest
+from conftest import load_tool
+
+from crevdet.apis.world import ensure_world, same_object_images
+
+WORLD = dict(size=(94, 310), raw_frames=6, det_train=4, det_val=2)
+TINY = ['--data-seed', '11', '--video-frames', '36', '--iters', '1', '2', '--seeds', '0',
+        '--heldout', '6', '--labels', '2', '--det-epochs', '1', '--boot', '20',
+        '--pretrain-config', 'tests/configs/tiny_scaling_pretrain.py',
+        '--det-config', 'tests/configs/tiny_scaling_ssd.py']
+
+
+def _lines(capsys):
+    return [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith('[scaling')]
+
+
+def test_more_video_keeps_the_object_images(tmp_path):
+    """Drives past the first six draw from streams of their own: the labelled images of a world
+    with more video are the same files."""
+    a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
+    world = dict(WORLD, det_train=2, det_val=1)
+    assert ensure_world(a, 'moving', 4, 36, lambda m: None, **world)
+    assert ensure_world(b, 'moving', 4, 48, lambda m: None, **world)
+    assert same_object_images(osp.join(a, 'object'), osp.join(b, 'object')) is None
+    drives = lambda d: sorted(os.listdir(osp.join(d, 'raw', '2011_09_26')))  # noqa: E731
+    assert len(drives(a)) == 6 and len(drives(b)) == 8 and drives(b)[:6] == drives(a)
+    assert open(osp.join(b, '.complete')).read() == 'seed=4 camera=moving video=48\n'
+    # the first six drives are the smaller world's, the new ones are new video
+    frame = lambda d, k: open(osp.join(  # noqa: E731
+        d, 'raw', '2011_09_26', drives(b)[k], 'image_02', 'data', '0000000002.png'), 'rb').read()
+    assert frame(a, 5) == frame(b, 5) and frame(b, 6) != frame(b, 5) != frame(b, 7)
+    with pytest.raises(ValueError, match='multiple of 6'):
+        ensure_world(str(tmp_path / 'c'), 'moving', 4, 40, lambda m: None, **world)
+    assert not osp.exists(tmp_path / 'c')
+
+
+def test_scaling_study_runs_resumes_and_refuses_another(tmp_path, capsys):
+    tool = load_tool('tools/analysis_tools/scaling.py')
+    study = str(tmp_path / 'study')
+    tool.main([study] + TINY, world=WORLD)
+    lines = _lines(capsys)
+    cells = [ln for ln in lines if '] cell ' in ln]
+    assert [ln.split('] cell ')[1].split(':')[0] for ln in cells] == [
+        '1/4 random_seed0', '2/4 random_frame_diff_seed0', '3/4 video36_seed0_iter1',
+        '4/4 video36_seed0_iter2']
+    assert all('held-out mAP R40' in ln and 'done in' in ln for ln in cells)
+    assert all(' +0:' in ln for ln in cells)  # the elapsed time
+    # one pretraining, a checkpoint at each of the iterations
+    pre = osp.join(study, 'pretrain', 'video36_seed0')
+    assert {'iter_1.pth', 'iter_2.pth'} <= set(os.listdir(pre))
+    cell = json.load(open(osp.join(study, 'cells', 'video36_seed0_iter1', 'cell.json')))
+    assert cell['checkpoint'] == osp.join(pre, 'iter_1.pth')
+    assert cell['n_images'] == 6 and cell['machine']['cpus'] == os.cpu_count()
+    det_cfg = open(osp.join(study, 'cells', 'video36_seed0_iter1',
+                            'video36_seed0_iter1.py')).read()
+    assert "ann_file='ImageSets/train_2.txt'" in det_cfg and 'max_epochs=2' in det_cfg
+    report = json.load(open(osp.join(study, 'scaling.json')))
+    assert [(r['video'], r['seed'], r['iters']) for r in report['rows']] == [
+        (36, 0, 1), (36, 0, 2)]
+    row = report['rows'][0]
+    assert row['margin_random_frame_diff'] == pytest.approx(
+        row['pretrained'] - row['random_frame_diff'])
+    lo, hi = row['interval_random_frame_diff']
+    assert lo <= hi
+    md = open(osp.join(study, 'scaling.md')).read()
+    assert '| 36 | 0 | 2 |' in md and '6 held-out images' in md
+    assert open(osp.join(study, 'scaling.png'), 'rb').read(4) == b'\x89PNG'
+
+    # resumed: finished cells are kept, nothing trains; a cell cut short runs again alone
+    os.remove(osp.join(study, 'cells', 'random_frame_diff_seed0', 'cell.json'))
+    tool.main([study] + TINY, world=WORLD)
+    cells = [ln for ln in _lines(capsys) if '] cell ' in ln]
+    assert ['finished before, kept' in ln for ln in cells] == [True, False, True, True]
+    assert not any('pretraining' in ln for ln in cells)
+
+    # another study in the same folder is refused, naming the field; the grid may grow
+    with pytest.raises(SystemExit, match=r"its labels is 2, this run asks for 3"):
+        tool.main([study] + TINY + ['--labels', '3'], world=WORLD)
+    tool.main([study] + TINY + ['--report-only'])
+    assert '| 36 | 0 | 1 |' in capsys.readouterr().out
+
+
+def test_scaling_refuses_bad_folders_and_options(tmp_path, capsys):
+    tool = load_tool('tools/analysis_tools/scaling.py')
+    f = tmp_path / 'file'
+    f.write_text('mine')
+    with pytest.raises(SystemExit, match='is a file, not a folder'):
+        tool.main([str(f)] + TINY, world=WORLD)
+    d = tmp_path / 'other'
+    d.mkdir()
+    (d / 'notes.txt').write_text('mine')
+    with pytest.raises(SystemExit, match='holds no study.json'):
+        tool.main([str(d)] + TINY, world=WORLD)
+    with pytest.raises(SystemExit, match='holds no study to report'):
+        tool.main([str(tmp_path / 'new'), '--data-seed', '1', '--report-only'])
+    assert f.read_text() == 'mine' and os.listdir(d) == ['notes.txt']
+    with pytest.raises(SystemExit):
+        tool.main([str(tmp_path / 'x'), '--data-seed', '1', '--video-frames', '250'])
+    assert 'multiple of 40' in capsys.readouterr().err

@@ -1,0 +1,318 @@
+"""The scaling study: does what pretraining buys a detector grow with more unlabelled video and
+longer pretraining?
+
+    python tools/analysis_tools/scaling.py STUDY_DIR --data-seed 5 [--camera moving] \
+        [--video-frames 240 2400] [--iters 80 320 640] [--seeds 0 1 2] [--heldout 600] \
+        [--labels 40] [--det-epochs 6] [--boot 200] [--report-only] [--verbose]
+
+On one synthetic world (``tools/demo.py``'s generator; one folder per amount of video, the same
+labelled and held-out images in all of them), for each (amount of video, training seed) it
+pretrains once (``--pretrain-config``, the demo's detection recipe) and keeps a checkpoint at
+every iteration of ``--iters``; trains the frozen SSD (``--det-config``) on each checkpoint (a
+*cell*); adds per training seed the controls (a) random frozen backbone and (b) random + hand-made
+frame-difference masks (they see no video, so one each per seed); tests every detector on the
+same ``--heldout`` images that nothing trains or chooses on. Writes ``STUDY_DIR/scaling.json``,
+``scaling.md`` (one line per cell: mAP R40 and the margins over (a) and (b) with paired
+bootstrap intervals) and ``scaling.png`` (margin over (b) against pretraining iterations, one
+colour per amount of video, each seed shown).
+
+Resumable: run the same command again. A finished cell (``cells/<name>/cell.json``) is kept,
+not redone; an interrupted pretraining resumes from its newest checkpoint; an interrupted
+detector starts again. The grid (``--video-frames``, ``--iters``, ``--seeds``) may grow between
+runs; a folder holding another study (another world, labels, schedule or configs in
+``study.json``) is refused. One progress line per cell with the elapsed time (``--verbose``:
+every training log line as well). ``--report-only`` writes the report from the finished cells
+and trains nothing.
+
+Cells run seed by seed (controls, then each amount of video from its pretraining up), so an
+interrupted study has whole seeds first. Timings depend on the machine: each ``cell.json``
+records the host, its CPU count and whether CUDA was visible.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import shutil
+import sys
+import time
+from functools import reduce
+from math import gcd
+
+from crevdet.apis.heldout import evaluate_on_heldout, write_heldout_world
+from crevdet.apis.scaling_report import CONTROLS, write_report
+from crevdet.apis.transfer import ToolFailed, detector_schedule, entry_config, run_tool
+from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_subset,
+                                same_object_images)
+from crevdet.datasets.synthetic_kitti import CAMERAS, RAW_FRAMES, frames_to_drives
+
+T0 = time.time()
+PRETRAIN_CONFIG = 'configs/demo/pretrain_demo.py'
+DET_CONFIG = 'configs/demo/ssd_demo.py'
+#: study.json fields that make a study: a folder holding other values is another study
+IDENTITY = ('world', 'labels', 'heldout', 'det_epochs', 'pretrain_config', 'det_config')
+#: study.json fields of the grid: they may grow between runs
+GRID = ('video_frames', 'iters', 'seeds')
+
+
+def log(msg: str) -> None:
+    m, s = divmod(int(time.time() - T0), 60)
+    h, m = divmod(m, 60)
+    print(f'[scaling {time.strftime("%H:%M:%S")} +{h}:{m:02d}:{s:02d}] {msg}', flush=True)
+
+
+def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('study_dir', help='the study folder (new, or one of this study)')
+    parser.add_argument('--data-seed', type=int, required=True,
+                        help='the synthetic world (write the protocol down before its first run)')
+    parser.add_argument('--camera', default='moving', choices=CAMERAS)
+    parser.add_argument('--video-frames', type=int, nargs='+', default=[VIDEO_FRAMES, 2400],
+                        metavar='N', help='amounts of unlabelled video (multiples of 40, at '
+                                          f'least {VIDEO_FRAMES}; default 240 2400)')
+    parser.add_argument('--iters', type=int, nargs='+', default=[80, 320, 640], metavar='I',
+                        help='pretraining iterations whose checkpoints get a detector (one '
+                             'pretraining per amount of video and seed; default 80 320 640)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], metavar='S',
+                        help='training seeds (default 0 1 2)')
+    parser.add_argument('--heldout', type=int, default=600, metavar='N',
+                        help='held-out images every detector is tested on (default 600)')
+    parser.add_argument('--labels', type=int, default=40,
+                        help='labelled training images of the detectors (default 40)')
+    parser.add_argument('--det-epochs', type=int, default=6,
+                        help="the SSD schedule: this many epochs' worth of iterations of the "
+                             'full training split (default 6, as the demo)')
+    parser.add_argument('--pretrain-config', default=PRETRAIN_CONFIG)
+    parser.add_argument('--det-config', default=DET_CONFIG)
+    parser.add_argument('--boot', type=int, default=200, help='bootstrap draws (default 200)')
+    parser.add_argument('--report-only', action='store_true',
+                        help='write the report from the finished cells; train nothing')
+    parser.add_argument('--verbose', action='store_true',
+                        help='also every training log line of every run')
+    args = parser.parse_args(argv)
+    for v in args.video_frames:
+        try:
+            frames_to_drives(v, raw_frames)
+        except ValueError as e:
+            parser.error(f'--video-frames: {e}')
+    for name in ('iters', 'seeds'):
+        if len(set(getattr(args, name))) != len(getattr(args, name)):
+            parser.error(f'--{name}: a value is repeated')
+    if min(args.iters) < 1 or args.heldout < 1 or args.labels < 1 or args.det_epochs < 1 \
+            or args.boot < 1:
+        parser.error('--iters, --heldout, --labels, --det-epochs and --boot must be >= 1')
+    return args
+
+
+def study_spec(args, world: dict) -> dict:
+    return dict(world=dict(camera=args.camera, data_seed=args.data_seed, **world),
+                labels=args.labels, heldout=args.heldout, det_epochs=args.det_epochs,
+                pretrain_config=args.pretrain_config, det_config=args.det_config,
+                video_frames=sorted(args.video_frames), iters=sorted(args.iters),
+                seeds=sorted(args.seeds))
+
+
+def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
+    """The study of ``study_dir``: ``spec`` written into a new folder, or the folder's own
+    study with its grid grown by ``spec``'s. Another study, a file, or a non-empty folder that
+    is no study is refused (SystemExit naming the field)."""
+    path = osp.join(study_dir, 'study.json')
+    if osp.exists(study_dir) and not osp.isdir(study_dir):
+        raise SystemExit(f'error: {study_dir} is a file, not a folder; pass a study folder')
+    if not osp.isfile(path):
+        if report_only:
+            raise SystemExit(f'error: {path} not found: {study_dir} holds no study to report')
+        if osp.isdir(study_dir) and os.listdir(study_dir):
+            raise SystemExit(f'error: {study_dir} is not empty and holds no study.json; pass a '
+                             'new folder or the folder of this study')
+        os.makedirs(study_dir, exist_ok=True)
+        _write_json(path, spec)
+        return spec
+    try:
+        found = json.load(open(path))
+    except ValueError as e:
+        raise SystemExit(f'error: {path} is not readable JSON ({e}); it is not a study of '
+                         'this tool')
+    for key in IDENTITY:
+        if found.get(key) != spec[key] and not report_only:
+            raise SystemExit(f'error: {study_dir} holds another study: its {key} is '
+                             f'{found.get(key)!r}, this run asks for {spec[key]!r}. Pass '
+                             'another folder (or the same options)')
+    if report_only:
+        return found
+    merged = dict(found, **{k: sorted(set(found.get(k, [])) | set(spec[k])) for k in GRID})
+    if merged != found:
+        _write_json(path, merged)
+    return merged
+
+
+def _write_json(path: str, data) -> None:
+    with open(path + '.tmp', 'w') as f:
+        json.dump(data, f, indent=1)
+    os.replace(path + '.tmp', path)
+
+
+def machine() -> dict:
+    import torch
+    return dict(host=platform.node(), cpus=os.cpu_count(),
+                cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+
+
+class Study:
+    """The folders of one study and the runs that fill them."""
+
+    def __init__(self, study_dir: str, spec: dict, verbose: bool = False) -> None:
+        self.dir = osp.abspath(study_dir)
+        self.spec = spec
+        self.tool_log = log if verbose else (lambda msg: None)
+        self.base_video = min(spec['video_frames'])
+
+    def world_dir(self, video: int) -> str:
+        return osp.join(self.dir, 'worlds', f'video{video}')
+
+    def worlds(self, videos) -> tuple:
+        """Write the worlds (once) and the held-out split; returns (the detectors' object
+        root, the held-out object root). Every world has the same object images (checked)."""
+        w = dict(self.spec['world'])
+        camera, data_seed = w.pop('camera'), w.pop('data_seed')
+        base = self.world_dir(self.base_video)
+        for video in sorted(set(videos) | {self.base_video}):
+            d = self.world_dir(video)
+            t0 = time.time()
+            try:
+                wrote = ensure_world(d, camera, data_seed, video, self.tool_log, **w)
+            except WorldError as e:
+                raise SystemExit(f'error: {e}')
+            if wrote:
+                log(f'world with {video} frames of video written in {time.time() - t0:.0f} s '
+                    f'({d})')
+            if video != self.base_video and wrote:
+                bad = same_object_images(osp.join(base, 'object'), osp.join(d, 'object'))
+                if bad:
+                    raise SystemExit(f'error: {bad}: the worlds of {self.base_video} and '
+                                     f'{video} frames of video differ in their labelled images')
+        heldout = osp.join(self.dir, 'worlds', f'heldout{self.spec["heldout"]}')
+        t0 = time.time()
+        existed = osp.isdir(heldout)
+        obj = write_heldout_world(base, self.spec['heldout'], heldout)
+        if not existed:
+            log(f'{self.spec["heldout"]} held-out images written in {time.time() - t0:.0f} s')
+        return osp.join(base, 'object'), obj
+
+    def pretrain(self, video: int, seed: int) -> dict:
+        """Pretrain once up to the largest of the study's iterations, a checkpoint at each;
+        an interrupted run resumes from its newest checkpoint. Returns iters -> checkpoint."""
+        iters = self.spec['iters']
+        pre_dir = osp.join(self.dir, 'pretrain', f'video{video}_seed{seed}')
+        ckpts = {i: osp.join(pre_dir, f'iter_{i}.pth') for i in iters}
+        if all(osp.isfile(c) for c in ckpts.values()):
+            return ckpts
+        raw = osp.join(self.world_dir(video), 'raw', '')
+        top = max(iters)
+        opts = [f'train_dataloader.dataset.data_root={raw}',
+                f'val_dataloader.dataset.data_root={raw}',
+                f'test_dataloader.dataset.data_root={raw}',
+                f'custom_hooks.0.datasets.0.dataset.data_root={raw}',
+                f'train_cfg.max_iters={top}', f'train_cfg.val_begin={top + 1}',
+                f'custom_hooks.0.interval={top}',
+                f'default_hooks.checkpoint.interval={reduce(gcd, iters)}',
+                'default_hooks.checkpoint.max_keep_ckpts=-1', f'randomness.seed={seed}']
+        started = osp.isdir(pre_dir) and any(f.endswith('.pth') for f in os.listdir(pre_dir))
+        args = ['tools/train.py', self.spec['pretrain_config'], '--work-dir', pre_dir]
+        args += ['--resume'] if started else []
+        os.makedirs(osp.dirname(pre_dir), exist_ok=True)
+        secs = run_tool(args + ['--cfg-options'] + opts, f'{pre_dir}.log',
+                        f'pretraining video={video} seed={seed}', self.tool_log)
+        missing = [c for c in ckpts.values() if not osp.isfile(c)]
+        if missing:
+            raise ToolFailed(f'pretraining video={video} seed={seed} wrote no {missing[0]}; '
+                             f'see {pre_dir}.log')
+        log(f'pretraining video={video} seed={seed} to {top} iterations: '
+            f'{"resumed, " if started else ""}{secs:.0f} s')
+        return ckpts
+
+    def cell(self, name: str, entry: str, seed: int, checkpoint, objects: tuple,
+             video=None, iters=None) -> tuple:
+        """Train and test one detector unless its cell is finished; returns (cell, whether it
+        was run now)."""
+        cell_dir = osp.join(self.dir, 'cells', name)
+        done = osp.join(cell_dir, 'cell.json')
+        if osp.isfile(done):
+            return json.load(open(done)), False
+        if osp.isdir(cell_dir):  # an interrupted detector: its own files, started again
+            shutil.rmtree(cell_dir)
+        os.makedirs(cell_dir)
+        obj, heldout_obj = objects
+        try:
+            ann_file, n_train = label_subset(obj, self.spec['labels'])
+        except WorldError as e:
+            raise SystemExit(f'error: {e}')
+        sched = detector_schedule(self.spec['det_epochs'], seed, ann_file,
+                                  n_train / self.spec['labels'])
+        cfg = entry_config(self.spec['det_config'], entry, checkpoint, osp.join(obj, ''), sched)
+        cfg_path = osp.join(cell_dir, f'{name}.py')
+        cfg.dump(cfg_path)
+        secs = run_tool(['tools/train.py', cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
+                        osp.join(cell_dir, 'train.log'), f'training {name}', self.tool_log)
+        ckpts = sorted((f for f in os.listdir(osp.join(cell_dir, 'train')) if f.endswith('.pth')),
+                       key=lambda f: osp.getmtime(osp.join(cell_dir, 'train', f)))
+        if not ckpts:
+            raise ToolFailed(f'training {name} wrote no checkpoint; see {cell_dir}/train.log')
+        t0 = time.time()
+        metrics = evaluate_on_heldout(cfg_path, osp.join(cell_dir, 'train', ckpts[-1]),
+                                      heldout_obj, osp.join(cell_dir, 'test'), self.tool_log)
+        n_images = len(open(osp.join(heldout_obj, 'ImageSets', 'heldout.txt')).read().split())
+        cell = dict(entry=entry, seed=seed, video=video, iters=iters, metrics=metrics,
+                    detections='test/detections.json', n_images=n_images, train_seconds=secs,
+                    test_seconds=time.time() - t0, checkpoint=checkpoint,
+                    finished=time.strftime('%Y-%m-%d %H:%M:%S'), machine=machine())
+        _write_json(done, cell)
+        return cell, True
+
+    def plan(self) -> list:
+        """(name, entry, seed, video, iters) of every cell, in the order they run."""
+        out = []
+        for seed in self.spec['seeds']:
+            out += [(f'{entry}_seed{seed}', entry, seed, None, None) for entry in CONTROLS]
+            for video in self.spec['video_frames']:
+                out += [(f'video{video}_seed{seed}_iter{i}', 'pretrained', seed, video, i)
+                        for i in self.spec['iters']]
+        return out
+
+
+def main(argv=None, world: dict = None):
+    """``world``: more generator arguments of the world (tests: a small ``size``,
+    ``raw_frames``, ``det_train``, ``det_val``); part of the study's identity."""
+    global T0
+    T0 = time.time()
+    args = parse_args(argv, (world or {}).get('raw_frames', RAW_FRAMES))
+    spec = open_study(args.study_dir, study_spec(args, dict(world or {})), args.report_only)
+    study = Study(args.study_dir, spec, args.verbose)
+    if args.report_only:
+        write_report(study.dir, spec, args.boot)
+        print(open(osp.join(study.dir, 'scaling.md')).read())
+        return
+    plan = study.plan()
+    log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x (2 controls + '
+        f'{len(spec["video_frames"])} amounts of video x {len(spec["iters"])} checkpoints))')
+    try:
+        objects = study.worlds(spec['video_frames'])
+        for k, (name, entry, seed, video, iters) in enumerate(plan, 1):
+            ckpt = study.pretrain(video, seed)[iters] if entry == 'pretrained' else None
+            t0 = time.time()
+            cell, ran = study.cell(name, entry, seed, ckpt, objects, video, iters)
+            mAP = cell['metrics'].get('kitti/mAP_R40')
+            what = (f'done in {time.time() - t0:.0f} s (training {cell["train_seconds"]:.0f} s)'
+                    if ran else 'finished before, kept')
+            log(f'cell {k}/{len(plan)} {name}: held-out mAP R40 {mAP:.2f}; {what}')
+            if ran:
+                write_report(study.dir, spec, args.boot)
+    except ToolFailed as e:
+        raise SystemExit(f'error: {e}')
+    write_report(study.dir, spec, args.boot)
+    log(f'all {len(plan)} cells finished; report: {study.dir}/scaling.md, scaling.png')
+    print(open(osp.join(study.dir, 'scaling.md')).read())
+
+
+if __name__ == '__main__':
+    sys.exit(main())
