@@ -1,25 +1,10 @@
-# CrevNet pretraining on KITTI raw (PredNet protocol 128x160, 10 -> 1), Adam 5e-4.
-# Point it at your data by editing `data_root` below (it feeds every dataloader and the benchmark
-# hook), or per dataloader on the command line:
-#   --cfg-options train_dataloader.dataset.data_root=/data/kitti_raw \
-#                 val_dataloader.dataset.data_root=/data/kitti_raw \
-#                 test_dataloader.dataset.data_root=/data/kitti_raw
-_base_ = [
-    '_base_/models/crevnet_predict.py', '_base_/datasets/kitti_raw.py',
-    '_base_/schedules/adam_iter.py', '_base_/default_runtime.py'
-]
-data_root = 'data/kitti_raw/'
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = dict(dataset=dict(data_root=data_root))
-
-model = dict(in_channels=3, n_past=10, n_future=1)
-
-custom_hooks = [
-    # predictor quality + a visual grid on the val drive while training
-    dict(type='VideoPredictionBenchmarkHook', interval=5000, by_epoch=False, max_clips=32,
-         datasets=[dict(name='kitti_val',
-                        dataset=dict(type='KittiRawVideoDataset', data_root=data_root,
-                                     split='val', clip_len=11, clip_stride=11,
-                                     frame_size=(128, 160)))]),
-]
+# The design card's first command: pretrain CrevNet for detection on KITTI raw (the DETECTION
+# recipe at the detector's size, configs/crevnet/crevnet-detect_kitti-raw-128x416_4to1.py), into
+# work_dirs/pretrain_kitti/. configs/ssd_crevnet_kitti.py then loads that run's newest checkpoint:
+#   python tools/train.py configs/pretrain_kitti.py
+#   python tools/train.py configs/ssd_crevnet_kitti.py
+#   python tools/test.py configs/ssd_crevnet_kitti.py work_dirs/ssd_crevnet_kitti/
+# Data: KITTI raw under data/kitti_raw/ (docs/user_guides/dataset_prepare.md). Until 2026-12-07
+# this name was the 128x160 prediction benchmark config, now
+# configs/crevnet/crevnet-predict_kitti-raw-128x160_10to1.py.
+_base_ = './crevnet/crevnet-detect_kitti-raw-128x416_4to1.py'

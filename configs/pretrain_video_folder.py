@@ -1,6 +1,6 @@
 # CrevNet pretraining on your own footage: a folder of .mp4/.avi files and/or frame folders.
 # Set data_root, and frame_step so that clips run at roughly 10 fps (e.g. 3 for 30 fps video).
-_base_ = './pretrain_kitti.py'
+_base_ = './crevnet/crevnet-predict_kitti-raw-128x160_10to1.py'
 data_root = 'data/my_videos/'
 frame_step = 3
 _ds = dict(_delete_=True, type='VideoFolderDataset', data_root=data_root, clip_len=11,

@@ -4,4 +4,4 @@
 _base_ = './crevnet/retinanet_crevnet-detect_kitti-416x128.py'
 model = dict(backbone=dict(
     model='configs/pretrain_kitti_416x128.py',  # the old name of the same pretraining config
-    init_cfg=dict(checkpoint='work_dirs/pretrain_kitti_416x128/iter_20000.pth')))
+    init_cfg=dict(checkpoint='work_dirs/pretrain_kitti_416x128/')))

@@ -2,7 +2,7 @@
 # attention masks), everything else as configs/ssd_crevnet_kitti.py.
 # Pretrain first:  python tools/train.py configs/pretrain_srvp_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
-pretrained = 'work_dirs/pretrain_srvp_kitti_416x128/iter_20000.pth'
+pretrained = 'work_dirs/pretrain_srvp_kitti_416x128/'
 srvp = 'configs/pretrain_srvp_kitti_416x128.py'  # its `model`
 feat_channels = (64, 128)
 model = dict(

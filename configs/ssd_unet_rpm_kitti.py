@@ -3,7 +3,7 @@
 # comparison "two-way autoencoder vs UNet".
 # Pretrain first:  python tools/train.py configs/pretrain_unet_rpm_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
-pretrained = 'work_dirs/pretrain_unet_rpm_kitti_416x128/iter_20000.pth'
+pretrained = 'work_dirs/pretrain_unet_rpm_kitti_416x128/'
 unet_rpm = 'configs/pretrain_unet_rpm_kitti_416x128.py'  # its `model`
 # stage 1: 64 channels; stage 2: 128 + 64 (mean RPM gate over the latent's half)
 feat_channels = (64, 192)

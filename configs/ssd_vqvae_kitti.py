@@ -5,7 +5,7 @@
 # docs/benchmarks/detection_transfer.md).
 # Pretrain first:  python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
 _base_ = './ssd_crevnet_kitti.py'
-pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/iter_20000.pth'
+pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/'
 vqvae = 'configs/pretrain_vqvae_kitti_416x128.py'  # its `model`
 feat_channels = (64, 64)
 model = dict(

@@ -7,7 +7,7 @@ _base_ = [
 ]
 seq_len = 16
 model = dict(stage='prior')
-load_from = 'work_dirs/vqvae_smmnist_stage1/iter_100000.pth'
+load_from = 'work_dirs/vqvae_smmnist_stage1/'
 train_dataloader = dict(dataset=dict(seq_len=seq_len))
 val_dataloader = dict(dataset=dict(seq_len=seq_len, num_sequences=256))
 test_dataloader = dict(dataset=dict(seq_len=seq_len))

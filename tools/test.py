@@ -1,6 +1,8 @@
 """Test a trained crevdet model; print its metrics and write <work-dir>/<timestamp>/metrics.json
 (one per test run, next to that run's log: nothing earlier is replaced).
 
+CHECKPOINT is a .pth file or a training run's folder (its newest checkpoint).
+
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show-dir DIR]
         [--dump-detections FILE.json] [--cfg-options k=v ...] [--launcher ...]
 """
@@ -15,7 +17,8 @@ from crevdet.utils import CfgDictAction
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a crevdet model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or a run folder '
+                        '(work_dirs/<config>/): its newest checkpoint')
     parser.add_argument('--work-dir', help='where metrics.json and logs go '
                         '(default: ./work_dirs/<config name>)')
     parser.add_argument('--out', help='dump raw predictions to this pickle file')
@@ -40,7 +43,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
+    if not osp.exists(args.checkpoint):
         raise SystemExit(f'error: checkpoint file {args.checkpoint!r} does not exist')
     from crevdet.engine import build_runner
     from crevdet.utils import load_tool_config, register_all_modules
@@ -51,7 +54,8 @@ def main(argv=None):
                          'of CHECKPOINT; resuming is a training option (tools/train.py --resume)')
     from crevdet.utils.cli import check_checkpoint_arg
     check_checkpoint_arg(args.checkpoint, 'CHECKPOINT')
-    cfg.load_from = args.checkpoint
+    from crevdet.engine.checkpoint import resolve_checkpoint
+    cfg.load_from = resolve_checkpoint(args.checkpoint)  # a run folder: its newest checkpoint
     if args.format_only:
         if cfg.test_evaluator.get('type') != 'KittiMetric':
             raise SystemExit('--format-only needs test_evaluator of type KittiMetric')

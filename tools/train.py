@@ -73,7 +73,8 @@ def build_cfg(args) -> Config:
         # `--cfg-options resume=True [load_from=CKPT]` follows the same rules as --resume
         resume = cfg.get('load_from') or 'auto'
     resume_from = plan_run_dir(cfg.work_dir, resume)
-    from crevdet.utils.cli import check_checkpoint_arg
+    from crevdet.utils.cli import check_checkpoint_arg, check_pretrained_checkpoints
+    check_pretrained_checkpoints(cfg)  # a detector whose pretraining has not run: one line
     if resume_from is not None:
         check_checkpoint_arg(resume_from, '--resume')
         cfg.resume, cfg.load_from = True, resume_from

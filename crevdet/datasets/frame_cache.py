@@ -161,8 +161,19 @@ class FrameCache:
 
     def __init__(self, cache_dir: str) -> None:
         self.dir = cache_dir
-        with open(osp.join(cache_dir, MANIFEST)) as f:
-            self.manifest = json.load(f)
+        path = osp.join(cache_dir, MANIFEST)
+        try:
+            with open(path) as f:
+                self.manifest = json.load(f)
+        except ValueError as e:  # cut short or overwritten: not the build's manifest
+            raise StaleFrameCacheError(
+                f'{path} is not readable JSON ({e}): the frame cache is damaged. Rebuild it '
+                '(delete the folder and run tools/dataset_converters/build_frame_cache.py) or '
+                'set frame_cache=None to decode the frames') from None
+        if not isinstance(self.manifest, dict) or not isinstance(
+                self.manifest.get('sources'), dict):
+            raise StaleFrameCacheError(f'{path}: expected a frame cache manifest (an object '
+                                       "with 'version' and 'sources'); rebuild the cache")
         if self.manifest.get('version') != VERSION:
             raise StaleFrameCacheError(
                 f'frame cache {cache_dir} has format version {self.manifest.get("version")}, '
@@ -209,8 +220,37 @@ class FrameCache:
                 if _stat(f) != (size_, mtime):
                     raise self._stale(f'{r} changed since the cache was written (size or '
                                       'modification time differs)')
+            self._check_array(rel, entry)
             for i, f in enumerate(files):
                 self._where[osp.normpath(f)] = (rel, i)
+
+    def _check_array(self, rel: str, entry: dict) -> None:
+        """Refuse a source's ``.npy`` whose header or length disagrees with the manifest: the
+        dtype (uint8), the frame count, the frame size and channels, and a file long enough
+        for them (a truncated copy would fail later inside ``np.load`` naming no file)."""
+        path = osp.join(self.dir, entry['file'])
+        m = self.manifest
+        try:
+            with open(path, 'rb') as f:
+                version = np.lib.format.read_magic(f)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                        np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(f)
+                offset = f.tell()
+        except (OSError, ValueError) as e:
+            raise self._stale(f'{path} (source {rel}) is not a readable .npy file ({e})')
+        want = (entry['frames'], ) + (tuple(m['frame_size']) if m['frame_size'] else (None, None)
+                                      ) + (m['channels'], )
+        if dtype != np.uint8 or len(shape) != 4 or any(
+                w is not None and s != w for s, w in zip(shape, want)):
+            promised = tuple('any' if w is None else w for w in want)
+            raise self._stale(f'{path} (source {rel}) holds {dtype} {tuple(shape)}, the '
+                              f'manifest promises uint8 {promised} (N, H, W, C)')
+        need = offset + int(np.prod(shape))
+        size = os.path.getsize(path)
+        if size < need:
+            raise self._stale(f'{path} (source {rel}) is truncated: {size} bytes, its header '
+                              f'needs {need}')
 
     def locate(self, refs: Sequence, clip_len: int, video_step: int = 1) -> Tuple[str, int, int]:
         """A clip's frame references (frame paths, or ``[(video, start)]``) as ``(source,

@@ -13,13 +13,19 @@ of the drive's first frame ``(x, y)`` to ``(vx + s (x - vx) + pan, hz + s (y - h
 axis-aligned scale + shift, so every box follows exactly (labels, truncation and occlusion are
 computed on the mapped boxes).
 
+Other camera models (:data:`CAMERA_MODELS`: ``'fast_pan'``, ``'roll'``, ``'keystone'``) change
+the dashcam's ego-motion, the share of parked objects, object speeds and the background texture,
+and warp each whole rendered frame (a roll, a perspective keystone); boxes become the boxes
+around their warped corners. A ``'moving'`` world stays byte for byte what it was before they
+existed (their draws come after the dashcam's), and so does a ``'still'`` one.
+
 * raw video:  ``<out>/raw/2011_09_26/2011_09_26_drive_<dddd>_sync/image_02/data/<10 digits>.png``
 * objects:    ``<out>/object/training/{image_2,label_2,prev_2}`` + ``<out>/object/ImageSets``
   (``prev_2/<id>_01.png`` oldest ... ``_03`` the frame right before the target).
 """
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -32,7 +38,21 @@ SHAPES = {'Car': (0.55, (1.5, 2.3)), 'Van': (0.72, (1.3, 1.8)), 'Pedestrian': (0
 CLASS_P = (('Car', 0.45), ('Pedestrian', 0.25), ('Cyclist', 0.2), ('Van', 0.1))
 
 
-CAMERAS = ('still', 'moving')
+#: camera models beyond the dashcam ('moving'): its ego-motion scaled (``pan``, ``sway``,
+#: ``zoom``: factors of the drive's drawn rates), a share of ``parked`` objects, object speeds
+#: times ``speed``, a background ``texture``, and a global warp of the whole rendered frame
+#: (``roll``: rotation about the image centre up to that many degrees; ``keystone``: a
+#: perspective warp moving each image corner by up to that share of the image size). Worlds
+#: of these models are for choosing a recipe on some and reporting on others.
+CAMERA_MODELS = {
+    'fast_pan': dict(pan=3.0, sway=2.5, zoom=1.0, parked=0.8, speed=1.0, texture='stripes',
+                     roll=0.0, keystone=0.0),
+    'roll': dict(pan=1.0, sway=1.0, zoom=1.5, parked=0.5, speed=1.5, texture='blotches',
+                 roll=5.0, keystone=0.0),
+    'keystone': dict(pan=1.5, sway=1.0, zoom=0.5, parked=0.65, speed=0.7, texture='checker',
+                     roll=0.0, keystone=0.05),
+}
+CAMERAS = ('still', 'moving') + tuple(CAMERA_MODELS)
 #: drives drawn from the object images' random stream (the default world's drives); further
 #: drives (more unlabelled video) draw from streams of their own
 BASE_DRIVES = 6
@@ -50,17 +70,20 @@ class Scene:
         self.h, self.w = size
         self.rng = rng
         self.camera = camera
+        self.moving = camera != 'still'
+        self.style = CAMERA_MODELS.get(camera)
         self.horizon = int(self.h * rng.uniform(0.36, 0.46))
         self.ego_speed = rng.uniform(3, 9)
         # the moving camera sees a wider canvas: pan and pitch bring its margins into view
-        self.margin = (8, int(0.22 * self.w)) if camera == 'moving' else (0, 0)
+        self.margin = (8, int((0.5 if camera == 'fast_pan' else 0.22) * self.w)) \
+            if self.moving else (0, 0)
         my, mx = self.margin
         self.background = self._background(self.h + 2 * my, self.w + 2 * mx, self.horizon + my,
                                            self.w / 2 + mx)
         self.objects = [self._new_object() for _ in range(n_objects)]
         self.clutter = [(rng.uniform(0.1, 0.9) * self.w, rng.uniform(0.5, 1.5))
                         for _ in range(rng.integers(0, 3))]
-        if camera == 'moving':  # drawn last: a still drive's data stay as they always were
+        if self.moving:  # drawn last: a still drive's data stay as they always were
             self.zoom_rate = rng.uniform(0.003, 0.009)  # forward motion: s(t) = exp(rate * t)
             self.pan_rate = rng.uniform(-2.0, 2.0) * self.w / 621  # yaw drift, px per frame
             self.sway = (rng.uniform(2, 8) * self.w / 621, rng.uniform(0.1, 0.3),
@@ -70,6 +93,41 @@ class Scene:
             for o in self.objects:  # parked objects move only with the camera
                 if rng.uniform() < 0.5:
                     o['vx'], o['vdepth'] = 0.0, 0.0
+        if self.style:  # drawn after the dashcam's: a 'moving' drive stays as it always was
+            self._draw_style(rng)
+
+    def _draw_style(self, rng: np.random.Generator) -> None:
+        """A camera model's changes to the dashcam (see :data:`CAMERA_MODELS`)."""
+        st = self.style
+        self.zoom_rate *= st['zoom']
+        self.pan_rate *= st['pan']
+        a, f, ph = self.sway
+        self.sway = (a * st['sway'], f, ph)
+        extra = (st['parked'] - 0.5) / 0.5  # moving objects parked on top of the dashcam's half
+        for o in self.objects:
+            if o['vx'] and rng.uniform() < extra:
+                o['vx'], o['vdepth'] = 0.0, 0.0
+            o['vx'] *= st['speed']
+            o['vdepth'] *= st['speed']
+        self.roll = (rng.uniform(-0.5, 0.5) * st['roll'], rng.uniform(0.5, 1.0) * st['roll'],
+                     rng.uniform(0.1, 0.3), rng.uniform(0, 2 * np.pi))  # deg: base, amp, w, ph
+        self.keystone = rng.uniform(-1, 1, (4, 2)) * st['keystone'], \
+            rng.uniform(0.1, 0.4, 4), rng.uniform(0, 2 * np.pi, 4)  # corners: amp, w, phase
+
+    def global_warp(self, t: int) -> Optional[np.ndarray]:
+        """The 3x3 homography a camera model applies to the whole rendered frame t (None for
+        'still' and 'moving'): a roll about the image centre, then a keystone warp of the
+        corners, both slightly zoomed in so little of the border is filled."""
+        if not self.style or not (self.style['roll'] or self.style['keystone']):
+            return None
+        h, w = self.h, self.w
+        base, amp, freq, ph = self.roll
+        deg = base + amp * np.sin(freq * t + ph)
+        rot = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), float(deg), 1.08), [0, 0, 1]])
+        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        kamp, kfreq, kph = self.keystone
+        moved = corners + (kamp * np.sin(kfreq * t + kph)[:, None] * [w, h]).astype(np.float32)
+        return cv2.getPerspectiveTransform(corners, moved) @ rot
 
     def camera_at(self, t: int) -> Tuple[float, float, float]:
         """(s, pan, pitch) at frame t: a point (x, y) of frame 0's view is seen at
@@ -112,7 +170,23 @@ class Scene:
         cv2.fillPoly(img, [road], (95, 95, 100))
         noise = cv2.resize(rng.normal(0, 14, (h // 4, w // 4)).astype(np.float32), (w, h))
         img += noise[..., None]
+        if self.style:  # drawn last: a 'moving' drive's background stays as it always was
+            img += self._texture(rng, h, w, hz)[..., None]
         return img
+
+    def _texture(self, rng: np.random.Generator, h: int, w: int, hz: int) -> np.ndarray:
+        """A camera model's extra background texture, (h, w) float32 to add."""
+        kind = self.style['texture']
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        if kind == 'stripes':  # vertical stripes (fences, facades) that pans sweep across
+            period, amp = rng.uniform(6, 18), rng.uniform(12, 25)
+            return (amp * np.sign(np.sin(2 * np.pi * xx / period))).astype(np.float32)
+        if kind == 'blotches':  # large shadows and puddles
+            coarse = rng.normal(0, 30, (max(1, h // 24), max(1, w // 24))).astype(np.float32)
+            return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+        period, amp = int(rng.integers(8, 20)), rng.uniform(10, 20)  # 'checker': paving
+        board = ((xx // period + yy // period) % 2 * 2 - 1) * amp
+        return np.where(yy >= hz, board, 0).astype(np.float32)
 
     def _view(self, t: int) -> np.ndarray:
         """The background as the camera sees it at frame t: (h, w, 3) float32."""
@@ -213,6 +287,11 @@ class Scene:
                 continue  # invisible behind others: not labelled (as in KITTI)
             labels.append(dict(type=o['cls'], truncated=round(truncated, 2), occluded=occluded,
                                bbox=[round(float(v), 2) for v in (cx1, cy1, cx2, cy2)]))
+        warp = self.global_warp(t)
+        if warp is not None:
+            img = cv2.warpPerspective(img, warp, (w, h), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REPLICATE)
+            labels = warp_labels(labels, warp, w, h)
         img += noise_rng.normal(0, 3, img.shape).astype(np.float32)
         return np.clip(img, 0, 255).astype(np.uint8), labels
 
@@ -244,6 +323,27 @@ class Scene:
                 r = max(1, int(hgt * 0.17))
                 for wx in (x1 + r, x2 - r):
                     cv2.circle(img, p(wx, y2 - r), r, (20, 20, 20), max(1, r // 4))
+
+
+def warp_labels(labels: List[dict], warp: np.ndarray, w: int, h: int) -> List[dict]:
+    """Labels of a frame warped by the homography ``warp``: each box becomes the box around
+    its four warped corners, clipped to the image (truncation grows by what the clip cut);
+    boxes left thinner than 2 px are dropped, as at the border of an unwarped frame."""
+    out = []
+    for lab in labels:
+        x1, y1, x2, y2 = lab['bbox']
+        pts = cv2.perspectiveTransform(
+            np.float32([[[x1, y1], [x2, y1], [x2, y2], [x1, y2]]]), warp)[0]
+        (bx1, by1), (bx2, by2) = pts.min(0), pts.max(0)
+        cx1, cy1, cx2, cy2 = max(0, bx1), max(0, by1), min(w - 1, bx2), min(h - 1, by2)
+        if cx2 - cx1 < 2 or cy2 - cy1 < 2:
+            continue
+        new = dict(lab, bbox=[round(float(v), 2) for v in (cx1, cy1, cx2, cy2)])
+        if lab['type'] != 'DontCare':
+            cut = 1 - (cx2 - cx1) * (cy2 - cy1) / max(1.0, float((bx2 - bx1) * (by2 - by1)))
+            new['truncated'] = round(float(np.clip(max(lab['truncated'], cut), 0, 1)), 2)
+        out.append(new)
+    return out
 
 
 def raw_drive_ids(n: int) -> List[int]:

@@ -38,7 +38,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -159,12 +159,40 @@ def _refusal_reason(error: Exception) -> str:
     return (lines[-1] if lines else type(error).__name__)[:300]
 
 
+def newest_run_checkpoint(run_dir: str) -> Optional[str]:
+    """The newest readable ``iter_N`` / ``epoch_N`` checkpoint of a run folder (by its step,
+    not by ``last_checkpoint``, which a crash can leave stale), or None."""
+    for path in _run_checkpoints(run_dir)[::-1]:
+        if checkpoint_file_problem(path) is None:
+            return path
+    named = _recorded_checkpoint(run_dir)
+    if named and osp.isfile(named) and _inside(named, run_dir) and \
+            checkpoint_file_problem(named) is None:
+        return named
+    return None
+
+
+def resolve_checkpoint(path: str) -> str:
+    """``path`` itself, or for a run folder (``work_dirs/<config>/``) its newest readable
+    checkpoint; a folder without one is a ``FileNotFoundError`` naming it."""
+    path = osp.expanduser(path)
+    if not osp.isdir(path):
+        return path
+    found = newest_run_checkpoint(path)
+    if found is None:
+        raise FileNotFoundError(f'run folder {path} holds no readable checkpoint (iter_N.pth / '
+                                'epoch_N.pth): its training has not saved one yet')
+    print_log(f'{path}: loading its newest checkpoint {found}', logger='current')
+    return found
+
+
 def load_local_checkpoint(filename: str, map_location=None):
     """``torch.load`` with crevdet's policy (see module docstring): weights-only, the allowlist
     :data:`CHECKPOINT_SAFE_GLOBALS`; the result must be a dict (a state dict or mmengine's
     ``{'state_dict': ..., 'meta': ...}``). Every refusal is a :class:`CheckpointFileError`
-    naming the file."""
-    filename = osp.expanduser(filename)
+    naming the file. A run folder stands for its newest checkpoint
+    (:func:`resolve_checkpoint`)."""
+    filename = resolve_checkpoint(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found')
     problem = checkpoint_file_problem(filename)
@@ -251,7 +279,26 @@ def _recorded_checkpoint(work_dir: str) -> Optional[str]:
     return (named if osp.isabs(named) else osp.join(work_dir, named)) if named else None
 
 
-def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[str, str]]]:
+#: what mmengine's resume reads besides the weights (optimizer and schedulers are optional)
+TRAINING_STATE = ('meta', 'message_hub')
+
+
+def training_state_problem(filename: str) -> Optional[str]:
+    """None when the readable checkpoint ``filename`` holds the training state a resume
+    needs; else what it is (weights only: a published or converted checkpoint)."""
+    try:
+        checkpoint = load_local_checkpoint(filename, map_location='cpu')
+    except (CheckpointFileError, OSError) as e:
+        return str(e)
+    missing = [k for k in TRAINING_STATE if k not in checkpoint]
+    if missing:
+        return (f'weights only (no {" / ".join(missing)}: a published or converted checkpoint, '
+                'not one that tools/train.py saves while training)')
+    return None
+
+
+def find_resumable_checkpoint(work_dir: str, weights_only: Optional[list] = None
+                              ) -> Tuple[Optional[str], List[Tuple[str, str]]]:
     """The checkpoint ``--resume`` continues from: the newest *readable* ``iter_N`` /
     ``epoch_N`` file of ``work_dir``, found by scanning the folder. ``last_checkpoint`` is not
     trusted (a crash between a save and its record leaves it stale; a copied work dir's names a
@@ -259,18 +306,30 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[
     and only if that file is inside ``work_dir``.
 
     Returns ``(path or None, [(unreadable path, problem), ...])``: the newer files skipped, all
-    inside ``work_dir``, for the caller to report."""
+    inside ``work_dir``, for the caller to report. Readable files without training state
+    (:func:`training_state_problem`) are passed over too and appended to ``weights_only`` as
+    ``(path, problem)``; they are not unreadable, so they are kept as they are."""
     skipped = []
     for path in _run_checkpoints(work_dir)[::-1]:
         problem = checkpoint_file_problem(path)
         if problem is None:
-            return path, skipped
+            state = training_state_problem(path)
+            if state is None:
+                return path, skipped
+            if weights_only is not None:
+                weights_only.append((path, state))
+            continue
         skipped.append((path, problem))
     named = _recorded_checkpoint(work_dir)
     if named and osp.isfile(named) and _inside(named, work_dir) and \
-            checkpoint_file_problem(named) is None:
+            checkpoint_file_problem(named) is None and training_state_problem(named) is None:
         return named, skipped
     return None, skipped
+
+
+def _load_from_hint(path: str) -> str:
+    return (f'to start a new run from its weights, train into a new --work-dir with '
+            f'--cfg-options load_from={path}')
 
 
 def _set_aside(path: str) -> str:
@@ -310,9 +369,14 @@ def plan_run_dir(work_dir: str, resume: Optional[str]) -> Optional[str]:
                              '--resume to continue it, or --work-dir with a new folder for a new '
                              'run (a run never overwrites another)')
         return None
+    weights_only: List[Tuple[str, str]] = []
     if resume == 'auto':
-        path, skipped = find_resumable_checkpoint(work_dir)
+        path, skipped = find_resumable_checkpoint(work_dir, weights_only)
         if path is None:
+            if weights_only:
+                p, why = weights_only[0]
+                raise SystemExit(f'error: --resume: no checkpoint in {work_dir} holds training '
+                                 f'state: {osp.basename(p)} is {why}; {_load_from_hint(p)}')
             if skipped:
                 raise SystemExit(f'error: --resume: no readable checkpoint in {work_dir}: ' +
                                  '; '.join(f'{osp.basename(p)} is {why}' for p, why in skipped))
@@ -332,10 +396,20 @@ def plan_run_dir(work_dir: str, resume: Optional[str]) -> Optional[str]:
             good, _ = find_resumable_checkpoint(osp.dirname(path) or '.')
             hint = f'; the newest readable checkpoint there is {good}' if good else ''
             raise SystemExit(f'error: --resume checkpoint {path} is {problem}{hint}')
+        state = training_state_problem(path)
+        if state is not None:
+            raise SystemExit(f'error: --resume checkpoint {path} is {state}; '
+                             f'{_load_from_hint(path)}')
         skipped = []
     step = checkpoint_step(path)
     later = [p for p in existing if step and checkpoint_step(p)[0] == step[0]
              and checkpoint_step(p)[1] > step[1] and osp.realpath(p) != osp.realpath(path)]
+    passed = {osp.realpath(p): why for p, why in weights_only}
+    for p in later:
+        if osp.realpath(p) in passed:
+            raise SystemExit(f'error: --resume: {p} is {passed[osp.realpath(p)]}; resuming from '
+                             f'{path} would overwrite it. Move it out of {work_dir} to keep it '
+                             f'and resume, or {_load_from_hint(p)}')
     if any(checkpoint_file_problem(p) is None for p in later):
         raise SystemExit(f'error: resuming from {path} in {work_dir} would overwrite its later '
                          f'checkpoints ({", ".join(osp.basename(p) for p in later)}); resume into '
@@ -348,6 +422,9 @@ def plan_run_dir(work_dir: str, resume: Optional[str]) -> Optional[str]:
         keep = _set_aside(bad)
         print(f'warning: --resume skips {bad}: it is {why}; kept as {osp.basename(keep)}. '
               f'Resuming from the newest readable checkpoint {path}', flush=True)
+    for p, why in weights_only:
+        print(f'warning: --resume passes over {p}: it is {why}; kept as it is. Resuming from '
+              f'{path}, the newest checkpoint with training state', flush=True)
     for partial in partial_saves(work_dir):
         print(f'warning: --resume: {osp.basename(partial)} is left from a save that never '
               'completed (the process died while writing it); it is not used and kept as it is',

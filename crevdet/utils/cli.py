@@ -1,6 +1,7 @@
 """What the command-line tools share: ``--cfg-options`` parsing and checking, the config step of
 train/test, reading an input video or frame folder, and a fresh output folder per run."""
 import difflib
+import glob
 import inspect
 import os.path as osp
 import time
@@ -205,13 +206,60 @@ def check_checkpoint_arg(path: str, what: str) -> None:
     from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
     if '://' in str(path):  # remote: read by mmengine's loaders (weights-only in torch >= 2.6)
         return
-    if not osp.isfile(path):
+    if not osp.exists(path):
         raise SystemExit(f'error: {what} checkpoint {path!r} does not exist')
     try:
         ckpt = load_local_checkpoint(path, 'cpu')
         check_finite_weights(ckpt.get('state_dict', ckpt), path)
-    except (CheckpointFileError, NonFiniteWeightsError) as e:
+    except (CheckpointFileError, NonFiniteWeightsError, FileNotFoundError) as e:
         raise SystemExit(f'error: {what}: {e}')
+
+
+def _pretrained_inits(node, where: str = 'model'):
+    """``(config key, checkpoint)`` of every ``init_cfg=dict(type='Pretrained', ...)`` under a
+    model config."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
+            yield where + '.checkpoint', node['checkpoint']
+        for k, v in node.items():
+            yield from _pretrained_inits(v, f'{where}.{k}')
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _pretrained_inits(v, f'{where}.{i}')
+
+
+def writer_of(checkpoint: str) -> Optional[str]:
+    """The config whose ``tools/train.py`` run writes ``checkpoint`` (a file or run folder
+    under ``work_dirs/<config name>/``), when one of the repository's configs has that name."""
+    from crevdet.paths import REPO_ROOT
+    parts = osp.normpath(checkpoint).split(osp.sep)
+    if 'work_dirs' not in parts[:-1]:
+        return None
+    name = parts[parts.index('work_dirs') + 1]
+    found = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '**', f'{name}.py'), recursive=True))
+    return osp.relpath(found[0], REPO_ROOT) if found else None
+
+
+def check_pretrained_checkpoints(cfg) -> None:
+    """Every local ``Pretrained`` checkpoint a model config names must exist (a file, or a run
+    folder holding one) before a run starts: otherwise one ``error:`` line naming the command
+    that writes it and the option that points elsewhere, not a traceback from the Runner."""
+    from crevdet.engine.checkpoint import resolve_checkpoint
+    for key, ckpt in _pretrained_inits(cfg.get('model') or {}):
+        if '://' in str(ckpt):
+            continue
+        try:
+            found = resolve_checkpoint(ckpt)
+            problem = None if osp.isfile(found) else 'does not exist'
+        except FileNotFoundError as e:
+            problem = str(e).replace(f'run folder {ckpt} ', '', 1)
+        if problem is None:
+            continue
+        writer = writer_of(ckpt)
+        how = (f'write it with `python tools/train.py {writer}`' if writer else
+               'train the pretraining that writes it')
+        raise SystemExit(f'error: the pretraining checkpoint {ckpt} ({key}) {problem}: {how}, '
+                         f'or point at another checkpoint with --cfg-options {key}=PATH')
 
 
 def open_input_frames(path: str, frame_step: int = 1, max_frames: Optional[int] = None,

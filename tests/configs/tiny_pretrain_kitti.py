@@ -1,6 +1,7 @@
-# configs/pretrain_kitti.py shrunk to seconds: tiny model, 32x48 frames, 4 iterations.
+# configs/crevnet/crevnet-predict_kitti-raw-128x160_10to1.py (the prediction recipe) shrunk to
+# seconds: tiny model, 32x48 frames, 4 iterations.
 # The data folder comes from the CREVDET_TEST_DATA environment variable (mmengine's {{$ENV}}).
-_base_ = '../../configs/pretrain_kitti.py'
+_base_ = '../../configs/crevnet/crevnet-predict_kitti-raw-128x160_10to1.py'
 data_root = '{{$CREVDET_TEST_DATA:data/kitti_raw/}}'
 frame_size = (32, 48)
 clip_len = 5

@@ -87,6 +87,35 @@ def test_stale_cache_is_refused_naming_what_differs(raw, tmp_path):
         KittiRawVideoDataset(raw, frame_size=(24, 40), clip_len=3, frame_cache=str(tmp_path))
 
 
+def test_damaged_cache_is_refused_naming_the_file(raw, tmp_path):
+    """A truncated or retyped array, or a manifest cut short: one clear error naming the file
+    when the dataset opens the cache, not a bare numpy or JSON error later."""
+    kw = dict(clip_len=3, split='all', frame_size=(24, 40))
+    for case in ('truncated', 'float32', 'frames', 'manifest'):
+        cache = str(tmp_path / case)
+        build('kitti_raw', raw, '--frame-size', 24, 40, '--out', cache)
+        npy = osp.join(cache, '2011_09_26__2011_09_26_drive_0001_sync__image_02__data.npy')
+        assert osp.isfile(npy)
+        arr = np.load(npy)
+        if case == 'truncated':
+            data = open(npy, 'rb').read()
+            open(npy, 'wb').write(data[:len(data) - 100])
+            match = r'_data\.npy \(source .*drive_0001_sync.*\) is truncated: \d+ bytes'
+        elif case == 'float32':
+            np.save(npy, arr.astype(np.float32))
+            match = (r'_data\.npy .* holds float32 \(9, 24, 40, 3\), the manifest promises '
+                     r'uint8 \(9, 24, 40, 3\)')
+        elif case == 'frames':
+            np.save(npy, arr[:5])
+            match = r'holds uint8 \(5, 24, 40, 3\), the manifest promises uint8 \(9, 24, 40, 3\)'
+        else:
+            m = osp.join(cache, 'manifest.json')
+            open(m, 'w').write(open(m).read()[:40])
+            match = r'cache/manifest\.json is not readable JSON'.replace('cache', case)
+        with pytest.raises(StaleFrameCacheError, match=match):
+            KittiRawVideoDataset(raw, frame_cache=cache, **kw)
+
+
 def test_video_folder_cache_covers_frames_and_videos(tmp_path):
     root = tmp_path / 'clips'
     (root / 'seq').mkdir(parents=True)

@@ -89,6 +89,65 @@ def test_moving_world_is_a_pure_function_of_the_seed(tmp_path):
         make_synthetic_kitti(str(tmp_path / 'c'), camera='dashcam')
 
 
+def _digest(folder):
+    import hashlib
+    import os
+    h = hashlib.sha256()
+    for root, _, files in sorted(os.walk(folder)):
+        for f in sorted(files):
+            h.update(os.path.relpath(os.path.join(root, f), folder).encode())
+            h.update(open(os.path.join(root, f), 'rb').read())
+    return h.hexdigest()[:16]
+
+
+@pytest.mark.parametrize('camera,digest', [('still', '9c19888c6b1018c3'),
+                                           ('moving', 'b58d3e9af220ac49')])
+def test_the_demo_worlds_stay_byte_identical(tmp_path, camera, digest):
+    """The default worlds' generator at full size (6 drives, shortened): the same bytes as
+    before camera models and more video existed (digests written by the code of 2026-12-04,
+    opencv-python 4.14, numpy 2.4)."""
+    make_synthetic_kitti(str(tmp_path / 'w'), seed=0, camera=camera, raw_drives=6,
+                         raw_frames=4, det_train=6, det_val=3)
+    assert _digest(str(tmp_path / 'w')) == digest
+
+
+@pytest.mark.parametrize('camera', ['fast_pan', 'roll', 'keystone'])
+def test_camera_models_warp_frames_and_boxes_together(camera):
+    """A camera model's labelled box is where its object's pixels are after the global warp:
+    frames rendered with and without the object differ only inside (about) the box."""
+    from crevdet.datasets.synthetic_kitti import CAMERA_MODELS
+    style = CAMERA_MODELS[camera]
+    checked = 0
+    for seed in range(6):
+        sc = Scene(np.random.default_rng(seed), SIZE, n_objects=1, camera=camera)
+        o = sc.objects[0]
+        for t in (0, 7, 19):
+            img, labels = sc.render(t, np.random.default_rng(1))
+            objs = [lab for lab in labels if lab['type'] != 'DontCare']
+            sc.objects = []
+            empty, _ = sc.render(t, np.random.default_rng(1))
+            sc.objects = [o]
+            changed = np.abs(img.astype(int) - empty.astype(int)).max(-1) > 8
+            if not objs or changed.sum() < 20:
+                continue
+            x1, y1, x2, y2 = objs[0]['bbox']
+            ys, xs = np.nonzero(changed)
+            tol = 3  # interpolation of the warp spreads an edge by a pixel or two
+            assert xs.min() >= x1 - tol and xs.max() <= x2 + tol, (seed, t)
+            assert ys.min() >= y1 - tol and ys.max() <= y2 + tol, (seed, t)
+            checked += 1
+        if style['roll'] or style['keystone']:
+            assert sc.global_warp(3) is not None and not np.allclose(
+                sc.global_warp(3), sc.global_warp(11))
+        else:
+            assert sc.global_warp(3) is None
+    assert checked >= 5
+    # more parked objects than the dashcam's half where the model asks for them
+    many = Scene(np.random.default_rng(0), SIZE, n_objects=60, camera=camera)
+    parked = np.mean([o['vx'] == 0 and o['vdepth'] == 0 for o in many.objects])
+    assert abs(parked - style['parked']) < 0.2
+
+
 def test_demo_refuses_a_file_as_its_data_folder_and_another_world(tmp_path):
     from conftest import load_tool
     demo = load_tool('tools/demo.py')

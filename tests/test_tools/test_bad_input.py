@@ -32,7 +32,9 @@ def last_line(text):
 
 
 def save_ckpt(path, state_dict, **extra):
-    torch.save(dict(state_dict=state_dict, meta=dict(iter=2), **extra), path)
+    """A training checkpoint as tools/train.py saves one: weights and training state."""
+    torch.save(dict(dict(state_dict=state_dict, meta=dict(iter=2), message_hub=dict()),
+                    **extra), path)
     return path
 
 
@@ -145,6 +147,33 @@ def test_resume_refuses_a_broken_checkpoint_and_overwriting_later_ones(tmp_path)
     cfg = _train_cfg([TINY, '--work-dir', str(tmp_path / 'new'), '--resume',
                       osp.join(work, 'iter_2.pth')])  # into a new work dir: fine
     assert cfg.load_from == osp.join(work, 'iter_2.pth')
+
+
+def test_resume_passes_over_a_published_checkpoint(tmp_path):
+    """A weights-only checkpoint in the work dir (publish_model.py's output copied there):
+    never resumed from (mmengine would stop on the missing training state). Resume takes the
+    newest checkpoint that has it, or refuses with how to start from the weights (load_from);
+    the published file is never moved or overwritten."""
+    work = str(tmp_path / 'run')
+    os.makedirs(work)
+    published = osp.join(work, 'iter_8.pth')
+    torch.save(dict(state_dict={'w': torch.ones(1)}, meta=dict()), published)
+    with pytest.raises(SystemExit, match=r'no checkpoint in .*run holds training state: '
+                                         r'iter_8.pth is weights only \(no message_hub.*'
+                                         r'--cfg-options load_from=.*iter_8.pth'):
+        _train_cfg([TINY, '--work-dir', work, '--resume'])
+    with pytest.raises(SystemExit, match=r'--resume checkpoint .*iter_8.pth is weights only.*'
+                                         r'load_from='):
+        _train_cfg([TINY, '--work-dir', str(tmp_path / 'new'), '--resume', published])
+    good = save_ckpt(osp.join(work, 'iter_2.pth'), {'w': torch.ones(1)})
+    # resuming from iter_2 would write iter_8 again: refused, naming the published file
+    with pytest.raises(SystemExit, match=r'iter_8.pth is weights only.*would overwrite it'):
+        _train_cfg([TINY, '--work-dir', work, '--resume'])
+    renamed = osp.join(work, 'crevdet_published-1a2b3c4d.pth')
+    os.rename(published, renamed)
+    open(osp.join(work, 'last_checkpoint'), 'w').write(renamed)
+    cfg = _train_cfg([TINY, '--work-dir', work, '--resume'])
+    assert cfg.resume and cfg.load_from == good and osp.isfile(renamed)
 
 
 def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(kitti_raw, tmp_path):

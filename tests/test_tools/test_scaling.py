@@ -83,8 +83,21 @@ def test_scaling_study_runs_resumes_and_refuses_another(tmp_path, capsys):
     # another study in the same folder is refused, naming the field; the grid may grow
     with pytest.raises(SystemExit, match=r"its labels is 2, this run asks for 3"):
         tool.main([study] + TINY + ['--labels', '3'], world=WORLD)
-    tool.main([study] + TINY + ['--report-only'])
+    record = str(tmp_path / 'record')
+    tool.main([study] + TINY + ['--report-only', '--export', record], world=WORLD)
     assert '| 36 | 0 | 1 |' in capsys.readouterr().out
+    assert sorted(os.listdir(osp.join(record, 'cells'))) == sorted(os.listdir(
+        osp.join(study, 'cells')))
+    assert osp.isfile(osp.join(record, 'cells', 'random_seed0', 'boot_20_0.npy'))
+    # a record copied into a new folder: every cell counts as finished, the report is the same
+    import shutil
+    again = str(tmp_path / 'again')
+    shutil.copytree(record, again)
+    tool.main([again] + TINY, world=WORLD)
+    cells = [ln for ln in _lines(capsys) if '] cell ' in ln]
+    assert len(cells) == 4 and all('finished before, kept' in ln for ln in cells)
+    assert json.load(open(osp.join(again, 'scaling.json')))['rows'] == \
+        json.load(open(osp.join(study, 'scaling.json')))['rows']
 
 
 def test_scaling_refuses_bad_folders_and_options(tmp_path, capsys):

@@ -3,7 +3,7 @@ longer pretraining?
 
     python tools/analysis_tools/scaling.py STUDY_DIR --data-seed 5 [--camera moving] \
         [--video-frames 240 2400] [--iters 80 320 640] [--seeds 0 1 2] [--heldout 600] \
-        [--labels 40] [--det-epochs 6] [--boot 200] [--report-only] [--verbose]
+        [--labels 40] [--det-epochs 6] [--boot 200] [--report-only] [--export DIR] [--verbose]
 
 On one synthetic world (``tools/demo.py``'s generator; one folder per amount of video, the same
 labelled and held-out images in all of them), for each (amount of video, training seed) it
@@ -87,6 +87,10 @@ def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
     parser.add_argument('--boot', type=int, default=200, help='bootstrap draws (default 200)')
     parser.add_argument('--report-only', action='store_true',
                         help='write the report from the finished cells; train nothing')
+    parser.add_argument('--export', metavar='DIR',
+                        help='copy the study record (study.json, the report, every finished '
+                             "cell's cell.json and bootstrap values: a few KB each) into DIR; "
+                             'copied back into a study folder, its cells count as finished')
     parser.add_argument('--verbose', action='store_true',
                         help='also every training log line of every run')
     args = parser.parse_args(argv)
@@ -105,11 +109,12 @@ def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
 
 
 def study_spec(args, world: dict) -> dict:
-    return dict(world=dict(camera=args.camera, data_seed=args.data_seed, **world),
+    """The study as ``study.json`` holds it (JSON types: a tuple becomes a list)."""
+    return json.loads(json.dumps(dict(world=dict(camera=args.camera, data_seed=args.data_seed, **world),
                 labels=args.labels, heldout=args.heldout, det_epochs=args.det_epochs,
                 pretrain_config=args.pretrain_config, det_config=args.det_config,
                 video_frames=sorted(args.video_frames), iters=sorted(args.iters),
-                seeds=sorted(args.seeds))
+                seeds=sorted(args.seeds))))
 
 
 def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
@@ -150,6 +155,26 @@ def _write_json(path: str, data) -> None:
     with open(path + '.tmp', 'w') as f:
         json.dump(data, f, indent=1)
     os.replace(path + '.tmp', path)
+
+
+def export(study_dir: str, out_dir: str) -> None:
+    """Copy the study's record into ``out_dir``: what the report needs and a resumed study
+    keeps (checkpoints, logs and detections stay in the study folder). A folder holding
+    another study's record is refused."""
+    import glob
+    mine = json.load(open(osp.join(study_dir, 'study.json')))
+    theirs = osp.join(out_dir, 'study.json')
+    if osp.isfile(theirs) and any(json.load(open(theirs)).get(k) != mine.get(k)
+                                  for k in IDENTITY):
+        raise SystemExit(f'error: --export {out_dir} holds the record of another study')
+    files = ['study.json'] + [f for f in ('scaling.json', 'scaling.md', 'scaling.png')
+                              if osp.isfile(osp.join(study_dir, f))]
+    for pattern in ('cells/*/cell.json', 'cells/*/boot_*.npy'):
+        files += [osp.relpath(p, study_dir) for p in glob.glob(osp.join(study_dir, pattern))]
+    for rel in files:
+        os.makedirs(osp.dirname(osp.join(out_dir, rel)) or out_dir, exist_ok=True)
+        shutil.copyfile(osp.join(study_dir, rel), osp.join(out_dir, rel))
+    log(f'study record ({len(files)} files) copied to {out_dir}')
 
 
 def machine() -> dict:
@@ -291,6 +316,8 @@ def main(argv=None, world: dict = None):
     if args.report_only:
         write_report(study.dir, spec, args.boot)
         print(open(osp.join(study.dir, 'scaling.md')).read())
+        if args.export:
+            export(study.dir, args.export)
         return
     plan = study.plan()
     log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x (2 controls + '
@@ -298,7 +325,9 @@ def main(argv=None, world: dict = None):
     try:
         objects = study.worlds(spec['video_frames'])
         for k, (name, entry, seed, video, iters) in enumerate(plan, 1):
-            ckpt = study.pretrain(video, seed)[iters] if entry == 'pretrained' else None
+            done = osp.join(study.dir, 'cells', name, 'cell.json')
+            ckpt = study.pretrain(video, seed)[iters] \
+                if entry == 'pretrained' and not osp.isfile(done) else None
             t0 = time.time()
             cell, ran = study.cell(name, entry, seed, ckpt, objects, video, iters)
             mAP = cell['metrics'].get('kitti/mAP_R40')
@@ -310,6 +339,8 @@ def main(argv=None, world: dict = None):
     except ToolFailed as e:
         raise SystemExit(f'error: {e}')
     write_report(study.dir, spec, args.boot)
+    if args.export:
+        export(study.dir, args.export)
     log(f'all {len(plan)} cells finished; report: {study.dir}/scaling.md, scaling.png')
     print(open(osp.join(study.dir, 'scaling.md')).read())
 

@@ -3,7 +3,7 @@
 # preprocessor and backbone, written once. A detector config inherits its mmdet model and this
 # file and sets model.data_preprocessor / model.backbone from these two variables.
 num_frames = 4
-pretrained = 'work_dirs/crevnet-detect_kitti-raw-128x416_4to1/iter_20000.pth'
+pretrained = 'work_dirs/crevnet-detect_kitti-raw-128x416_4to1/'
 crevnet_fpn_preprocessor = dict(type='MultiFrameDetDataPreprocessor', num_frames=num_frames,
                                 mean=[0, 0, 0], std=[255, 255, 255], bgr_to_rgb=True,
                                 pad_size_divisor=32)

@@ -24,7 +24,7 @@ def max_dev_from_copy_last(net, frames, n_past, n_future):
 
 
 @pytest.mark.parametrize('config,frame_size', [
-    ('configs/pretrain_kitti.py', (64, 80)),
+    ('configs/crevnet/crevnet-predict_kitti-raw-128x160_10to1.py', (64, 80)),
     ('configs/pretrain_mmnist.py', (64, 64)),
     ('configs/baselines/crevnet_3d_mmnist.py', (32, 32)),
     ('configs/demo/pretrain_demo.py', (32, 64)),  # random GroupNorm couplings: still bijective
