@@ -1,8 +1,8 @@
 """crevdet's registries: children of mmdet's (hence grandchildren of mmengine's).
 
 A config with ``default_scope='crevdet'`` can mix crevdet types (``type='CrevNetBackbone'``) with
-mmdet/mmengine ones (``type='SSDHead'``): lookups fall back to the parents. From a plain mmdet config,
-add ``custom_imports=dict(imports=['crevdet'])`` and name crevdet types with their scope,
+mmdet/mmengine ones (``type='SSDHead'``): lookups fall back to the parents. From a plain mmdet
+config, add ``custom_imports=dict(imports=['crevdet'])`` and name crevdet types with their scope,
 ``type='crevdet.CrevNetBackbone'`` (the OpenMMLab cross-repo convention).
 """
 from mmdet import registry as mmdet_registry

@@ -172,6 +172,9 @@ def test_wheel_ships_the_configs_tools_and_model_index(installed):
     assert not missing, f'not in the wheel: {missing[:10]}'
     assert 'crevdet/.mim/model-index.yml' in names and 'crevdet/paths.py' in names
     assert not any(n.startswith(('configs/', 'tools/', 'tests/')) for n in names)
+    # the lab (research scripts, study records) stays in the checkout
+    assert not any('research' in n or n.startswith(('projects/', 'crevdet/.mim/projects'))
+                   for n in names), sorted(n for n in names if 'research' in n)[:5]
 
 
 def test_installed_package_resolves_scoped_configs_without_a_checkout(installed, tmp_path):

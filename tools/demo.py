@@ -1,7 +1,8 @@
 """The main job: CrevNet pretraining -> frozen-backbone SSD -> KITTI AP, on embedded data.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-dir work_dirs/demo_data_moving]
-                         [--camera moving|still] [--seed 0] [--data-seed 0] [--labels N]
+                         [--camera moving|still|fast_pan|roll|keystone] [--seed 0]
+                         [--data-seed 0] [--labels N]
                          [--controls [CONTROL ...]] [--methods srvp vqvae unet_rpm]
                          [--heldout N] [--video-frames N]
 
@@ -15,9 +16,9 @@
    on the same CrevNet left at its random initialisation (control (a));
 4. evaluates both with the official KITTI protocol, draws detections, prints the AP table.
 ``--video-frames`` sets the frames of unlabelled video (default 240: 6 drives of 40; more
-drives, the same labelled and held-out images). ``--labels`` sets how many of the world's training images carry labels for the detectors (the
-first N of the split; the SSD schedule keeps its number of iterations); ``--data-seed`` writes
-and uses another world.
+drives, the same labelled and held-out images). ``--labels`` sets how many of the world's
+training images carry labels for the detectors (the first N of the split; the SSD schedule
+keeps its number of iterations); ``--data-seed`` writes and uses another world.
 ``--controls`` adds the other controls of the transfer table (crevdet/apis/transfer.py):
 (b) the random backbone with hand-made frame-difference masks, (c) the pretrained backbone with
 its masks zeroed, (d) the same detector trained end to end from scratch for the wall-clock the
@@ -46,6 +47,7 @@ from crevdet.apis.transfer import (CONTROLS, ToolFailed, budget_minutes, detecto
 from crevdet.apis.world import VIDEO_FRAMES, WorldError, ensure_world
 from crevdet.apis.world import label_subset as world_label_subset
 from crevdet.datasets.synthetic_kitti import CAMERAS, frames_to_drives
+from crevdet.utils.progress import ProgressLog
 
 
 # extra pretraining methods of --methods: name -> whether its pretraining config validates and
@@ -57,16 +59,7 @@ EXTRA_METHODS = {'srvp': True, 'vqvae': False, 'unet_rpm': True}
 LABELS = 40
 
 
-T0 = time.time()
-
-
-def elapsed() -> str:
-    m, sec = divmod(int(time.time() - T0), 60)
-    return f'+{m:02d}:{sec:02d}'
-
-
-def log(msg: str) -> None:
-    print(f'[demo {time.strftime("%H:%M:%S")} {elapsed()}] {msg}', flush=True)
+log = ProgressLog('demo')
 
 
 def ensure_data(data_dir: str, camera: str, data_seed: int = 0,
@@ -138,15 +131,16 @@ def heldout(results: dict, data_dir: str, n: int, run_dir: str, title: str) -> N
 
 
 def main(argv=None):
-    global T0
-    T0 = time.time()  # elapsed times count from this run, not from the import
+    log.start()  # elapsed times count from this run, not from the import
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo', help='runs go to <work-dir>/<time>')
     parser.add_argument('--data-dir', default=None,
                         help='synthetic data folder, written once, then reused (default: '
                              'work_dirs/demo_data_<camera>)')
     parser.add_argument('--camera', default='moving', choices=CAMERAS,
-                        help='the synthetic world\'s camera (default: a moving dashcam)')
+                        help="the synthetic world's camera (default: a moving dashcam; "
+                             'fast_pan, roll, keystone: other camera models, see '
+                             'crevdet.datasets.synthetic_kitti.CAMERA_MODELS)')
     parser.add_argument('--pretrain-iters', type=int, default=80)
     parser.add_argument('--det-epochs', type=int, default=6)
     parser.add_argument('--seed', type=int, default=0,

@@ -22,7 +22,6 @@ import os
 import os.path as osp
 import time
 
-import cv2
 
 from crevdet.utils import CfgDictAction
 
@@ -55,7 +54,6 @@ def main(argv=None):
     if args.max_frames < 1:
         raise SystemExit(f'error: --max-frames must be >= 1, got {args.max_frames}')
     import torch
-    from PIL import Image
     from tqdm import tqdm
 
     from crevdet.apis import VideoDetector
@@ -88,7 +86,10 @@ def main(argv=None):
     os.makedirs(osp.join(out, 'labels'))
     # only the window in memory: the drawn frames go straight into the MP4, and the GIF keeps
     # 480-pixel thumbnails of the first GIF_FRAMES detected frames
-    small, vw, n, n_det = [], None, 0, 0
+    from crevdet.visualization.video_writer import VideoWriter
+    video = VideoWriter(osp.join(out, 'detections.mp4'), osp.join(out, 'detections.gif'), fps,
+                        gif_frames=GIF_FRAMES, gif_width=480)
+    n, n_det = 0, 0
     bar = tqdm(reader, total=reader.expected, desc='detecting', unit='frame')
     t0 = time.perf_counter()
     try:
@@ -103,29 +104,19 @@ def main(argv=None):
                     f.write(format_kitti_line(det.classes[label], box, score) + '\n')
             drawn = draw_boxes(window[-1], inst.bboxes[keep].tolist(), inst.labels[keep].tolist(),
                                det.classes, inst.scores[keep].tolist())
-            h, w = drawn.shape[:2]
-            if vw is None:
-                vw = cv2.VideoWriter(osp.join(out, 'detections.mp4'),
-                                     cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h))
-            vw.write(drawn)
-            if len(small) < GIF_FRAMES:
-                small.append(Image.fromarray(cv2.resize(
-                    drawn, (w * 480 // max(w, 480), h * 480 // max(w, 480)))[:, :, ::-1]))
+            video.add(drawn[:, :, ::-1])  # drawn on the BGR frame; the writer takes RGB
     except OSError as e:  # e.g. a video whose header opens but whose frames do not decode
         raise SystemExit(f'error: {e}')
     finally:
-        if vw is not None:
-            vw.release()
+        video.close()
     wall = time.perf_counter() - t0
     n_read = bar.n
     check_truncated(reader.truncated, what='detecting')
     if not n:
         raise SystemExit(f'error: {args.input} gave {n_read} decodable frames; the detector '
                          f'needs {t} (the target and {t - 1} before it)')
-    small[0].save(osp.join(out, 'detections.gif'), save_all=True, append_images=small[1:],
-                  duration=int(1000 / fps), loop=0)
     summary = dict(input=args.input, frames_read=n_read, frames_detected=n,
-                   detections=n_det, score_thr=args.score_thr, gif_frames=len(small),
+                   detections=n_det, score_thr=args.score_thr, gif_frames=min(n, GIF_FRAMES),
                    mode=mode, device=device,
                    model_fps=n / det.model_seconds, overall_fps=n / wall)
     with open(osp.join(out, 'summary.json'), 'x') as f:

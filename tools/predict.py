@@ -112,16 +112,8 @@ def main(argv=None):
             side.append(np.concatenate([frames[t], img], 1))
             if first is None:
                 first = (clip[0, :n_past].cpu(), clip[0, n_past:].cpu(), pred)
-    h, w = side[0].shape[:2]
-    vw = cv2.VideoWriter(osp.join(out, 'side_by_side.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
-                         fps, (w, h))
-    for f in side:
-        vw.write(f[:, :, ::-1])
-    vw.release()
-    from PIL import Image
-    imgs = [Image.fromarray(f) for f in side]
-    imgs[0].save(osp.join(out, 'side_by_side.gif'), save_all=True, append_images=imgs[1:],
-                 duration=int(1000 / fps), loop=0)
+    from crevdet.visualization.video_writer import write_video
+    write_video(side, osp.join(out, 'side_by_side.mp4'), osp.join(out, 'side_by_side.gif'), fps)
     gt = first[1][:first[2].shape[0]] if len(first[1]) else None
     png, _ = save_prediction_visuals(osp.join(out, 'grid'), [first[0]], [gt], [first[2]])
     print(f'wrote {len(side)} predicted frames, side_by_side.mp4/.gif and {osp.basename(png)} '

@@ -29,7 +29,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
 

@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .base_video import convert_channels, read_frame_raw, resize_center_crop
+from .frames import convert_channels, read_frame_raw, resize_center_crop
 
 MANIFEST = 'manifest.json'
 VERSION = 1

@@ -108,8 +108,9 @@ class MovingMNISTDataset(Dataset):
             raise ValueError('MovingMNISTDataset: render_on_device draws clips from MNIST digits; '
                              f'it cannot be used with npy_file={npy_file!r} (stored clips)')
         if render_on_device and stochastic and test_mode:
-            raise ValueError('MovingMNISTDataset: a stochastic test set must be the fixed CPU-drawn '
-                             'one; set render_on_device=False for test_mode=True, stochastic=True')
+            raise ValueError('MovingMNISTDataset: a stochastic test set must be the fixed '
+                             'CPU-drawn one; set render_on_device=False for test_mode=True, '
+                             'stochastic=True')
         self.test_mode, self.seed = test_mode, seed
         self.npy = None
         if npy_file is not None:

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Union
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from crevdet.utils import REPO_ROOT
+from crevdet.paths import REPO_ROOT
 from .registered_types import check_registered_types
 
 

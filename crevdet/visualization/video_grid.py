@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .video_writer import write_video
+
 ROW_LABELS = ('observed', 'ground truth', 'predicted', 'copy last')
 
 
@@ -84,6 +86,5 @@ def save_prediction_visuals(out_prefix: str, observed: Sequence[torch.Tensor],
         for t, f in zip(tru, prd):
             frames.append(np.concatenate([t, f], 1))
     gif = out_prefix + '.gif'
-    imgs = [Image.fromarray(f) for f in frames]
-    imgs[0].save(gif, save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
+    write_video(frames, None, gif, fps)
     return [png, gif]

@@ -263,7 +263,7 @@ def test_stream_ap_tool_measures_windowed_and_stateful_on_labelled_videos(tmp_pa
     (frames, labels), = synthetic_labelled_videos(1, 3, seed=1, size=(64, 160))
     assert len(frames) == len(labels) == 3 and frames[0].shape == (64, 160, 3)
     assert all(set(o) == {'type', 'truncated', 'occluded', 'bbox'} for lab in labels for o in lab)
-    stream_ap = load_tool('tools/research/stream_ap.py')
+    stream_ap = load_tool('projects/research/stream_ap.py')
     config, ckpt = tiny_detector_checkpoint(tmp_path)
     out = str(tmp_path / 'ap.json')
     stream_ap.main([config, ckpt, '--videos', '1', '--frames', '6', '--horizons', '1', '--json',

@@ -7,7 +7,6 @@ import gzip
 import os
 import os.path as osp
 import pickle
-import time
 import types
 
 import cv2
@@ -477,7 +476,7 @@ def test_demo_children_show_live_progress_with_stage_and_time(tmp_path, capfd, m
     from crevdet.apis.transfer import ToolFailed, run_tool
     demo = load_tool('tools/demo.py')
     # the clock starts when the demo does; the module may have been imported minutes earlier
-    monkeypatch.setattr(demo, 'T0', time.time())
+    demo.log.start()
     child = ("import time\nfor i in (1, 2):\n"
              "    print(f'x - mmengine - INFO - Iter(train) [{i}/2] loss: 0.5')\n"
              "    time.sleep(0.2)\n")

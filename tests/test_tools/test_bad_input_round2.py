@@ -62,7 +62,8 @@ def test_config_syntax_error_names_file_and_line_in_every_tool(tmp_path):
     for tool, args in (('ablation', [str(bad), '--iters', '2', '--data-root', str(tmp_path)]),
                        ('benchmark', [str(bad)]),
                        ('browse_dataset', [str(bad)]), ('det_fps', [str(bad)]),
-                       ('learning_curves', [str(bad), '--iters', '2', '--data-root', str(tmp_path)]),
+                       ('learning_curves', [str(bad), '--iters', '2', '--data-root',
+                                            str(tmp_path)]),
                        ('transfer_table', [str(bad), str(bad), '--raw-root', str(tmp_path),
                                            '--object-root', str(tmp_path)])):
         module = load_tool(f'tools/analysis_tools/{tool}.py')

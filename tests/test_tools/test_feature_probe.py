@@ -1,10 +1,10 @@
-"""tools/research/feature_probe.py: the probe's pieces give known numbers."""
+"""projects/research/feature_probe.py: the probe's pieces give known numbers."""
 import numpy as np
 import pytest
 
 from conftest import load_tool
 
-probe = load_tool('tools/research/feature_probe.py')
+probe = load_tool('projects/research/feature_probe.py')
 
 
 def test_average_precision_matches_hand_computed_values():

@@ -1,11 +1,11 @@
-"""tools/research/mix_checkpoints.py: the selected weights come from the donor, the rest from the
+"""projects/research/mix_checkpoints.py: the selected weights come from the donor, the rest from the
 base; mismatched checkpoints and an existing output are refused with the reason."""
 import pytest
 import torch
 
 from conftest import load_tool
 
-mix = load_tool('tools/research/mix_checkpoints.py')
+mix = load_tool('projects/research/mix_checkpoints.py')
 
 
 def _ckpt(value):

@@ -82,7 +82,8 @@ def main(argv=None):
                                                        str(args.batch), '--device', args.device]))
             except RuntimeError as e:
                 raise SystemExit(f'measurement {setting}/{variant} failed:\n{e}')
-    head = '| setting | variant | params | act. total MB/sample | act. autoencoder MB/sample | peak MB/sample |'
+    head = ('| setting | variant | params | act. total MB/sample | act. autoencoder MB/sample '
+            '| peak MB/sample |')
     print(head + '\n|' + '---|' * 6)
     for r in rows:
         print(f"| {r['setting']} | {r['variant']} | {r['params'] / 1e6:.2f}M | "

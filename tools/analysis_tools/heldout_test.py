@@ -28,12 +28,12 @@ from mmengine.config import Config
 from crevdet.apis.heldout import WorldMismatch, evaluate_entries
 from crevdet.apis.transfer import ENTRIES, ToolFailed
 from crevdet.paths import REPO_ROOT
+from crevdet.utils.progress import ProgressLog
 
 CLASSES = ('Car', 'Pedestrian', 'Cyclist')
 
 
-def log(msg: str) -> None:
-    print(f'[heldout {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+log = ProgressLog('heldout')
 
 
 def run_entries(run_dir: str, wanted=None) -> dict:
@@ -114,6 +114,7 @@ def across_runs(per_run: dict, n: int) -> str:
 
 
 def main(argv=None) -> None:
+    log.start()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('runs', nargs='+', metavar='RUN_DIR')
     parser.add_argument('--images', type=int, default=600, help='held-out images (default 600)')

@@ -64,7 +64,7 @@ def load_all(files, names):
             loaded[name] = load_detections(path)
         except ValueError as e:
             raise SystemExit(f'error: {e}')
-    (ref_name, ref), ref_path = next(iter(loaded.items())), files[0]
+    ref, ref_path = next(iter(loaded.values())), files[0]
     for (name, d), path in zip(loaded.items(), files):
         if d['img_ids'] != ref['img_ids']:
             first = next((i for i, (a, b) in enumerate(zip(d['img_ids'], ref['img_ids']))

@@ -45,8 +45,8 @@ from crevdet.apis.transfer import ToolFailed, detector_schedule, entry_config, r
 from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_subset,
                                 same_object_images)
 from crevdet.datasets.synthetic_kitti import CAMERAS, RAW_FRAMES, frames_to_drives
+from crevdet.utils.progress import ProgressLog
 
-T0 = time.time()
 PRETRAIN_CONFIG = 'configs/demo/pretrain_demo.py'
 DET_CONFIG = 'configs/demo/ssd_demo.py'
 #: study.json fields that make a study: a folder holding other values is another study
@@ -55,10 +55,7 @@ IDENTITY = ('world', 'labels', 'heldout', 'det_epochs', 'pretrain_config', 'det_
 GRID = ('video_frames', 'iters', 'seeds')
 
 
-def log(msg: str) -> None:
-    m, s = divmod(int(time.time() - T0), 60)
-    h, m = divmod(m, 60)
-    print(f'[scaling {time.strftime("%H:%M:%S")} +{h}:{m:02d}:{s:02d}] {msg}', flush=True)
+log = ProgressLog('scaling')
 
 
 def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
@@ -110,7 +107,8 @@ def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
 
 def study_spec(args, world: dict) -> dict:
     """The study as ``study.json`` holds it (JSON types: a tuple becomes a list)."""
-    return json.loads(json.dumps(dict(world=dict(camera=args.camera, data_seed=args.data_seed, **world),
+    world = dict(camera=args.camera, data_seed=args.data_seed, **world)
+    return json.loads(json.dumps(dict(world=world,
                 labels=args.labels, heldout=args.heldout, det_epochs=args.det_epochs,
                 pretrain_config=args.pretrain_config, det_config=args.det_config,
                 video_frames=sorted(args.video_frames), iters=sorted(args.iters),
@@ -308,8 +306,7 @@ class Study:
 def main(argv=None, world: dict = None):
     """``world``: more generator arguments of the world (tests: a small ``size``,
     ``raw_frames``, ``det_train``, ``det_val``); part of the study's identity."""
-    global T0
-    T0 = time.time()
+    log.start()
     args = parse_args(argv, (world or {}).get('raw_frames', RAW_FRAMES))
     spec = open_study(args.study_dir, study_spec(args, dict(world or {})), args.report_only)
     study = Study(args.study_dir, spec, args.verbose)

@@ -33,12 +33,12 @@ from functools import reduce
 from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, detector_schedule,
                                    entry_config, repo_config, run_tool, train_and_test,
                                    transfer_table)
+from crevdet.utils.progress import ProgressLog
 from crevdet.utils import CfgDictAction
 from crevdet.utils.cli import read_config
 
 
-def log(msg: str) -> None:
-    print(f'[transfer {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+log = ProgressLog('transfer')
 
 
 def pretrain_options(cfg_path: str, raw_root: str, iters: int, every: int, seed: int) -> list:
@@ -81,6 +81,7 @@ def plot_margin(sweep: dict, random_map: float, png: str) -> None:
 
 
 def main(argv=None):
+    log.start()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pretrain_config')
     parser.add_argument('det_config')

@@ -90,7 +90,8 @@ class VideoPredictionMetric(BaseMetric):
 def format_video_table(res: Dict[str, float]) -> str:
     """Markdown-ish table: rows = steps + mean, columns = metrics for model | copy-last."""
     names = [m for m in ('mse', 'mae', 'psnr', 'ssim') if m in res]
-    steps = sorted({int(k.rsplit('_t', 1)[1]) for k in res if '_t' in k and k.split('_t')[0] in names})
+    steps = sorted({int(k.rsplit('_t', 1)[1]) for k in res
+                    if '_t' in k and k.split('_t')[0] in names})
     cols = names + [f'{g}/{m}' for g in ('best', 'mean', 'worst', 'copy_last') for m in names
                     if f'{g}/{m}' in res]
     lines = ['| step | ' + ' | '.join(cols) + ' |', '|' + '---|' * (len(cols) + 1)]

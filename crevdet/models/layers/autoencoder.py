@@ -76,8 +76,8 @@ class TwoWayAutoencoder(nn.Module):
                                               zero_init=zero_init_residual))
             stage_ends.append(len(steps))
         if channels % 2:
-            raise ValueError(f'the latent has {channels} channels; the coupling blocks need an even '
-                             'count (use init_squeeze >= 2)')
+            raise ValueError(f'the latent has {channels} channels; the coupling blocks need an '
+                             'even count (use init_squeeze >= 2)')
         self.steps = nn.ModuleList(steps)
         self.stage_ends = stage_ends
         self.out_channels = channels
@@ -102,8 +102,8 @@ class TwoWayAutoencoder(nn.Module):
 
     def _chain(self, inverse: bool):
         mods = list(reversed(self.steps)) if inverse else list(self.steps)
-        return [((m.inverse, m.forward) if inverse else (m.forward, m.inverse)) + (list(m.parameters()),)
-                for m in mods]
+        return [((m.inverse, m.forward) if inverse else (m.forward, m.inverse))
+                + (list(m.parameters()), ) for m in mods]
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, [T,] H, W)`` -> latent ``(B, C * f^2, [T,] H/f, W/f)``, f = ``downsample``."""

@@ -16,7 +16,7 @@ from the state it ended the previous window with, instead of ``T`` steps from an
 window that does not continue the last one (the first, a cut, another video) is computed in full
 and starts a new carried state; ``horizon`` bounds how many frames a state is carried before the
 next window is again warmed up from scratch. Its AP against the windowed detector is measured in
-docs/benchmarks/detection_speed.md (``tools/research/stream_ap.py``).
+docs/benchmarks/detection_speed.md (``projects/research/stream_ap.py``).
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -64,8 +64,8 @@ class EncodingCache:
     def encode_steps(self, clips: Sequence[torch.Tensor],
                      encode: Callable[[torch.Tensor], Encoded]) -> List[Encoded]:
         """Encodings of every step's clips: ``clips[i]`` is ``(B, ...)``; ``encode`` maps
-        ``(N, ...)`` to a tuple of ``(N, ...)`` tensors. Returns one tuple per step, each tensor ``(B, ...)``,
-        equal to ``encode(torch.cat(clips))`` split by step."""
+        ``(N, ...)`` to a tuple of ``(N, ...)`` tensors. Returns one tuple per step, each tensor
+        ``(B, ...)``, equal to ``encode(torch.cat(clips))`` split by step."""
         found, todo = {}, []
         for i, c in enumerate(clips):
             for s in range(c.shape[0]):

@@ -1,10 +1,11 @@
 """Reversible backpropagation through a chain of invertible steps.
 
-Ordinary autograd keeps every intermediate activation of the chain for the backward pass, so memory
-grows with depth. :class:`_ReversibleChain` keeps only the chain's *output*; during backward it walks
-the steps in reverse, reconstructs each step's input from its output with the exact inverse, re-runs
-that one step with grad enabled and back-propagates through it. Peak activation memory is then one
-step's worth, whatever the depth; the price is one extra forward per step.
+Ordinary autograd keeps every intermediate activation of the chain for the backward pass, so
+memory grows with depth. :class:`_ReversibleChain` keeps only the chain's *output*; during
+backward it walks the steps in reverse, reconstructs each step's input from its output with the
+exact inverse, re-runs that one step with grad enabled and back-propagates through it. Peak
+activation memory is then one step's worth, whatever the depth; the price is one extra forward
+per step.
 
 Requirements on each step: ``forward``/``inverse`` exact inverses and deterministic. Layers with
 running statistics (BatchNorm in training mode) would be updated twice, so callers reject them.

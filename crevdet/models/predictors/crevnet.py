@@ -1,8 +1,8 @@
 """CrevNet (Yu et al., ICLR 2020): conditionally reversible video prediction.
 
-A bijective two-way autoencoder maps each input step to a latent; a stack of reversible predictive
-modules (RPM) predicts the next latent; the autoencoder's exact inverse decodes it. During multi-step
-prediction with one frame per step the predicted latent is fed straight back
+A bijective two-way autoencoder maps each input step to a latent; a stack of reversible
+predictive modules (RPM) predicts the next latent; the autoencoder's exact inverse decodes it.
+During multi-step prediction with one frame per step the predicted latent is fed straight back
 (``encode(decode(z)) == z``, so decoding and re-encoding would change nothing but cost time and
 rounding); with clips of k > 1 frames see :meth:`CrevNet.rollout_clips`.
 

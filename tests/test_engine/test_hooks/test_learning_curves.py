@@ -184,7 +184,7 @@ def test_merge_refuses_runs_that_are_not_comparable(tmp_path):
 
 def test_simple_predictors_blurred_extrapolation(tmp_path):
     """gain 0 is copy-last; a uniform brightness ramp is continued exactly."""
-    tool = load_tool('tools/research/simple_predictors.py')
+    tool = load_tool('projects/research/simple_predictors.py')
     prev = np.full((8, 10, 3), 0.2, np.float32)
     last = np.full((8, 10, 3), 0.3, np.float32)
     assert np.array_equal(tool.blurred_extrapolation(last, prev, 0.0, 5), last)
@@ -241,7 +241,7 @@ def _background_level_row(tmp_path, cfg, model, digits_root, *options):
     torch.save(dict(meta=dict(cfg=cfg.pretty_text), state_dict=model.state_dict()), ckpt)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        load_tool('tools/research/background_level.py').main(
+        load_tool('projects/research/background_level.py').main(
             [ckpt, '--data-root', str(digits_root), '--n-past', '3', '--n-future', '2',
              '--clips', '3', *options])
     row = [line for line in buf.getvalue().splitlines() if line.startswith(f'| {ckpt}')]
@@ -263,7 +263,7 @@ def test_background_level_of_a_copy_last_crevnet(tmp_path, digits_root):
     model = build_crevdet(MODELS, cfg.model.to_dict())
     (mean, median, digit, s, s_floor, p), clips = _background_level_row(tmp_path, cfg, model,
                                                                         digits_root)
-    tool = load_tool('tools/research/background_level.py')
+    tool = load_tool('projects/research/background_level.py')
     last, future = clips[:, 2:3].expand(-1, 2, -1, -1, -1), clips[:, 3:5]
     assert mean == pytest.approx(float(last[future == 0].mean()), abs=2e-4)
     assert digit == pytest.approx(float(last[future > 0.5].mean()), abs=2e-4)
@@ -330,7 +330,7 @@ def test_srvp_reference_runs_the_authors_interface_on_the_learning_curve_protoco
     (code / 'module' / '__init__.py').write_text('')
     (code / 'module' / 'srvp.py').write_text(FAKE_AUTHORS_SRVP)
     (code / 'module' / 'utils.py').write_text(FAKE_AUTHORS_UTILS)
-    out = run_tool(['tools/research/srvp_reference.py', '--authors-code', str(code),
+    out = run_tool(['projects/research/srvp_reference.py', '--authors-code', str(code),
                     '--data-root', str(digits_root), '--iters', '4', '--points', '3',
                     '--batch', '2', '--test-clips', '3', '--samples', '2', '--lr', '0',
                     '--work-dir', str(tmp_path / 'ref')])
@@ -344,7 +344,7 @@ def test_srvp_reference_runs_the_authors_interface_on_the_learning_curve_protoco
             assert r[m] == pytest.approx(r[f'copy_last/{m}'], rel=1e-6)
             assert r[f'best/{m}'] == pytest.approx(r[m], rel=1e-6)
     assert osp.isfile(osp.join(run_dir, 'curves.png'))
-    bad = run_tool(['tools/research/srvp_reference.py', '--authors-code', str(tmp_path),
+    bad = run_tool(['projects/research/srvp_reference.py', '--authors-code', str(tmp_path),
                     '--iters', '1'])
     assert bad.returncode != 0 and 'has no module/srvp.py' in bad.stderr
 
@@ -382,7 +382,7 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
     assert digit == pytest.approx(float(best[future > 0.5].mean()), abs=2e-4)
     # --batch 2: clips 0-1 then clip 2, one generator running on across the batches (as the
     # learning-curve hook draws them), not reseeded per batch; exact, not through the table
-    tool = load_tool('tools/research/background_level.py')
+    tool = load_tool('projects/research/background_level.py')
     args = argparse.Namespace(n_past=3, n_future=2, samples=3, seed=7, batch=2)
     gen = torch.Generator().manual_seed(7)
     with torch.no_grad():
@@ -408,6 +408,6 @@ def test_background_level_of_sampled_futures_is_the_best_of_s(tmp_path, digits_r
     torch.save(dict(meta=dict(cfg=ccfg.pretty_text),
                     state_dict=build_crevdet(MODELS, ccfg.model.to_dict()).state_dict()), det)
     with pytest.raises(SystemExit, match='--samples: .*deterministic'):
-        load_tool('tools/research/background_level.py').main(
+        load_tool('projects/research/background_level.py').main(
             [det, '--data-root', str(digits_root), '--n-past', '3', '--clips', '1',
              '--samples', '2'])

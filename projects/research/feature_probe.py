@@ -15,7 +15,7 @@ backbone is built and run, frozen, on the object split's images. Per returned st
 * ``dc``: the share of the features' energy that is each channel's mean (a constant offset per
   channel, which carries no position information).
 
-    python tools/research/feature_probe.py configs/demo/ssd_demo.py random \\
+    python projects/research/feature_probe.py configs/demo/ssd_demo.py random \\
         work_dirs/.../pretrain/iter_40.pth work_dirs/.../pretrain/iter_320.pth \\
         --data-root work_dirs/demo_data_moving/object/ --max-train 80
 """

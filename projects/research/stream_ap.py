@@ -1,6 +1,6 @@
 """KITTI AP of a detector on long labelled videos: windowed against stateful streaming.
 
-    python tools/research/stream_ap.py CONFIG CKPT [--videos 8] [--frames 40]
+    python projects/research/stream_ap.py CONFIG CKPT [--videos 8] [--frames 40]
         [--seed 1] [--horizons 4 8] [--score-thr 0.0] [--cfg-options k=v ...]
 
 KITTI's object set labels single frames, so it cannot show what carrying the recurrent state

@@ -1,9 +1,9 @@
 """One checkpoint made of two: which part of a pretrained network carries (or loses) what a
 downstream detector gets from it. Every weight comes from BASE except those selected from DONOR.
 
-    python tools/research/mix_checkpoints.py BASE.pth DONOR.pth --out MIXED.pth \\
+    python projects/research/mix_checkpoints.py BASE.pth DONOR.pth --out MIXED.pth \\
         --take autoencoder.                    # DONOR's autoencoder, BASE's predictor
-    python tools/research/mix_checkpoints.py BASE.pth DONOR.pth --out MIXED.pth \\
+    python projects/research/mix_checkpoints.py BASE.pth DONOR.pth --out MIXED.pth \\
         --take autoencoder. --ndim 1           # only the autoencoder's norm affines
 
 ``--take PREFIX ...`` selects the state-dict keys that start with any prefix; ``--ndim N ...``

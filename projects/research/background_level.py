@@ -1,6 +1,6 @@
 """How black a trained predictor's background is, and how much of its SSIM that costs.
 
-    python tools/research/background_level.py CKPT [CKPT ...] [--data smmnist]
+    python projects/research/background_level.py CKPT [CKPT ...] [--data smmnist]
         [--data-root ../shared/data/mnist] [--n-past 5] [--n-future 10] [--clips 32]
         [--floor 0.1] [--samples S] [--seed 0] [--batch 16]
 

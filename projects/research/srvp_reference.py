@@ -1,7 +1,7 @@
 """The SRVP authors' own model code on crevdet's learning-curve protocol: is crevdet's SRVP as
 fast a learner as theirs?
 
-    python tools/research/srvp_reference.py --authors-code DIR [--data-root DIR]
+    python projects/research/srvp_reference.py --authors-code DIR [--data-root DIR]
         [--minutes 20 | --iters N] [--points 6] [--batch 16] [--test-clips 64] [--samples 5]
         [--nf 64] [--lr 3e-4] [--seed 0] [--label srvp_authors_code]
         [--work-dir work_dirs/srvp_reference]
@@ -22,7 +22,7 @@ Writes ``<work-dir>/<timestamp>/curves.json`` (and ``.csv`` / ``.md`` / ``.png``
 ``learning_curves.py``, so ``learning_curves.py --merge`` puts this curve beside crevdet's (it
 refuses other test clips or budgets). Run it pinned to one core like the published curves
 (docs/benchmarks/stochastic.md):
-``OMP_NUM_THREADS=1 taskset -c 1 python tools/research/srvp_reference.py ...``.
+``OMP_NUM_THREADS=1 taskset -c 1 python projects/research/srvp_reference.py ...``.
 """
 import argparse
 import importlib
@@ -200,7 +200,7 @@ def main(argv=None):
     budget = f'{args.iters} iterations' if args.iters else f'{args.minutes:g} min'
     header = (f'**smmnist** {N_PAST} -> {N_FUTURE}, the SRVP authors\' code, budget {budget}, '
               f'batch {args.batch}, {len(clips)} test clips' + (f' ({note})' if note else ''))
-    cmd = 'python tools/research/srvp_reference.py ' + ' '.join(
+    cmd = 'python projects/research/srvp_reference.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
     write_outputs(out_dir, rows, [args.label], header, cmd,
                   dict(data='smmnist', budget=budget, note=note))

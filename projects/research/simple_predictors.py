@@ -1,7 +1,7 @@
 """Hand-made next-frame predictors on a data config's train and test clips: what a learned model
 must beat, and what a simple rule already wins over copy-last.
 
-    python tools/research/simple_predictors.py configs/_base_/datasets/kitti_raw_sample.py \
+    python projects/research/simple_predictors.py configs/_base_/datasets/kitti_raw_sample.py \
         [--gains 0.3 0.5] [--blur 9] [--horizon 1] [--max-clips N]
 
 Rows: copy-last (``x_t``), a black frame (on digits on black, SSIM rewards an exactly black
