@@ -1,15 +1,9 @@
-# SSD on a frozen UNet + RPM encoder (encoder stages at strides 4 and 8 + the mean RPM attention
-# mask), everything else as configs/ssd_crevnet_kitti.py: the detection side of the Table 2
-# comparison "two-way autoencoder vs UNet".
-# Pretrain first:  python tools/train.py configs/pretrain_unet_rpm_kitti_416x128.py
-_base_ = './ssd_crevnet_kitti.py'
+# Old name of configs/unet_rpm/ssd_unet-rpm_kitti-416x128.py (SSD on the frozen UNet + RPM
+# encoder), kept so existing commands keep working; it loads the newest checkpoint of the old
+# pretraining path configs/pretrain_unet_rpm_kitti_416x128.py (the same pretraining):
+#   python tools/train.py configs/pretrain_unet_rpm_kitti_416x128.py
+#   python tools/train.py configs/ssd_unet_rpm_kitti.py
+_base_ = './unet_rpm/ssd_unet-rpm_kitti-416x128.py'
 pretrained = 'work_dirs/pretrain_unet_rpm_kitti_416x128/'
-unet_rpm = 'configs/pretrain_unet_rpm_kitti_416x128.py'  # its `model`
-# stage 1: 64 channels; stage 2: 128 + 64 (mean RPM gate over the latent's half)
-feat_channels = (64, 192)
-model = dict(
-    backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=unet_rpm,
-                  num_frames={{_base_.det_num_frames}}, out_indices=(1, 2), gates='mean',
-                  frozen=True, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    neck=dict(in_channels=feat_channels, out_channels=feat_channels + (256, 256, 128)),
-    bbox_head=dict(in_channels=feat_channels + (256, 256, 128)))
+unet_rpm = 'configs/pretrain_unet_rpm_kitti_416x128.py'  # the old name of the same config
+model = dict(backbone=dict(model=unet_rpm, init_cfg=dict(checkpoint=pretrained)))

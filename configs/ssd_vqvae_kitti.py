@@ -1,17 +1,9 @@
-# SSD on the frozen video VQ-VAE encoder: the 4 detection frames (target last) form one clip;
-# bottom features (stride 4) and top features (stride 8) of its newest temporal slice,
-# standardised per channel (out_norm='instance': the raw maps are mostly a constant offset per
-# channel; on the demo this took the SSD from 0.98 to 28.37 mAP R40,
-# docs/benchmarks/detection_transfer.md).
-# Pretrain first:  python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
-_base_ = './ssd_crevnet_kitti.py'
+# Old name of configs/vqvae/ssd_vqvae_kitti-416x128.py (SSD on the frozen video VQ-VAE encoder,
+# out_norm='instance'), kept so existing commands keep working; it loads the newest checkpoint
+# of the old pretraining path configs/pretrain_vqvae_kitti_416x128.py (the same pretraining):
+#   python tools/train.py configs/pretrain_vqvae_kitti_416x128.py
+#   python tools/train.py configs/ssd_vqvae_kitti.py
+_base_ = './vqvae/ssd_vqvae_kitti-416x128.py'
 pretrained = 'work_dirs/pretrain_vqvae_kitti_416x128/'
-vqvae = 'configs/pretrain_vqvae_kitti_416x128.py'  # its `model`
-feat_channels = (64, 64)
-model = dict(
-    backbone=dict(_delete_=True, type='VideoPredictorBackbone', model=vqvae,
-                  num_frames={{_base_.det_num_frames}}, out_indices=(0, 1), gates='none',
-                  out_norm='instance', frozen=True,
-                  init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    neck=dict(in_channels=feat_channels, out_channels=feat_channels + (256, 256, 128)),
-    bbox_head=dict(in_channels=feat_channels + (256, 256, 128)))
+vqvae = 'configs/pretrain_vqvae_kitti_416x128.py'  # the old name of the same pretraining config
+model = dict(backbone=dict(model=vqvae, init_cfg=dict(checkpoint=pretrained)))

@@ -161,7 +161,9 @@ def main(argv=None):
                              'named (random_frame_diff: (b) frame-difference masks, '
                              'pretrained_no_masks: (c) masks zeroed, scratch: (d) end to end from '
                              'scratch, finetuned: (e) the pretrained backbone fine-tuned end to '
-                             'end on the same schedule); about 30 more minutes for all')
+                             'end on the same schedule, finetuned_lr: (f) the same with the '
+                             "backbone at a tenth of the learning rate, mmdet's fine-tuning "
+                             'convention); about 35 more minutes for all')
     parser.add_argument('--methods', nargs='*', default=[], choices=list(EXTRA_METHODS),
                         help='other pretraining methods to compare with CrevNet')
     parser.add_argument('--heldout', type=int, default=0, metavar='N',

@@ -52,7 +52,8 @@ def main(argv=None):
     if cfg.get('resume'):
         raise SystemExit('error: --cfg-options resume=True: tools/test.py evaluates the weights '
                          'of CHECKPOINT; resuming is a training option (tools/train.py --resume)')
-    from crevdet.utils.cli import check_checkpoint_arg
+    from crevdet.utils.cli import (check_checkpoint_arg, check_output_file, check_work_dir,
+                                   dataset_errors)
     check_checkpoint_arg(args.checkpoint, 'CHECKPOINT')
     from crevdet.engine.checkpoint import resolve_checkpoint
     cfg.load_from = resolve_checkpoint(args.checkpoint)  # a run folder: its newest checkpoint
@@ -60,8 +61,13 @@ def main(argv=None):
         if cfg.test_evaluator.get('type') != 'KittiMetric':
             raise SystemExit('--format-only needs test_evaluator of type KittiMetric')
         cfg.test_evaluator.format_only = True
-        cfg.test_evaluator.outfile_prefix = args.outfile_prefix or osp.join(
-            cfg.work_dir, 'kitti_submission')
+        prefix = args.outfile_prefix or osp.join(cfg.work_dir, 'kitti_submission')
+        # checked now: KittiMetric only writes (and refuses) once every image is detected
+        check_work_dir(prefix, '--outfile-prefix')
+        if osp.isdir(prefix) and os.listdir(prefix):
+            raise SystemExit(f'error: --outfile-prefix {prefix} already holds files; pass a new '
+                             'or empty folder (a submission is never written over another)')
+        cfg.test_evaluator.outfile_prefix = prefix
     if args.dump_detections:
         if cfg.test_evaluator.get('type') != 'KittiMetric':
             raise SystemExit('--dump-detections needs test_evaluator of type KittiMetric')
@@ -70,11 +76,14 @@ def main(argv=None):
         if osp.exists(args.dump_detections):
             raise SystemExit(f'--dump-detections {args.dump_detections!r} exists already; '
                              'refusing to overwrite it')
+        check_output_file(args.dump_detections, '--dump-detections')
         cfg.test_evaluator.dump_file = args.dump_detections
     if args.show_dir:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:
             raise SystemExit('--show-dir needs a visualization hook in default_hooks')
+        if osp.isabs(args.show_dir):  # a relative one goes into the new <timestamp>/ folder
+            check_work_dir(args.show_dir, '--show-dir')
         hooks.visualization.draw = True
         hooks.visualization.test_out_dir = args.show_dir
     if args.out is not None:
@@ -82,11 +91,13 @@ def main(argv=None):
             raise SystemExit('--out must be a .pkl or .pickle file')
         if osp.exists(args.out):
             raise SystemExit(f'--out {args.out!r} exists already; refusing to overwrite it')
-    runner = build_runner(cfg)
-    if args.out is not None:
-        from mmengine.evaluator import DumpResults
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+        check_output_file(args.out, '--out')
+    with dataset_errors():  # e.g. a split file naming a missing image: one line naming it
+        runner = build_runner(cfg)
+        if args.out is not None:
+            from mmengine.evaluator import DumpResults
+            runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        metrics = runner.test()
     from mmengine.dist import is_main_process
     main_process = is_main_process()  # asked before the process group ends
     from crevdet.utils.cli import finish_distributed

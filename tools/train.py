@@ -91,8 +91,10 @@ def main(argv=None):
     from crevdet.utils.cli import finish_distributed
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
-    runner = build_runner(cfg)
-    runner.train()
+    from crevdet.utils.cli import dataset_errors
+    with dataset_errors():  # e.g. a damaged frame cache: one line naming it, not a traceback
+        runner = build_runner(cfg)
+        runner.train()
     finish_distributed()
 
 

@@ -1,4 +1,3 @@
-# CrevNet 2D with reversible backprop: the autoencoder keeps no activations for backward and
-# rebuilds them from its output with the exact inverse (same model and results, less memory).
-_base_ = '../pretrain_mmnist.py'
-model = dict(reversible_backprop=True)
+# Old name of configs/crevnet/crevnet-predict-revbp_mmnist-64x64_10to10.py (CrevNet 2D with
+# reversible backprop), kept in the comparison set of this folder (configs/baselines/README.md).
+_base_ = '../crevnet/crevnet-predict-revbp_mmnist-64x64_10to10.py'

@@ -1,4 +1,3 @@
-# CrevNet with 3D convolutions (the paper's "with 3D" row): 3-frame clips per step, 3x3x3 kernels
-# in the two-way autoencoder and the RPMs; otherwise configs/pretrain_mmnist.py.
-_base_ = '../pretrain_mmnist.py'
-model = dict(conv_dim=3, clip_len=3)
+# Old name of configs/crevnet/crevnet-predict-3d_mmnist-64x64_10to10.py (CrevNet with 3D
+# convolutions), kept in the comparison set of this folder (configs/baselines/README.md).
+_base_ = '../crevnet/crevnet-predict-3d_mmnist-64x64_10to10.py'

@@ -1,7 +1,3 @@
-# stacked_convlstm on 2-digit Moving MNIST, 10 -> 10, with CrevNet's recipe
-# (configs/pretrain_mmnist.py): batch 16, Adam 5e-4, same schedule, same metric.
-_base_ = [
-    '../_base_/models/stacked_convlstm.py', '../_base_/datasets/moving_mnist.py',
-    '../_base_/schedules/adam_iter.py', '../_base_/default_runtime.py'
-]
-model = dict(in_channels=1, n_past=10, n_future=10)
+# Old name of configs/convlstm/stacked-convlstm_mmnist-64x64_10to10.py (stacked ConvLSTM on
+# Moving MNIST, 10 -> 10), kept in the comparison set of this folder (configs/baselines/README.md).
+_base_ = '../convlstm/stacked-convlstm_mmnist-64x64_10to10.py'

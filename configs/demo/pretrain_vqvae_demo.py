@@ -1,7 +1,7 @@
 # tools/demo.py --methods vqvae: a small video VQ-VAE (stage 1; the detector needs only its
 # encoder) pretrained on the synthetic KITTI-raw drives in 8-frame clips, for ssd_vqvae_demo.py.
 # No benchmark hook: predicting needs the (untrained) priors.
-_base_ = ['../pretrain_vqvae_kitti_416x128.py']
+_base_ = ['../vqvae/vqvae-stage1_kitti-raw-128x416_4to4.py']
 data_root = 'work_dirs/demo_data_moving/raw/'
 # feature_path='both': the detector reads the clip's newest slice and the target frame encoded
 # alone (the clip's slice blends the target with the frame before it)

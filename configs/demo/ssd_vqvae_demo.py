@@ -1,7 +1,8 @@
 # The demo detector of ssd_demo.py on the frozen small video VQ-VAE encoder of
 # pretrain_vqvae_demo.py: the 4 detection frames form one clip; bottom (stride 4) and top
 # (stride 8) features of its newest slice and of the target frame alone (feature_path='both'),
-# 32 + 32 channels each, standardised per channel (out_norm='instance', see ssd_vqvae_kitti.py).
+# 32 + 32 channels each, standardised per channel (out_norm='instance', see
+# ../vqvae/ssd_vqvae_kitti-416x128.py).
 _base_ = './ssd_demo.py'
 vqvae = 'configs/demo/pretrain_vqvae_demo.py'  # its `model`
 feat_channels = (64, 64)

@@ -16,6 +16,9 @@ Every entry trains the same detector config with the same schedule and evaluates
                             pretrained entry took in all (pretraining + detector training)
 ``finetuned`` (e)           the pretrained backbone trained end to end with the detector,
                             on the detector's own schedule (the epochs of the frozen entries)
+``finetuned_lr`` (f)        (e) as a detection user fine-tunes: the backbone at a tenth of
+                            the learning rate (``paramwise_cfg`` ``lr_mult``), after the
+                            detector's linear warm-up, on the same schedule
 ==========================  ==============================================================
 
 Each detector run gets its own config written into the run folder (``<name>.py``, the
@@ -47,8 +50,14 @@ ENTRIES = {
                 'random backbone trained end to end with the detector, same wall-clock'),
     'finetuned': ('(e) pretrained, fine-tuned end to end',
                   'pretrained backbone trained end to end with the detector, same schedule'),
+    'finetuned_lr': ('(f) pretrained, fine-tuned, backbone lr x0.1',
+                     'pretrained backbone fine-tuned at a tenth of the head\'s learning rate '
+                     "(mmdet's paramwise_cfg backbone lr_mult) after the detector's warm-up"),
 }
-CONTROLS = ('random', 'random_frame_diff', 'pretrained_no_masks', 'scratch', 'finetuned')
+CONTROLS = ('random', 'random_frame_diff', 'pretrained_no_masks', 'scratch', 'finetuned',
+            'finetuned_lr')
+#: the backbone's learning-rate multiplier of entry (f), as mmdet's fine-tuning configs set it
+BACKBONE_LR_MULT = 0.1
 
 
 def repo_config(path: str) -> str:
@@ -128,7 +137,7 @@ def entry_config(det_config: str, entry: str, checkpoint: Optional[str],
     if options:
         cfg.merge_from_dict(options)
     bb = cfg.model.backbone
-    if entry in ('pretrained', 'pretrained_no_masks', 'finetuned'):
+    if entry in ('pretrained', 'pretrained_no_masks', 'finetuned', 'finetuned_lr'):
         if not checkpoint:
             raise ValueError(f'the {entry!r} entry needs the pretraining checkpoint')
         bb.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
@@ -140,6 +149,16 @@ def entry_config(det_config: str, entry: str, checkpoint: Optional[str],
         bb.masks = 'zero'
     elif entry == 'finetuned':
         bb.frozen = False
+    elif entry == 'finetuned_lr':
+        bb.frozen = False
+        paramwise = dict(cfg.optim_wrapper.get('paramwise_cfg') or {})
+        keys = dict(paramwise.get('custom_keys') or {})
+        keys['backbone'] = dict(lr_mult=BACKBONE_LR_MULT)
+        paramwise['custom_keys'] = keys
+        cfg.optim_wrapper.paramwise_cfg = paramwise
+        if not any(s.get('type') == 'LinearLR' for s in cfg.param_scheduler):
+            raise ValueError(f'{det_config}: entry (f) fine-tunes after the detector\'s warm-up, '
+                             'and its param_scheduler has no LinearLR')
     elif entry == 'scratch':
         if not scratch_minutes:
             raise ValueError("the 'scratch' entry needs its wall-clock budget (scratch_minutes)")

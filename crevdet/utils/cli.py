@@ -1,5 +1,6 @@
 """What the command-line tools share: ``--cfg-options`` parsing and checking, the config step of
 train/test, reading an input video or frame folder, and a fresh output folder per run."""
+import contextlib
 import difflib
 import glob
 import inspect
@@ -174,13 +175,69 @@ def _base_files(path: str, seen=None) -> List[str]:
     return out
 
 
-def check_work_dir(path: str, flag: str = '--work-dir') -> None:
-    """An output folder must not be an existing file (nor lie under one)."""
+def file_in_the_way(path: str) -> Optional[str]:
+    """The existing file at ``path`` or above it (no folder can be made there), or None."""
     p = osp.abspath(path)
     while p and not osp.exists(p):
         p = osp.dirname(p) if osp.dirname(p) != p else ''
-    if p and not osp.isdir(p):
-        raise SystemExit(f'error: {flag} {path}: {p} is a file, not a folder')
+    return p if p and not osp.isdir(p) else None
+
+
+def check_work_dir(path: str, flag: str = '--work-dir') -> None:
+    """An output folder must not be an existing file (nor lie under one): checked before the
+    run, since ``os.makedirs`` would only fail, with a traceback, once it has started."""
+    found = file_in_the_way(path)
+    if found:
+        raise SystemExit(f'error: {flag} {path}: {found} is a file, not a folder')
+
+
+def check_output_file(path: str, flag: str) -> None:
+    """An output file must be a file name (not an existing folder) in a folder that is not an
+    existing file, checked before the run rather than when it writes at the end."""
+    if osp.isdir(path):
+        raise SystemExit(f'error: {flag} {path} is a folder; pass a file name')
+    found = file_in_the_way(osp.dirname(osp.abspath(path)))
+    if found:
+        raise SystemExit(f'error: {flag} {path}: {found} is a file, not a folder, so nothing '
+                         'can be written under it')
+
+
+def read_json_file(path: str, what: str) -> dict:
+    """``path`` parsed as a JSON object (``what`` says which file it should be). A file cut short
+    (a run killed while writing it), damaged or of another kind exits with one ``error:`` line
+    naming it, not a ``JSONDecodeError`` traceback."""
+    import json
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f'error: {path} is not readable JSON ({e}): cut short or damaged? '
+                         f'expected {what}')
+    if not isinstance(data, dict):
+        raise SystemExit(f'error: {path} holds a JSON {type(data).__name__}; expected {what} '
+                         '(a JSON object)')
+    return data
+
+
+_DATASETS_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'datasets') + osp.sep
+
+
+@contextlib.contextmanager
+def dataset_errors():
+    """Usable as ``with`` or as a decorator: an ``OSError`` / ``ValueError`` raised by crevdet's
+    dataset code (``crevdet/datasets/``) ends a tool with ``error: <its message>``. Those are the
+    datasets' checks of the files they read (a split file naming a missing image, a damaged frame
+    cache, an unreadable label file), and their messages name the file; a traceback would only
+    bury that line. Errors raised anywhere else (a bug included) keep their traceback."""
+    try:
+        yield
+    except (OSError, ValueError) as e:
+        tb = e.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        if osp.abspath(tb.tb_frame.f_code.co_filename).startswith(_DATASETS_DIR):
+            raise SystemExit(f'error: {e}') from None
+        raise
 
 
 def load_tool_config(args):

@@ -87,11 +87,11 @@ def test_entry_configs():
     for e, cfg in got.items():
         assert cfg.train_dataloader.dataset.data_root == '/data/obj/'
         bb = cfg.model.backbone
-        pre = e.startswith('pretrained') or e == 'finetuned'
+        pre = e.startswith(('pretrained', 'finetuned'))
         assert (bb.init_cfg or {}).get('checkpoint') == ('p.pth' if pre else None), e
         assert bb.get('masks', 'learned') == {'random_frame_diff': 'frame_diff',
                                               'pretrained_no_masks': 'zero'}.get(e, 'learned')
-        assert bb.get('frozen', True) is (e not in ('scratch', 'finetuned'))
+        assert bb.get('frozen', True) is (e not in ('scratch', 'finetuned', 'finetuned_lr'))
     s = got['scratch']
     hook = s.custom_hooks[-1]
     assert hook.type == 'TrainTimeBudgetHook' and hook.minutes == 2.5
@@ -102,6 +102,11 @@ def test_entry_configs():
     # fine-tuning keeps the detector's own schedule (no time budget)
     assert got['finetuned'].train_cfg.max_epochs == 3 and not any(
         h.type == 'TrainTimeBudgetHook' for h in got['finetuned'].get('custom_hooks') or [])
+    # (f): mmdet's fine-tuning convention, the backbone at a tenth of the rate, after warm-up
+    f = got['finetuned_lr']
+    assert f.optim_wrapper.paramwise_cfg.custom_keys['backbone'] == dict(lr_mult=0.1)
+    assert f.param_scheduler[0].type == 'LinearLR' and f.train_cfg.max_epochs == 3
+    assert 'paramwise_cfg' not in got['finetuned'].optim_wrapper
     with pytest.raises(ValueError, match='needs the pretraining checkpoint'):
         entry_config(det, 'pretrained', None)
     with pytest.raises(ValueError, match='wall-clock budget'):

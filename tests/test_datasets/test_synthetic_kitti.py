@@ -164,6 +164,24 @@ def test_demo_refuses_a_file_as_its_data_folder_and_another_world(tmp_path):
     (d / '.complete').write_text('seed=0 camera=moving\n')
     with pytest.raises(SystemExit, match=r'seed=0 camera=moving.*asks for seed=1 camera=moving'):
         demo.ensure_data(str(d), 'moving', data_seed=1)
+    with pytest.raises(SystemExit, match=r'asks for seed=0 camera=moving video=480'):
+        demo.ensure_data(str(d), 'moving', video_frames=480)
+
+
+def test_demo_refuses_a_file_as_its_work_dir_and_bad_video_amounts(tmp_path, capsys):
+    from conftest import load_tool
+    demo = load_tool('tools/demo.py')
+    f = tmp_path / 'runs.txt'
+    f.write_text('mine')
+    with pytest.raises(SystemExit):
+        demo.main(['--work-dir', str(f), '--data-dir', str(tmp_path / 'd')])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f'--work-dir {f} is a file, not a folder' in err and f.read_text() == 'mine'
+    for bad in ('250', '200'):
+        with pytest.raises(SystemExit):
+            demo.main(['--video-frames', bad, '--work-dir', str(tmp_path / 'w')])
+        assert 'multiple of 40' in capsys.readouterr().err
+    assert not (tmp_path / 'd').exists() and not (tmp_path / 'w').exists()
 
 
 def test_demo_label_subset_keeps_the_first_images_and_the_iteration_count(tmp_path):

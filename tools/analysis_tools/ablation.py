@@ -36,6 +36,7 @@ from crevdet.apis.budget_training import (DATA, BudgetError, data_spec, prepare_
                                           subset, train_for_budget)
 from crevdet.utils import REPO_ROOT as ROOT
 from crevdet.utils import config_path, exit_on
+from crevdet.utils.cli import check_work_dir, dataset_errors
 
 
 def run_one(config, args, train, test, limit, out_dir):
@@ -102,6 +103,7 @@ def format_table(rows, header: str) -> str:
 
 
 @exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
+@dataset_errors()  # e.g. a truncated MNIST file: error: <its name and why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='default: configs/baselines/*.py')
@@ -127,6 +129,7 @@ def main(argv=None):
     if (args.iters is not None and args.iters < 1) or (args.minutes is not None
                                                        and args.minutes <= 0):
         raise SystemExit('error: the budget (--iters / --minutes) must be positive')
+    check_work_dir(args.work_dir)  # before any data is read or model trained
     if not 0 < args.stage1_share < 1:
         raise SystemExit(f'error: --stage1-share must be between 0 and 1 (exclusive), got '
                          f'{args.stage1_share}')

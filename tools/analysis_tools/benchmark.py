@@ -52,6 +52,7 @@ import sys
 import time
 
 from crevdet.utils import REPO_ROOT as ROOT
+from crevdet.utils.cli import check_work_dir, dataset_errors
 from crevdet.utils.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
 
 PRESETS = {'64x64_10to10': '64x64_10to10_c1', '128x160_10to1': '128x160_10to1_c3'}
@@ -355,6 +356,7 @@ def format_loader_table(rows) -> str:
     return '**data loader** (one worker, clips + collate)\n\n' + '\n'.join(out)
 
 
+@dataset_errors()  # --data: e.g. a damaged frame cache: error: <its name and why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='pretraining configs (default: '
@@ -400,6 +402,7 @@ def main(argv=None):
         raise SystemExit('error: --render-on-device needs --data')
     if args.frame_cache and len(args.frame_cache) > 2:
         raise SystemExit('error: --frame-cache takes one value or two to compare')
+    check_work_dir(args.work_dir)  # before any measurement
     configs = args.configs or sorted(glob.glob(osp.join(ROOT, 'configs', 'baselines', '*.py')))
     from crevdet.paths import is_scoped
     missing = [c for c in configs if not is_scoped(c) and not osp.isfile(c)]

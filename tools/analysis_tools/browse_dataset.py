@@ -12,7 +12,6 @@ Output: ``--out-dir`` (default ``work_dirs/browse/<config>_<time>``), never an e
 import argparse
 import os
 import os.path as osp
-import time
 
 import cv2
 import numpy as np
@@ -73,7 +72,7 @@ def main(argv=None):
 
     from crevdet.registry import DATASETS
     from crevdet.utils import check_cfg_options, config_path, register_all_modules
-    from crevdet.utils.cli import read_config
+    from crevdet.utils.cli import dataset_errors, new_output_dir, read_config
     register_all_modules()
     args.config = config_path(args.config)  # crevdet::NAME: a shipped config
     if not osp.isfile(args.config):
@@ -82,23 +81,23 @@ def main(argv=None):
     if args.cfg_options:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
-    name = osp.splitext(osp.basename(args.config))[0]
-    out = args.out_dir or osp.join('work_dirs', 'browse',
-                                   f'{name}_{time.strftime("%Y%m%d_%H%M%S")}')
-    if osp.exists(out):
-        raise SystemExit(f'error: {out} exists; refusing to overwrite it')
+    # work_dirs/browse/<config>_<time> by default; an existing folder, or a file in the way of
+    # the new one, is refused before any sample is drawn
+    out = new_output_dir(args.out_dir, 'browse', args.config)
     loader = cfg.get(f'{args.split}_dataloader')
     if not loader:
         raise SystemExit(f'error: {args.config} has no {args.split}_dataloader')
     np.random.seed(args.seed)
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'crevdet')):
+    scope = cfg.get('default_scope', 'crevdet')
+    with dataset_errors(), DefaultScope.overwrite_default_scope(scope):
         ds = DATASETS.build(loader.dataset)
     idx = np.random.default_rng(args.seed).permutation(len(ds))[:args.num]
     os.makedirs(out)
     classes = getattr(ds, 'metainfo', {}).get('classes', ())
     n_past = cfg.get('model', {}).get('n_past', 0)
     for i in idx:
-        item = ds[int(i)]
+        with dataset_errors():  # e.g. a frame the dataset cannot read: its file named
+            item = ds[int(i)]
         if classes:
             img = detection_picture(item, classes)
             stem = item['data_samples'].metainfo.get('img_id', str(i))

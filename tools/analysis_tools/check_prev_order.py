@@ -20,6 +20,9 @@ def main(argv=None):
     parser.add_argument('training_dir', help='folder holding image_2/ and prev_2/')
     parser.add_argument('--num', type=int, default=200, help='ids to inspect')
     args = parser.parse_args(argv)
+    if not osp.isdir(args.training_dir):  # a file would only find no frames: say what it is
+        raise SystemExit(f'error: {args.training_dir} is not a folder; expected the KITTI '
+                         'object training folder holding image_2/ and prev_2/')
     prev = sorted(glob.glob(osp.join(args.training_dir, 'prev_2', '*_03.png')))[:args.num]
     if not prev:
         raise SystemExit(f'no prev_2/<id>_03.png under {args.training_dir}')

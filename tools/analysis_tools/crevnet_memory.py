@@ -72,6 +72,9 @@ def main(argv=None):
     if args._one:  # child process: one measurement, JSON on stdout
         print(json.dumps(measure(args._one[0], args._one[1], args.batch, args.device)))
         return
+    if args.out:  # checked before the measurements, not when writing their rows
+        from crevdet.utils.cli import check_output_file
+        check_output_file(args.out, '--out')
     rows = []
     total = len(args.settings) * len(VARIANTS)
     for setting in args.settings:

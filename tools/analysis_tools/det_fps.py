@@ -16,7 +16,7 @@ import argparse
 import time
 
 from crevdet.utils import CfgDictAction
-from crevdet.utils.cli import read_config
+from crevdet.utils.cli import check_checkpoint_arg, dataset_errors, read_config
 
 
 def main(argv=None):
@@ -39,6 +39,8 @@ def main(argv=None):
     if min(args.frame_step, args.num_images, args.batch) < 1 or args.warmup < 0:
         raise SystemExit('error: --frame-step, --num-images and --batch must be >= 1, '
                          '--warmup >= 0')
+    if args.checkpoint:  # missing, truncated or code-carrying: one line, before any model
+        check_checkpoint_arg(args.checkpoint, 'CKPT')
     if args.video:
         return video_fps(args)
     import torch
@@ -58,7 +60,8 @@ def main(argv=None):
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model.to(device).eval()
-    ds = DATASETS.build(cfg.test_dataloader.dataset)
+    with dataset_errors():  # e.g. a split file naming a missing image: one line naming it
+        ds = DATASETS.build(cfg.test_dataloader.dataset)
     b = args.batch
     steps = args.warmup + -(-args.num_images // b)  # batches: warm-up + enough for num_images
     if len(ds) < (args.warmup + 1) * b:
@@ -66,7 +69,7 @@ def main(argv=None):
                          f'batches of {b}')
     steps = min(steps, len(ds) // b)
     timed = 0.0
-    with torch.no_grad():
+    with dataset_errors(), torch.no_grad():
         for i in range(steps):
             batch = pseudo_collate([ds[j] for j in range(i * b, (i + 1) * b)])
             if device == 'cuda':

@@ -23,11 +23,10 @@ import json
 import os.path as osp
 import time
 
-from mmengine.config import Config
-
 from crevdet.apis.heldout import WorldMismatch, evaluate_entries
 from crevdet.apis.transfer import ENTRIES, ToolFailed
 from crevdet.paths import REPO_ROOT
+from crevdet.utils.cli import check_work_dir, read_config, read_json_file
 from crevdet.utils.progress import ProgressLog
 
 CLASSES = ('Car', 'Pedestrian', 'Cyclist')
@@ -41,12 +40,13 @@ def run_entries(run_dir: str, wanted=None) -> dict:
     ``summary.json``, or a transfer-table run's ``results.json`` and ``sweep.json`` (whose
     iterations are the entries ``pretrained_iter<N>``)."""
     summary = {}
+    what = 'the results of a tools/demo.py or transfer_table.py run'  # a run killed mid-write
     for name in ('summary.json', 'results.json'):
         if osp.isfile(osp.join(run_dir, name)):
-            summary.update(json.load(open(osp.join(run_dir, name))))
+            summary.update(read_json_file(osp.join(run_dir, name), what))
     if osp.isfile(osp.join(run_dir, 'sweep.json')):
         summary.update({f'pretrained_iter{it}': res for it, res in
-                        json.load(open(osp.join(run_dir, 'sweep.json'))).items()})
+                        read_json_file(osp.join(run_dir, 'sweep.json'), what).items()})
     if not summary:
         raise SystemExit(f'error: no summary.json, results.json or sweep.json in {run_dir}: pass '
                          'the <timestamp> folder of a tools/demo.py or transfer_table.py run')
@@ -124,11 +124,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.images < 1:
         parser.error(f'--images must be >= 1, got {args.images}')
+    if args.data_dir:
+        check_work_dir(args.data_dir, '--data-dir')
     per_run = {}
     for run_dir in map(osp.abspath, args.runs):
         entries = run_entries(run_dir, args.entries)
-        roots = {Config.fromfile(c).test_dataloader.dataset.data_root for c, _, _ in
-                 entries.values()}
+        # the configs the run dumped: one cut short or damaged is named with its line
+        roots = {read_config(c, 'entry config').test_dataloader.dataset.data_root
+                 for c, _, _ in entries.values()}
         if len(roots) != 1:
             raise SystemExit(f'error: the entries of {run_dir} were tested on different data '
                              f'({sorted(roots)}); test them one by one with --entries')

@@ -27,7 +27,6 @@ For a fair equal-time comparison pin one core, as the published curves were meas
 ``OMP_NUM_THREADS=1 taskset -c 1 python tools/analysis_tools/learning_curves.py ...``.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -38,6 +37,7 @@ from mmengine.hooks import Hook
 from crevdet.apis.budget_training import (BudgetError, data_spec, prepare_run, protocol, subset,
                                           train_for_budget)
 from crevdet.utils import config_path, exit_on
+from crevdet.utils.cli import check_work_dir, dataset_errors, read_json_file
 from crevdet.visualization.learning_curves import METRICS, write_outputs, write_rows_csv
 
 
@@ -110,8 +110,7 @@ def merge(run_dirs, work_dir, cmd):
         if not osp.isfile(path):
             raise SystemExit(f'error: {path} not found (give the output folders of '
                              'learning_curves.py runs)')
-        with open(path) as f:
-            run = json.load(f)
+        run = read_json_file(path, 'the curves.json of a learning_curves.py run')
         if not run.get('rows'):
             raise SystemExit(f'error: {path} holds no curve rows')
         runs.append((path, run))
@@ -145,6 +144,7 @@ def merge(run_dirs, work_dir, cmd):
 
 
 @exit_on(BudgetError)  # a bad --data / --data-root: error: <why>
+@dataset_errors()  # e.g. a truncated MNIST file: error: <its name and why>
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='pretraining configs (their model and '
@@ -179,6 +179,7 @@ def main(argv=None):
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'learning_curves'))
     args = parser.parse_args(argv)
     args.quiet = not args.verbose
+    check_work_dir(args.work_dir)  # before any run is read, data loaded or model trained
     cmd = 'python tools/analysis_tools/learning_curves.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
     if args.merge:

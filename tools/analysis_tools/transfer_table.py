@@ -35,7 +35,7 @@ from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, detector
                                    transfer_table)
 from crevdet.utils.progress import ProgressLog
 from crevdet.utils import CfgDictAction
-from crevdet.utils.cli import read_config
+from crevdet.utils.cli import check_checkpoint_arg, check_work_dir, read_config
 
 
 log = ProgressLog('transfer')
@@ -121,6 +121,9 @@ def main(argv=None):
     for path in (args.object_root, args.raw_root):
         if path and not osp.isdir(path):
             parser.error(f'no such folder: {path}')
+    check_work_dir(args.work_dir)  # before any run starts
+    if args.checkpoint:  # missing or truncated: one line now, not a failed detector run later
+        check_checkpoint_arg(args.checkpoint, '--checkpoint')
     run_dir = osp.abspath(osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S')))
     os.makedirs(run_dir, exist_ok=False)
     obj = osp.abspath(args.object_root) + '/'

@@ -30,20 +30,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from crevdet.datasets import KittiRawVideoDataset, VideoFolderDataset
     from crevdet.datasets.frame_cache import DEFAULT_DIR, build_frame_cache
+    from crevdet.utils.cli import check_work_dir, dataset_errors
     size = None if args.frame_size == [0, 0] else tuple(args.frame_size)
     if min(args.frame_size) < 0 or (size is not None and min(size) < 1):
         raise SystemExit(f'error: --frame-size must be two positive numbers (or 0 0), got '
                          f'{args.frame_size}')
     # the datasets' own discovery (every drive / source, gaps allowed: runs are cut from the
-    # cached folder at load time), not reading any frame
-    if args.kind == 'kitti_raw':
-        ds = KittiRawVideoDataset(args.data_root, clip_len=2, split='all', camera=args.camera,
-                                  frame_size=size, on_gap='split', frame_cache=None)
-    else:
-        ds = VideoFolderDataset(args.data_root, clip_len=2, frame_size=size, on_gap='split',
-                                frame_cache=None)
+    # cached folder at load time), not reading any frame; a missing or wrong data root is
+    # the datasets' one-line error
+    with dataset_errors():
+        if args.kind == 'kitti_raw':
+            ds = KittiRawVideoDataset(args.data_root, clip_len=2, split='all',
+                                      camera=args.camera, frame_size=size, on_gap='split',
+                                      frame_cache=None)
+        else:
+            ds = VideoFolderDataset(args.data_root, clip_len=2, frame_size=size,
+                                    on_gap='split', frame_cache=None)
     root = args.data_root if osp.isdir(args.data_root) else osp.dirname(args.data_root)
     out = args.out or osp.join(root, DEFAULT_DIR)
+    check_work_dir(out, '--out')  # a file there: refused before any frame is read
     n_src = len(ds.frame_sources)
     t0, done = time.perf_counter(), []
 
@@ -51,7 +56,8 @@ def main(argv=None):
         done.append(n)
         print(f'[{len(done)}/{n_src}] {source}: {n} frames', file=sys.stderr, flush=True)
 
-    build_frame_cache(ds.frame_sources, root, out, size, ds.channels, progress)
+    with dataset_errors():  # e.g. a cache already there, an undecodable frame: named
+        build_frame_cache(ds.frame_sources, root, out, size, ds.channels, progress)
     print(f'frame cache {out}: {n_src} source(s), {sum(done)} frames of '
           f'{"native size" if size is None else "x".join(map(str, size))}, '
           f'{time.perf_counter() - t0:.1f} s')

@@ -317,7 +317,9 @@ def main(argv=None):
         parser.error('give --object and/or --raw')
     if osp.exists(args.out_root) and not osp.isdir(args.out_root):
         raise SystemExit(f'error: --out-root {args.out_root} is a file, not a folder')
-    for sub in ('kitti', 'kitti/object', 'kitti_raw'):
+    # every folder the tool makes or writes into: a file there stops it now, not half-way
+    for sub in ('kitti', 'kitti/object', 'kitti/object/training', 'kitti/object/ImageSets',
+                'kitti_raw'):
         p = osp.join(args.out_root, sub)
         if osp.exists(p) and not osp.isdir(p):
             raise SystemExit(f'error: {p} is a file; --out-root needs a folder there')

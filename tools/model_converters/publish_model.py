@@ -22,6 +22,9 @@ def main(argv=None):
     from crevdet.engine.checkpoint import (CheckpointFileError, finish_save,
                                            load_local_checkpoint, partial_save_name)
     from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
+    if osp.isdir(args.in_file):
+        raise SystemExit(f'error: {args.in_file} is a folder; pass the training checkpoint '
+                         'file (.pth) to publish')
     if not osp.isfile(args.in_file):
         raise SystemExit(f'error: {args.in_file} does not exist')
     if osp.lexists(args.out_file):
