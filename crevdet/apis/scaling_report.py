@@ -151,6 +151,7 @@ def plot(rows: List[dict], path: str, title: str) -> None:
                 label=f'{video} frames, mean of seeds')
     ax.axhline(0, color='k', lw=0.8)
     ax.set_xscale('log')
+    ax.minorticks_off()  # the log axis' own minor labels (2x10^2, ...) would cover the ticks
     iters = sorted({r['iters'] for r in rows})
     ax.set_xticks(iters)
     ax.set_xticklabels([str(i) for i in iters])

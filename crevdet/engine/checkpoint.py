@@ -288,8 +288,8 @@ def training_state_problem(filename: str) -> Optional[str]:
     needs; else what it is (weights only: a published or converted checkpoint)."""
     try:
         checkpoint = load_local_checkpoint(filename, map_location='cpu')
-    except (CheckpointFileError, OSError) as e:
-        return str(e)
+    except (CheckpointFileError, OSError):
+        return None  # not readable weights-only at all: the caller's own read refuses it
     missing = [k for k in TRAINING_STATE if k not in checkpoint]
     if missing:
         return (f'weights only (no {" / ".join(missing)}: a published or converted checkpoint, '

@@ -145,7 +145,8 @@ def test_malicious_newest_checkpoint_in_a_work_dir_never_runs_on_resume(tmp_path
     work = tmp_path / 'work'
     os.makedirs(work)
     good = str(work / 'iter_2.pth')
-    torch.save({'state_dict': _tiny_crevnet_state(), 'meta': {'iter': 2}}, good)
+    torch.save({'state_dict': _tiny_crevnet_state(), 'meta': {'iter': 2}, 'message_hub': {}},
+               good)
     evil, marker = _evil(tmp_path, kind)
     os.replace(evil, work / 'iter_4.pth')
     (work / 'last_checkpoint').write_text(str(work / 'iter_4.pth'))

@@ -18,7 +18,9 @@ def _cfg(argv):
 
 
 def _ckpt(path, n=1):
-    torch.save({'state_dict': {'w': torch.ones(n)}, 'meta': {'iter': 2}}, path)
+    # a training checkpoint: weights and training state, as tools/train.py saves it
+    torch.save({'state_dict': {'w': torch.ones(n)}, 'meta': {'iter': 2}, 'message_hub': {}},
+               path)
     return path
 
 

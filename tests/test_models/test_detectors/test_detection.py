@@ -167,7 +167,7 @@ def test_ssd_train_and_test_end_to_end(synth, tmp_path):
         [sys.executable, 'tools/test.py', TINY_SSD, ckpt, '--work-dir', test_dir,
          '--format-only', '--outfile-prefix', sub], cwd=ROOT, capture_output=True, text=True,
         env=dict(os.environ, **env))
-    assert proc.returncode != 0 and 'refusing to overwrite' in proc.stderr
+    assert proc.returncode != 0 and 'submission is never written over another' in proc.stderr
 
 
 def test_real_kitti_sample_end_to_end(tmp_path):
