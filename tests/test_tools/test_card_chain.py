@@ -67,7 +67,8 @@ def test_the_card_commands_chain(tmp_path):
     assert os.listdir(osp.join(cwd, 'work_dirs', 'pretrain_kitti')) and osp.isfile(
         osp.join(cwd, 'work_dirs', 'pretrain_kitti', 'iter_2.pth'))
     # the detector loaded the pretraining's newest checkpoint, found in its run folder
-    logs = open(next(osp.join(r, f) for r, _, fs in os.walk(
-        osp.join(cwd, 'work_dirs', 'ssd_crevnet_kitti')) for f in fs if f.endswith('.log'))).read()
-    assert 'pretrain_kitti/iter_2.pth' in logs
+    logs = ''.join(open(osp.join(r, f)).read() for r, _, fs in os.walk(
+        osp.join(cwd, 'work_dirs', 'ssd_crevnet_kitti')) for f in fs if f.endswith('.log'))
+    assert 'work_dirs/pretrain_kitti/: loading its newest checkpoint ' \
+        'work_dirs/pretrain_kitti/iter_2.pth' in logs
     assert 'mAP_R40' in proc.stdout + proc.stderr
