@@ -9,7 +9,6 @@ train and val images bit for bit and appends ``n`` new ones. :func:`write_heldou
 that and checks the reproduction byte by byte, so a generator that changed since the run is an
 error, not a silently different test set.
 """
-import filecmp
 import glob
 import json
 import os
@@ -19,7 +18,7 @@ from typing import Dict, List, Tuple
 import cv2
 
 from crevdet.apis.transfer import newest, run_tool
-from crevdet.apis.world import MARKER, object_files
+from crevdet.apis.world import MARKER, first_different_file
 from crevdet.datasets.synthetic_kitti import BASE_DRIVES, make_synthetic_kitti
 
 SPLIT = 'ImageSets/heldout.txt'
@@ -86,12 +85,12 @@ def write_heldout_world(data_dir: str, n: int, out_dir: str) -> str:
     make_synthetic_kitti(out_dir, **args)  # refuses a non-empty out_dir
     old_obj = osp.join(data_dir, 'object')
     train, val = _split_ids(old_obj)
-    for rel in object_files(train + val):
-        if not filecmp.cmp(osp.join(old_obj, rel), osp.join(obj, rel), shallow=False):
-            raise WorldMismatch(
-                f'{rel} of the world written again into {out_dir} differs from '
-                f'{osp.join(old_obj, rel)}: the generator changed since {data_dir} was '
-                'written, so new images would come from another world')
+    rel = first_different_file(old_obj, obj, train + val)
+    if rel:
+        raise WorldMismatch(
+            f'{rel} of the world written again into {out_dir} differs from '
+            f'{osp.join(old_obj, rel)}: the generator changed since {data_dir} was '
+            'written, so new images would come from another world')
     all_val = open(osp.join(obj, 'ImageSets', 'val.txt')).read().split()
     with open(osp.join(obj, SPLIT), 'w') as f:
         f.write('\n'.join(all_val[world['det_val']:]) + '\n')

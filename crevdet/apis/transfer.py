@@ -124,6 +124,24 @@ def detector_schedule(epochs: int, seed: int, ann_file: Optional[str] = None,
     return opts
 
 
+def pretrain_options(cfg: Config, raw_root: str, iters: int, every: int, seed: int) -> list:
+    """--cfg-options of a pretraining run of the loaded config ``cfg``: data roots (dataloaders
+    and the benchmark hook's datasets, where the config has them), length, checkpoints every
+    ``every`` iterations (all kept), the benchmark hook once at the end, no validation loop."""
+    opts = [f'train_cfg.max_iters={iters}', f'default_hooks.checkpoint.interval={every}',
+            'default_hooks.checkpoint.max_keep_ckpts=-1', f'randomness.seed={seed}',
+            f'train_cfg.val_begin={iters + 1}']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader):
+            opts.append(f'{loader}.dataset.data_root={raw_root}')
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        if hook.get('type') == 'VideoPredictionBenchmarkHook':
+            opts.append(f'custom_hooks.{i}.interval={iters}')
+            for j, _ in enumerate(hook.get('datasets', [])):
+                opts.append(f'custom_hooks.{i}.datasets.{j}.dataset.data_root={raw_root}')
+    return opts
+
+
 def entry_config(det_config: str, entry: str, checkpoint: Optional[str],
                  data_root: Optional[str] = None, options: Optional[dict] = None,
                  scratch_minutes: Optional[float] = None) -> Config:

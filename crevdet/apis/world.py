@@ -93,14 +93,23 @@ def label_subset(obj_root: str, n: int) -> Tuple[str, int]:
 def same_object_images(obj_a: str, obj_b: str) -> Optional[str]:
     """None when the object folders ``obj_a`` and ``obj_b`` hold the same train and val
     images, labels and previous frames byte for byte; else the first file that differs."""
-    import filecmp
     for split in ('train', 'val'):
         ids = open(osp.join(obj_a, 'ImageSets', f'{split}.txt')).read().split()
         if open(osp.join(obj_b, 'ImageSets', f'{split}.txt')).read().split() != ids:
             return osp.join(obj_b, 'ImageSets', f'{split}.txt')
-        for rel in object_files(ids):
-            if not filecmp.cmp(osp.join(obj_a, rel), osp.join(obj_b, rel), shallow=False):
-                return osp.join(obj_b, rel)
+        bad = first_different_file(obj_a, obj_b, ids)
+        if bad:
+            return osp.join(obj_b, bad)
+    return None
+
+
+def first_different_file(obj_a: str, obj_b: str, ids: List[str]) -> Optional[str]:
+    """The first of the :func:`object_files` of ``ids`` (relative to the object roots) whose
+    bytes differ between ``obj_a`` and ``obj_b``, or None."""
+    import filecmp
+    for rel in object_files(ids):
+        if not filecmp.cmp(osp.join(obj_a, rel), osp.join(obj_b, rel), shallow=False):
+            return rel
     return None
 
 

@@ -160,16 +160,9 @@ def _refusal_reason(error: Exception) -> str:
 
 
 def newest_run_checkpoint(run_dir: str) -> Optional[str]:
-    """The newest readable ``iter_N`` / ``epoch_N`` checkpoint of a run folder (by its step,
-    not by ``last_checkpoint``, which a crash can leave stale), or None."""
-    for path in _run_checkpoints(run_dir)[::-1]:
-        if checkpoint_file_problem(path) is None:
-            return path
-    named = _recorded_checkpoint(run_dir)
-    if named and osp.isfile(named) and _inside(named, run_dir) and \
-            checkpoint_file_problem(named) is None:
-        return named
-    return None
+    """The newest readable ``iter_N`` / ``epoch_N`` checkpoint of a run folder, weights alone
+    enough (:func:`find_resumable_checkpoint`'s search without the training state), or None."""
+    return find_resumable_checkpoint(run_dir, training_state=False)[0]
 
 
 def resolve_checkpoint(path: str) -> str:
@@ -297,7 +290,8 @@ def training_state_problem(filename: str) -> Optional[str]:
     return None
 
 
-def find_resumable_checkpoint(work_dir: str, weights_only: Optional[list] = None
+def find_resumable_checkpoint(work_dir: str, weights_only: Optional[list] = None,
+                              training_state: bool = True
                               ) -> Tuple[Optional[str], List[Tuple[str, str]]]:
     """The checkpoint ``--resume`` continues from: the newest *readable* ``iter_N`` /
     ``epoch_N`` file of ``work_dir``, found by scanning the folder. ``last_checkpoint`` is not
@@ -308,12 +302,17 @@ def find_resumable_checkpoint(work_dir: str, weights_only: Optional[list] = None
     Returns ``(path or None, [(unreadable path, problem), ...])``: the newer files skipped, all
     inside ``work_dir``, for the caller to report. Readable files without training state
     (:func:`training_state_problem`) are passed over too and appended to ``weights_only`` as
-    ``(path, problem)``; they are not unreadable, so they are kept as they are."""
+    ``(path, problem)``; they are not unreadable, so they are kept as they are.
+    ``training_state=False``: any readable checkpoint will do (the weights are what is wanted).
+    """
+    def state_problem(path):
+        return training_state_problem(path) if training_state else None
+
     skipped = []
     for path in _run_checkpoints(work_dir)[::-1]:
         problem = checkpoint_file_problem(path)
         if problem is None:
-            state = training_state_problem(path)
+            state = state_problem(path)
             if state is None:
                 return path, skipped
             if weights_only is not None:
@@ -322,7 +321,7 @@ def find_resumable_checkpoint(work_dir: str, weights_only: Optional[list] = None
         skipped.append((path, problem))
     named = _recorded_checkpoint(work_dir)
     if named and osp.isfile(named) and _inside(named, work_dir) and \
-            checkpoint_file_problem(named) is None and training_state_problem(named) is None:
+            checkpoint_file_problem(named) is None and state_problem(named) is None:
         return named, skipped
     return None, skipped
 

@@ -301,17 +301,20 @@ def check_pretrained_checkpoints(cfg) -> None:
     """Every local ``Pretrained`` checkpoint a model config names must exist (a file, or a run
     folder holding one) before a run starts: otherwise one ``error:`` line naming the command
     that writes it and the option that points elsewhere, not a traceback from the Runner."""
-    from crevdet.engine.checkpoint import resolve_checkpoint
+    from crevdet.engine.checkpoint import newest_run_checkpoint
     for key, ckpt in _pretrained_inits(cfg.get('model') or {}):
         if '://' in str(ckpt):
             continue
-        try:
-            found = resolve_checkpoint(ckpt)
-            problem = None if osp.isfile(found) else 'does not exist'
-        except FileNotFoundError as e:
-            problem = str(e).replace(f'run folder {ckpt} ', '', 1)
-        if problem is None:
+        if osp.isdir(ckpt):
+            if newest_run_checkpoint(ckpt) is not None:
+                continue
+            problem = ('holds no readable checkpoint (iter_N.pth / epoch_N.pth): its training '
+                       'has not saved one yet')
+        elif osp.isfile(ckpt):
             continue
+        else:
+            problem = 'does not exist'
+
         writer = writer_of(ckpt)
         how = (f'write it with `python tools/train.py {writer}`' if writer else
                'train the pretraining that writes it')

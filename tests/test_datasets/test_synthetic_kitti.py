@@ -27,6 +27,18 @@ def test_the_camera_moves_and_starts_at_frame_zero():
     assert np.abs(a[sky] - b[sky]).mean() > 3
 
 
+def object_pixels(sc, t, threshold):
+    """Frame ``t`` of a one-object scene rendered with and without its object (the same noise):
+    the object's labels, and the pixels that differ by more than ``threshold``."""
+    o = sc.objects[0]
+    img, labels = sc.render(t, np.random.default_rng(1))
+    sc.objects = []
+    empty, _ = sc.render(t, np.random.default_rng(1))
+    sc.objects = [o]
+    changed = np.abs(img.astype(int) - empty.astype(int)).max(-1) > threshold
+    return [lab for lab in labels if lab['type'] != 'DontCare'], changed
+
+
 def test_boxes_follow_the_camera_exactly():
     """Each labelled box is where the object's pixels are: render every frame with and without
     one object (same noise), and the changed pixels' extent equals the clipped label box."""
@@ -34,12 +46,7 @@ def test_boxes_follow_the_camera_exactly():
         sc = moving_scene(seed, n=1)
         o = sc.objects[0]
         for t in (0, 9, 25):
-            img, labels = sc.render(t, np.random.default_rng(1))
-            objs = [lab for lab in labels if lab['type'] != 'DontCare']
-            sc.objects = []
-            empty, _ = sc.render(t, np.random.default_rng(1))
-            sc.objects = [o]
-            changed = np.abs(img.astype(int) - empty.astype(int)).max(-1) > 0
+            objs, changed = object_pixels(sc, t, 0)
             if not objs:
                 continue
             x1, y1, x2, y2 = objs[0]['bbox']
@@ -120,14 +127,8 @@ def test_camera_models_warp_frames_and_boxes_together(camera):
     checked = 0
     for seed in range(6):
         sc = Scene(np.random.default_rng(seed), SIZE, n_objects=1, camera=camera)
-        o = sc.objects[0]
         for t in (0, 7, 19):
-            img, labels = sc.render(t, np.random.default_rng(1))
-            objs = [lab for lab in labels if lab['type'] != 'DontCare']
-            sc.objects = []
-            empty, _ = sc.render(t, np.random.default_rng(1))
-            sc.objects = [o]
-            changed = np.abs(img.astype(int) - empty.astype(int)).max(-1) > 8
+            objs, changed = object_pixels(sc, t, 8)
             if not objs or changed.sum() < 20:
                 continue
             x1, y1, x2, y2 = objs[0]['bbox']

@@ -41,10 +41,12 @@ from math import gcd
 
 from crevdet.apis.heldout import evaluate_on_heldout, write_heldout_world
 from crevdet.apis.scaling_report import CONTROLS, write_report
-from crevdet.apis.transfer import ToolFailed, detector_schedule, entry_config, run_tool
+from crevdet.apis.transfer import (ToolFailed, detector_schedule, entry_config, newest,
+                                   pretrain_options, repo_config, run_tool)
 from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_subset,
                                 same_object_images)
 from crevdet.datasets.synthetic_kitti import CAMERAS, RAW_FRAMES, frames_to_drives
+from crevdet.utils.cli import read_config
 from crevdet.utils.progress import ProgressLog
 
 PRETRAIN_CONFIG = 'configs/demo/pretrain_demo.py'
@@ -232,14 +234,8 @@ class Study:
             return ckpts
         raw = osp.join(self.world_dir(video), 'raw', '')
         top = max(iters)
-        opts = [f'train_dataloader.dataset.data_root={raw}',
-                f'val_dataloader.dataset.data_root={raw}',
-                f'test_dataloader.dataset.data_root={raw}',
-                f'custom_hooks.0.datasets.0.dataset.data_root={raw}',
-                f'train_cfg.max_iters={top}', f'train_cfg.val_begin={top + 1}',
-                f'custom_hooks.0.interval={top}',
-                f'default_hooks.checkpoint.interval={reduce(gcd, iters)}',
-                'default_hooks.checkpoint.max_keep_ckpts=-1', f'randomness.seed={seed}']
+        opts = pretrain_options(read_config(repo_config(self.spec['pretrain_config'])), raw, top,
+                                reduce(gcd, iters), seed)
         started = osp.isdir(pre_dir) and any(f.endswith('.pth') for f in os.listdir(pre_dir))
         args = ['tools/train.py', self.spec['pretrain_config'], '--work-dir', pre_dir]
         args += ['--resume'] if started else []
@@ -254,12 +250,16 @@ class Study:
             f'{"resumed, " if started else ""}{secs:.0f} s')
         return ckpts
 
+    def cell_file(self, name: str) -> str:
+        """A cell's ``cell.json``: written last, so it exists once the cell is finished."""
+        return osp.join(self.dir, 'cells', name, 'cell.json')
+
     def cell(self, name: str, entry: str, seed: int, checkpoint, objects: tuple,
              video=None, iters=None) -> tuple:
         """Train and test one detector unless its cell is finished; returns (cell, whether it
         was run now)."""
         cell_dir = osp.join(self.dir, 'cells', name)
-        done = osp.join(cell_dir, 'cell.json')
+        done = self.cell_file(name)
         if osp.isfile(done):
             return json.load(open(done)), False
         if osp.isdir(cell_dir):  # an interrupted detector: its own files, started again
@@ -277,13 +277,10 @@ class Study:
         cfg.dump(cfg_path)
         secs = run_tool(['tools/train.py', cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
                         osp.join(cell_dir, 'train.log'), f'training {name}', self.tool_log)
-        ckpts = sorted((f for f in os.listdir(osp.join(cell_dir, 'train')) if f.endswith('.pth')),
-                       key=lambda f: osp.getmtime(osp.join(cell_dir, 'train', f)))
-        if not ckpts:
-            raise ToolFailed(f'training {name} wrote no checkpoint; see {cell_dir}/train.log')
+        ckpt = newest(osp.join(cell_dir, 'train', '*.pth'), f'checkpoint of {name}')
         t0 = time.time()
-        metrics = evaluate_on_heldout(cfg_path, osp.join(cell_dir, 'train', ckpts[-1]),
-                                      heldout_obj, osp.join(cell_dir, 'test'), self.tool_log)
+        metrics = evaluate_on_heldout(cfg_path, ckpt, heldout_obj, osp.join(cell_dir, 'test'),
+                                      self.tool_log)
         n_images = len(open(osp.join(heldout_obj, 'ImageSets', 'heldout.txt')).read().split())
         cell = dict(entry=entry, seed=seed, video=video, iters=iters, metrics=metrics,
                     detections='test/detections.json', n_images=n_images, train_seconds=secs,
@@ -322,9 +319,8 @@ def main(argv=None, world: dict = None):
     try:
         objects = study.worlds(spec['video_frames'])
         for k, (name, entry, seed, video, iters) in enumerate(plan, 1):
-            done = osp.join(study.dir, 'cells', name, 'cell.json')
             ckpt = study.pretrain(video, seed)[iters] \
-                if entry == 'pretrained' and not osp.isfile(done) else None
+                if entry == 'pretrained' and not osp.isfile(study.cell_file(name)) else None
             t0 = time.time()
             cell, ran = study.cell(name, entry, seed, ckpt, objects, video, iters)
             mAP = cell['metrics'].get('kitti/mAP_R40')

@@ -31,32 +31,14 @@ import time
 from functools import reduce
 
 from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, detector_schedule,
-                                   entry_config, repo_config, run_tool, train_and_test,
-                                   transfer_table)
+                                   entry_config, pretrain_options, repo_config, run_tool,
+                                   train_and_test, transfer_table)
 from crevdet.utils.progress import ProgressLog
 from crevdet.utils import CfgDictAction
 from crevdet.utils.cli import check_checkpoint_arg, check_work_dir, read_config
 
 
 log = ProgressLog('transfer')
-
-
-def pretrain_options(cfg_path: str, raw_root: str, iters: int, every: int, seed: int) -> list:
-    """--cfg-options of the pretraining run: data roots (dataloaders and the benchmark hook's
-    datasets, where the config has them), length, checkpoints every ``every`` iterations."""
-    cfg = read_config(repo_config(cfg_path))
-    opts = [f'train_cfg.max_iters={iters}', f'default_hooks.checkpoint.interval={every}',
-            'default_hooks.checkpoint.max_keep_ckpts=-1', f'randomness.seed={seed}',
-            f'train_cfg.val_begin={iters + 1}']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(loader):
-            opts.append(f'{loader}.dataset.data_root={raw_root}')
-    for i, hook in enumerate(cfg.get('custom_hooks') or []):
-        if hook.get('type') == 'VideoPredictionBenchmarkHook':
-            opts.append(f'custom_hooks.{i}.interval={iters}')
-            for j, _ in enumerate(hook.get('datasets', [])):
-                opts.append(f'custom_hooks.{i}.datasets.{j}.dataset.data_root={raw_root}')
-    return opts
 
 
 def plot_margin(sweep: dict, random_map: float, png: str) -> None:
@@ -139,8 +121,9 @@ def main(argv=None):
             every = reduce(math.gcd, iters)
             total = run_tool(['tools/train.py', args.pretrain_config, '--work-dir',
                               osp.join(run_dir, 'pretrain'), '--cfg-options'] +
-                             pretrain_options(args.pretrain_config, osp.abspath(args.raw_root),
-                                              iters[-1], every, args.seed),
+                             pretrain_options(read_config(repo_config(args.pretrain_config)),
+                                              osp.abspath(args.raw_root), iters[-1], every,
+                                              args.seed),
                              osp.join(run_dir, 'pretrain.log'),
                              f'pretraining to {iters[-1]} iterations', log)
             ckpt = osp.join(run_dir, 'pretrain', f'iter_{args.pretrain_iters}.pth')
