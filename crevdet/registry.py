@@ -22,7 +22,7 @@ METRICS = _child('metric', 'METRICS', ['crevdet.evaluation'])
 HOOKS = _child('hook', 'HOOKS', ['crevdet.engine'])
 VISUALIZERS = _child('visualizer', 'VISUALIZERS', ['crevdet.visualization'])
 # the rest mirror mmdet so that every build under the 'crevdet' scope resolves
-RUNNERS = _child('runner', 'RUNNERS')
+RUNNERS = _child('runner', 'RUNNERS', ['crevdet.engine'])
 RUNNER_CONSTRUCTORS = _child('runner constructor', 'RUNNER_CONSTRUCTORS')
 LOOPS = _child('loop', 'LOOPS')
 DATA_SAMPLERS = _child('data sampler', 'DATA_SAMPLERS')

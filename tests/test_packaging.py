@@ -41,29 +41,64 @@ def module_level_imports(path: str, root: str = ROOT):
         if isinstance(node, (ast.If, ast.Try)):
             stack += node.body + node.orelse + getattr(node, 'finalbody', []) + \
                 [n for h in getattr(node, 'handlers', []) for n in h.body]
-        elif isinstance(node, ast.Import):
-            found += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split('.')[:len(package.split('.')) - node.level + 1]
-                found.append('.'.join(base + ([node.module] if node.module else [])))
-            else:
-                found.append(node.module)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found += _import_targets(node, package)
     return [m for m in found if m and (m == 'crevdet' or m.startswith('crevdet.'))]
 
 
-def subpackage_graph(package_dir: str = PACKAGE):
-    """{(unit, imported unit): [importing modules]} over crevdet's subpackages."""
-    edges, root = defaultdict(list), osp.dirname(package_dir)
+def _import_targets(node, package: str):
+    """The crevdet modules one import statement names (``from a import b`` names ``a.b`` too
+    when that is a module: the submodule is what runs)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if node.level:
+        base = '.'.join(package.split('.')[:len(package.split('.')) - node.level + 1] +
+                        ([node.module] if node.module else []))
+    else:
+        base = node.module or ''
+    return [base] + [f'{base}.{a.name}' for a in node.names if a.name != '*']
+
+
+def all_imports(path: str, root: str = ROOT):
+    """Every crevdet module ``path`` imports, at module level or inside functions."""
+    module = _module_name(path, root)
+    package = module if path.endswith('__init__.py') else module.rsplit('.', 1)[0]
+    tree = ast.parse(open(path, encoding='utf-8').read(), filename=path)
+    found = [t for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+             for t in _import_targets(node, package)]
+    return [m for m in found if m == 'crevdet' or m.startswith('crevdet.')]
+
+
+def _modules(package_dir: str):
+    root = osp.dirname(package_dir)
     for folder, _, files in os.walk(package_dir):
-        for name in files:
+        for name in sorted(files):
             if name.endswith('.py'):
-                path = osp.join(folder, name)
-                module = _module_name(path, root)
-                for target in module_level_imports(path, root):
-                    src, dst = _unit(module), _unit(target)
-                    if dst != src and 'crevdet' not in (src, dst):
-                        edges[(src, dst)].append(module)
+                yield osp.join(folder, name), root
+
+
+def subpackage_graph(package_dir: str = PACKAGE, imports=module_level_imports):
+    """{(unit, imported unit): [importing modules]} over crevdet's subpackages."""
+    edges = defaultdict(list)
+    for path, root in _modules(package_dir):
+        module = _module_name(path, root)
+        for target in imports(path, root):
+            src, dst = _unit(module), _unit(target)
+            if dst != src and 'crevdet' not in (src, dst):
+                edges[(src, dst)].append(module)
+    return edges
+
+
+def module_graph(package_dir: str = PACKAGE):
+    """{(module, imported module): [module]} over crevdet's modules, module-level imports only
+    (a module that a package imports runs when the package is imported)."""
+    known = {_module_name(p, r) for p, r in _modules(package_dir)}
+    edges = defaultdict(list)
+    for path, root in _modules(package_dir):
+        module = _module_name(path, root)
+        for target in module_level_imports(path, root):
+            if target in known and target != module:
+                edges[(module, target)].append(module)
     return edges
 
 
@@ -109,6 +144,54 @@ def test_no_import_cycle_between_subpackages():
     assert not cycles, 'import cycle between crevdet subpackages:\n' + '\n'.join(detail)
 
 
+def test_no_import_cycle_between_modules_inside_a_subpackage():
+    edges = module_graph()
+    cycles = find_cycles(edges)
+    assert not cycles, 'import cycle between crevdet modules:\n' + '\n'.join(
+        ' <-> '.join(c) for c in cycles)
+
+
+def test_no_subpackage_imports_one_that_imports_it_even_inside_functions():
+    """Zero two-way edges: imports inside functions count too (they are how the two circles
+    and the engine <-> models edge of crevdet 0.3 hid)."""
+    edges = subpackage_graph(imports=all_imports)
+    both = sorted(f'{a} <-> {b} ({", ".join(sorted(set(edges[(a, b)])))} / '
+                  f'{", ".join(sorted(set(edges[(b, a)])))})'
+                  for a, b in edges if (b, a) in edges and a < b)
+    assert not both, 'subpackages importing each other:\n' + '\n'.join(both)
+
+
+def test_models_import_neither_engine_apis_nor_the_tools_helpers_and_read_no_repository():
+    bad = [(module, target) for path, root in _modules(osp.join(PACKAGE, 'models'))
+           for module in [_module_name(path, root)] for target in all_imports(path, root)
+           if target.startswith(('crevdet.engine', 'crevdet.apis', 'crevdet.cli.common'))]
+    assert not bad, f'crevdet.models imports {bad}'
+    uses = [osp.relpath(p, ROOT) for p, _ in _modules(osp.join(PACKAGE, 'models'))
+            if 'REPO_ROOT' in open(p, encoding='utf-8').read()]
+    assert not uses, f'REPO_ROOT (files of the repository) used in {uses}'
+
+
+def test_the_checks_find_circles_inside_a_subpackage_and_through_functions(tmp_path):
+    """The circles of crevdet 0.3, rebuilt small: datasets' base_video <-> frame_cache at module
+    level, and engine -> models at module level against models -> engine in a function."""
+    pkg = tmp_path / 'crevdet'
+    files = {'__init__.py': '', 'datasets/__init__.py': 'from .base_video import A\n',
+             'datasets/base_video.py': 'from .frame_cache import cache\nA = 1\n',
+             'datasets/frame_cache.py': 'from crevdet.datasets.base_video import A\ncache = A\n',
+             'engine/__init__.py': 'from crevdet.models import weights\n',
+             'models/__init__.py': '', 'models/weights.py': (
+                 'def load():\n    from crevdet.engine import checkpoint\n')}
+    for rel, text in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    assert find_cycles(module_graph(str(pkg))) == [
+        ['crevdet.datasets.base_video', 'crevdet.datasets.frame_cache']]
+    assert not find_cycles(subpackage_graph(str(pkg)))  # module level: one way
+    edges = subpackage_graph(str(pkg), imports=all_imports)
+    assert ('crevdet.engine', 'crevdet.models') in edges and \
+        ('crevdet.models', 'crevdet.engine') in edges
+
+
 def test_the_cycle_check_finds_a_cycle(tmp_path):
     """The check above can fail: a package whose engine and visualization import each other."""
     pkg = tmp_path / 'crevdet'
@@ -126,7 +209,7 @@ def test_the_cycle_check_finds_a_cycle(tmp_path):
 def test_paths_is_a_leaf_and_models_do_not_load_the_cli():
     assert module_level_imports(osp.join(PACKAGE, 'paths.py')) == []
     code = ('import sys, crevdet.models\n'
-            'print(sorted(m for m in sys.modules if m.startswith("crevdet.utils.cli")))\n')
+            'print(sorted(m for m in sys.modules if m.startswith("crevdet.cli.common")))\n')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.strip()
     assert out == '[]', f'importing crevdet.models loaded the tools\' helpers: {out}'
@@ -196,6 +279,9 @@ assert path.startswith(REPO_ROOT), path
 cfg = Config.fromfile(path)
 assert cfg.model.backbone.type == 'CrevNetBackbone'
 register_all_modules()
+from crevdet.checkpoint import expand_pretrain_configs
+backbone = expand_pretrain_configs(cfg).model.backbone.model  # configs/... read from .mim
+assert isinstance(backbone, dict) and backbone['type'] == 'CrevNet', backbone
 cfg = Config.fromfile('my_config.py')  # crevdet:: bases resolved by mmengine
 assert cfg.model.predictor.diff_input == 'only' and cfg.model.in_channels == 1
 from crevdet.registry import MODELS

@@ -12,6 +12,7 @@ import torch
 
 from conftest import ROOT, run_tool_ok
 from conftest import TINY_PRETRAIN as TINY
+from crevdet.checkpoint import expand_pretrain_configs
 
 
 def test_mmcv_compiled_nms():
@@ -37,7 +38,7 @@ def test_mmdet_detector_builds_with_crevdet_backbone(scope):
         cfg.model.backbone.type = 'CrevNetBackbone'
         cfg.model.data_preprocessor.type = 'MultiFrameDetDataPreprocessor'
     with DefaultScope.overwrite_default_scope(scope):
-        det = MODELS.build(cfg.model)
+        det = MODELS.build(expand_pretrain_configs(cfg).model)
     assert type(det).__name__ == 'RetinaNet' and type(det.backbone).__name__ == 'CrevNetBackbone'
     x = torch.rand(1, 12, 64, 96)  # 4 frames x 3 channels
     feats = det.extract_feat(x)

@@ -42,7 +42,7 @@ import os
 import os.path as osp
 import time
 
-from crevdet.apis.transfer import (CONTROLS, ToolFailed, budget_minutes, detector_schedule,
+from crevdet.apis.transfer import (CONTROLS, TRAIN, ToolFailed, budget_minutes, detector_schedule,
                                    entry_config, run_tool, train_and_test, transfer_table)
 from crevdet.apis.world import VIDEO_FRAMES, WorldError, ensure_world
 from crevdet.apis.world import label_subset as world_label_subset
@@ -104,7 +104,7 @@ def pretrain(method: str, raw: str, run_dir: str, iters: int, seed: int, what: s
         # the end
         opts += [f'val_dataloader.dataset.data_root={raw}', f'train_cfg.val_begin={iters + 1}',
                  f'custom_hooks.0.interval={iters}', f'{hook_ds}={raw}']
-    secs = run_tool(['tools/train.py', pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
+    secs = run_tool(TRAIN + [pre_cfg, '--work-dir', pre_dir, '--cfg-options'] + opts,
                     osp.join(run_dir, f'pretrain_{method}.log'), what, log)
     return osp.join(pre_dir, f'iter_{iters}.pth'), secs
 

@@ -23,7 +23,7 @@ import os.path as osp
 import time
 
 
-from crevdet.utils import CfgDictAction
+from crevdet.cli import CfgDictAction
 
 # detected frames whose thumbnails go into detections.gif (the MP4 has every frame)
 GIF_FRAMES = 300
@@ -58,11 +58,11 @@ def main(argv=None):
 
     from crevdet.apis import VideoDetector
     from crevdet.datasets.kitti_labels import format_kitti_line
-    from crevdet.utils import (check_truncated, new_output_dir, open_input_frames,
-                               register_all_modules)
+    from crevdet.cli import check_truncated, new_output_dir, open_input_frames
+    from crevdet.utils import register_all_modules
     from crevdet.visualization import draw_boxes
     register_all_modules()
-    from crevdet.utils.cli import check_checkpoint_arg, read_config
+    from crevdet.cli.common import check_checkpoint_arg, read_config
     cfg = read_config(args.config)  # a syntax error names the file and line
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'error: {args.checkpoint} does not exist')

@@ -22,7 +22,7 @@ def load_frames(path: str, frame_size, frame_step: int, allow_truncated: bool = 
     video that decodes fewer frames than its header announces is an error (a truncated or
     corrupt file) unless ``allow_truncated``, which goes on with the decodable ones (reported)."""
     from crevdet.datasets.base_video import resize_center_crop
-    from crevdet.utils import read_input_frames
+    from crevdet.cli import read_input_frames
     return read_input_frames(path, frame_step,
                              transform=lambda f: resize_center_crop(f, frame_size),
                              allow_truncated=allow_truncated, what='predicting')
@@ -47,13 +47,14 @@ def main(argv=None):
     from mmengine.runner import load_checkpoint
     from tqdm import tqdm
 
-    from crevdet.engine import CheckpointFileError, install_checkpoint_loader, load_local_checkpoint
+    from crevdet.checkpoint import (CheckpointFileError, UnregisteredTypeError,
+                                    check_registered_types, checkpoint_config,
+                                    install_checkpoint_loader, load_local_checkpoint)
     from crevdet.models.predictors.base_predictor import BaseVideoPredictor
-    from crevdet.models.pretrain_config import checkpoint_config
-    from crevdet.models.registered_types import UnregisteredTypeError, check_registered_types
     from crevdet.registry import MODELS
-    from crevdet.utils import new_output_dir, register_all_modules
-    from crevdet.utils.cli import read_config
+    from crevdet.cli import new_output_dir
+    from crevdet.utils import register_all_modules
+    from crevdet.cli.common import read_config
     from crevdet.visualization import save_prediction_visuals
     register_all_modules()
     install_checkpoint_loader()
@@ -84,7 +85,7 @@ def main(argv=None):
                          '(tools/train.py configs/pretrain_*.py); evaluate a detector with '
                          'tools/test.py')
     model = MODELS.build(cfg.model)
-    from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
+    from crevdet.checkpoint.weights import NonFiniteWeightsError, check_finite_weights
     try:
         check_finite_weights(ckpt.get('state_dict', ckpt), args.checkpoint)
     except NonFiniteWeightsError as e:

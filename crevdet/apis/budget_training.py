@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import os
 import os.path as osp
-import sys
 import time
 from typing import Optional
 
@@ -224,14 +223,12 @@ def train_for_budget(cfg, args, work_dir, share: float = 1.0, hooks=()):
 
 
 def prepare_run(args):
-    """Registers crevdet, builds the shared data (:func:`data_config`) and creates a new
-    ``<work-dir>/<timestamp>/``; returns ``(train, test, limit, note, out_dir)``."""
-    from crevdet.utils import register_all_modules
+    """Builds the shared data (:func:`data_config`) and creates a new
+    ``<work-dir>/<timestamp>/``; returns ``(train, test, limit, note, out_dir)`` (``note``: what
+    the caller should tell the user about the data, or ''). crevdet must be registered first
+    (``crevdet.utils.register_all_modules``: the tools do it)."""
     args = BudgetProtocol.from_options(args)
-    register_all_modules(init_default_scope=False)
     train, test, limit, note = data_config(args)
     out_dir = osp.join(args.work_dir, time.strftime('%Y%m%d_%H%M%S'))
     os.makedirs(out_dir, exist_ok=False)
-    if note:
-        print(note, file=sys.stderr)
     return train, test, limit, note, out_dir

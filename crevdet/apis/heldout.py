@@ -17,7 +17,7 @@ from typing import Dict, List, Tuple
 
 import cv2
 
-from crevdet.apis.transfer import newest, run_tool
+from crevdet.apis.transfer import TEST, newest, run_tool
 from crevdet.apis.world import MARKER, first_different_file
 from crevdet.datasets.synthetic_kitti import BASE_DRIVES, make_synthetic_kitti
 
@@ -107,7 +107,7 @@ def evaluate_on_heldout(cfg_path: str, checkpoint: str, obj_root: str, work_dir:
     ``tools/test.py`` into ``work_dir`` (``detections.json`` there: every image's ground truth
     and detections, for tools/analysis_tools/map_interval.py); returns its metrics."""
     name = osp.basename(work_dir)
-    run_tool(['tools/test.py', cfg_path, checkpoint, '--work-dir', work_dir,
+    run_tool(TEST + [cfg_path, checkpoint, '--work-dir', work_dir,
               '--dump-detections', osp.join(work_dir, 'detections.json'), '--cfg-options',
               f'test_dataloader.dataset.data_root={osp.join(obj_root, "")}',
               f'test_dataloader.dataset.ann_file={SPLIT}'],

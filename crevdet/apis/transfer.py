@@ -70,11 +70,22 @@ class ToolFailed(RuntimeError):
     """A training or test run exited with an error; the message names its log."""
 
 
+# the package entry points the experiment API starts (never a script of tools/)
+TRAIN = ['-m', 'crevdet.cli.train']
+TEST = ['-m', 'crevdet.cli.test']
+
+
 def run_tool(args: List[str], log_file: str, what: str, log: Callable[[str], None] = print
              ) -> float:
-    """Run ``python <args>`` from the repository root (``args[0]``: a script, or ``-c``);
-    progress lines to ``log``, everything to ``log_file``. Returns the wall-clock seconds it
-    took; a failed run raises :class:`ToolFailed` naming its log."""
+    """Run ``python <args>`` from the repository root, ``args`` starting with ``-m <module>``
+    (a package entry point: :data:`TRAIN`, :data:`TEST`) or ``-c <code>``; progress lines to
+    ``log``, everything to ``log_file``. Returns the wall-clock seconds it took; a failed run
+    raises :class:`ToolFailed` naming its log. A script path is refused: the library runs
+    package modules, which an installed crevdet has too, not the scripts of ``tools/``."""
+    if not args or args[0] not in ('-m', '-c'):
+        raise ValueError(f'run_tool runs `python -m <module>` or `python -c <code>`, got '
+                         f'{args[:1]}: start crevdet.cli.train / crevdet.cli.test (TRAIN, TEST), '
+                         'not a script')
     log(f'{what} (log: {log_file})')
     stage = what.split(' (')[0][:40]
     t0 = time.time()
@@ -211,11 +222,11 @@ def train_and_test(cfg: Config, run_dir: str, name: str, log=print) -> dict:
     cfg_path = osp.join(run_dir, f'{name}.py')
     cfg.dump(cfg_path)
     wd = osp.join(run_dir, name)
-    secs = run_tool(['tools/train.py', cfg_path, '--work-dir', wd],
+    secs = run_tool(TRAIN + [cfg_path, '--work-dir', wd],
                     osp.join(run_dir, f'{name}_train.log'), f'training the detector: {name}', log)
     ckpt = newest(osp.join(wd, '*.pth'), f'checkpoint of {name}')
     test_dir = osp.join(run_dir, f'{name}_test')
-    run_tool(['tools/test.py', cfg_path, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
+    run_tool(TEST + [cfg_path, ckpt, '--work-dir', test_dir, '--show-dir', 'vis',
               '--dump-detections', osp.join(test_dir, 'detections.json')],
              osp.join(run_dir, f'{name}_test.log'), f'evaluating {name}', log)
     metrics = json.load(open(newest(osp.join(test_dir, '*', 'metrics.json'),

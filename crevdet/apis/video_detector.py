@@ -34,14 +34,18 @@ class VideoDetector:
         from mmengine.registry import DefaultScope
         from mmengine.runner.checkpoint import _load_checkpoint
 
+        from crevdet.checkpoint import expand_pretrain_configs, install_checkpoint_loader
+        from crevdet.checkpoint.weights import check_weights_fit, upgrade_legacy_keys
         from crevdet.datasets.kitti_det import KittiDetDataset
-        from crevdet.engine import install_checkpoint_loader
-        from crevdet.models.weights import check_weights_fit, upgrade_legacy_keys
         from crevdet.registry import MODELS, TRANSFORMS
         install_checkpoint_loader()
         cfg = Config.fromfile(config) if isinstance(config, str) else config
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
+        backbone = cfg.model.get('backbone', {})
+        if 'model' not in backbone:  # no pretraining checkpoint read: the detector's holds all
+            backbone.pop('pretrained', None)
+        expand_pretrain_configs(cfg)
         backbone = cfg.model.get('backbone', {})
         if 'num_frames' not in backbone and 'model' not in backbone:
             raise ValueError('VideoDetector needs a detector whose backbone takes stacked frames '

@@ -13,11 +13,12 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
-from crevdet.models.weights import (apply_revise_keys, check_weights_fit, fitting_part,
-                                    upgrade_legacy_keys)
+from crevdet.checkpoint.backbone_models import expand_pretrain_configs
+from crevdet.checkpoint.files import (find_resumable_checkpoint, finish_save,
+                                      install_checkpoint_loader, partial_save_name)
+from crevdet.checkpoint.weights import (apply_revise_keys, check_weights_fit, fitting_part,
+                                        upgrade_legacy_keys)
 from crevdet.registry import RUNNERS
-from .checkpoint import (find_resumable_checkpoint, finish_save, install_checkpoint_loader,
-                         partial_save_name)
 from .hooks import NaNGuardHook, PortableCheckpointHook
 
 
@@ -73,7 +74,7 @@ class CrevdetRunner(Runner):
     def save_checkpoint(self, out_dir: str, filename: str, file_client_args=None, *args,
                         backend_args=None, **kwargs) -> None:
         """mmengine's save, written under a temp name in the same folder and renamed when
-        complete (:func:`~crevdet.engine.checkpoint.finish_save`): a crash during the save never
+        complete (:func:`~crevdet.checkpoint.files.finish_save`): a crash during the save never
         leaves a truncated ``iter_N.pth``. Remote backends (``backend_args``, ``s3://``...) are
         saved as mmengine does."""
         if file_client_args is not None or backend_args is not None or '://' in str(out_dir):
@@ -131,6 +132,7 @@ class CrevdetRunner(Runner):
     def from_cfg(cls, cfg: Config) -> 'CrevdetRunner':
         install_checkpoint_loader()
         prepare_cpu_distributed(cfg)
+        expand_pretrain_configs(cfg)  # the dumped config holds the backbone's whole model
         return super().from_cfg(cfg)
 
 
@@ -139,4 +141,5 @@ def build_runner(cfg: Config) -> Runner:
     set ``'CrevdetRunner'``), :class:`CrevdetRunner` when it names none."""
     if 'runner_type' not in cfg:
         cfg.runner_type = 'CrevdetRunner'
+    expand_pretrain_configs(cfg)
     return RUNNERS.build(cfg)

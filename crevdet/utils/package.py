@@ -19,10 +19,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import crevdet.visualization  # noqa: F401
     from mmdet.utils import register_all_modules as mmdet_register
 
-    from crevdet.engine import install_checkpoint_loader
+    from crevdet.checkpoint import install_checkpoint_loader
     mmdet_register(init_default_scope=False)
     register_config_scope()  # _base_ = 'crevdet::...' resolves (crevdet/paths.py)
-    install_checkpoint_loader()  # weights-only loading (crevdet/engine/checkpoint.py)
+    install_checkpoint_loader()  # weights-only loading (crevdet/checkpoint/files.py)
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()

@@ -30,7 +30,7 @@ import os.path as osp
 import sys
 
 from crevdet.apis.budget_training import BudgetError
-from crevdet.utils import exit_on
+from crevdet.cli import exit_on
 
 
 def predict(model, clips, future, args, gen):
@@ -99,7 +99,7 @@ def main(argv=None):
     from crevdet.evaluation.functional.video import ssim
     from crevdet.models.predictors.base_predictor import BaseVideoPredictor
     from crevdet.models.predictors.stochastic_predictor import StochasticVideoPredictor
-    from crevdet.models.pretrain_config import model_from_checkpoint
+    from crevdet.checkpoint.stored_config import model_from_checkpoint
     from crevdet.registry import MODELS, build_crevdet
     from crevdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)

@@ -119,10 +119,10 @@ def main(argv=None):
     from mmengine.runner import Runner
 
     from crevdet.apis.transfer import repo_config
-    from crevdet.engine import install_checkpoint_loader
+    from crevdet.checkpoint import expand_pretrain_configs, install_checkpoint_loader
     from crevdet.registry import MODELS
     from crevdet.utils import register_all_modules
-    from crevdet.utils.cli import read_config
+    from crevdet.cli.common import read_config
     register_all_modules(init_default_scope=False)
     install_checkpoint_loader()  # weights-only, as every tool reads checkpoints
 
@@ -132,7 +132,7 @@ def main(argv=None):
     for ck in args.checkpoints:
         if ck != 'random' and not osp.isfile(ck):
             sys.exit(f'error: checkpoint {ck} not found (or pass random)')
-    cfg = read_config(repo_config(args.config))
+    cfg = expand_pretrain_configs(read_config(repo_config(args.config)))
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     for name in ('train_dataloader', 'val_dataloader'):
         cfg[name].dataset.data_root = args.data_root

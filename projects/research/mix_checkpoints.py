@@ -28,7 +28,7 @@ def mix_state_dicts(base: Dict[str, torch.Tensor], donor: Dict[str, torch.Tensor
                     take: Sequence[str], ndim: Optional[Sequence[int]] = None
                     ) -> Tuple[Dict[str, torch.Tensor], List[str]]:
     """``(mixed, taken keys)``: ``base`` with the selected tensors replaced by ``donor``'s."""
-    from crevdet.models.weights import compare_state_dicts
+    from crevdet.checkpoint.weights import compare_state_dicts
     only_base, only_donor, mismatched = compare_state_dicts(base, donor)
     if only_base or only_donor:
         raise ValueError(f'the checkpoints hold different weights: only in BASE '
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if osp.exists(args.out):
         raise SystemExit(f'error: --out {args.out} exists; this tool never overwrites a file')
-    from crevdet.engine.checkpoint import CheckpointFileError, load_local_checkpoint
+    from crevdet.checkpoint.files import CheckpointFileError, load_local_checkpoint
     try:
         ckpts = [load_local_checkpoint(f, map_location='cpu') for f in (args.base, args.donor)]
     except (FileNotFoundError, CheckpointFileError) as e:

@@ -24,7 +24,8 @@ from tqdm import tqdm
 from crevdet.apis.budget_training import BudgetError, data_args, data_config, protocol
 from crevdet.evaluation.functional.video import mse, psnr, ssim
 from crevdet.registry import DATASETS, build_crevdet
-from crevdet.utils import exit_on, register_all_modules
+from crevdet.cli import exit_on
+from crevdet.utils import register_all_modules
 
 
 def blurred_extrapolation(last: np.ndarray, prev: np.ndarray, gain: float, k: int) -> np.ndarray:

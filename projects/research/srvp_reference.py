@@ -34,7 +34,7 @@ import time
 import types
 
 from crevdet.apis.budget_training import BudgetError
-from crevdet.utils import exit_on
+from crevdet.cli import exit_on
 
 N_PAST, N_FUTURE = 5, 10
 

@@ -19,7 +19,7 @@ import json
 import os.path as osp
 import sys
 
-from crevdet.utils import CfgDictAction
+from crevdet.cli import CfgDictAction
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ import torch
 
 from conftest import ROOT, load_tool
 from crevdet.models import CrevNetBackbone, VideoPredictorBackbone
+from crevdet.checkpoint import expand_pretrain_configs
 
 TINY_CREVNET = dict(in_channels=3, n_past=4, n_future=1,
                     autoencoder=dict(init_squeeze=2, blocks=(1, 1, 1), strides=(1, 2, 2),
@@ -102,7 +103,7 @@ def test_streaming_detector_gives_the_windowed_boxes_and_scores():
     cfg.model.test_cfg.score_thr = 0.0
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        det = MODELS.build(cfg.model).eval()
+        det = MODELS.build(expand_pretrain_configs(cfg).model).eval()
         det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     video = torch.randint(0, 255, (8, 3, 64, 96), dtype=torch.uint8)
 
@@ -135,7 +136,7 @@ def tiny_detector_checkpoint(tmp_path):
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        det = MODELS.build(cfg.model)
+        det = MODELS.build(expand_pretrain_configs(cfg).model)
     # SSDNeck's L2Norm weight is torch.empty until init_weights: uninitialised memory, sometimes
     # NaN, which the tools' checkpoint check then (rightly) refuses.
     det.init_weights()

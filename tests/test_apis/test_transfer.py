@@ -10,6 +10,7 @@ from conftest import ROOT
 from crevdet.apis.transfer import ENTRIES, entry_config, transfer_table
 from crevdet.models.backbones import CrevNetBackbone
 from crevdet.registry import MODELS, build_crevdet
+from crevdet.checkpoint import expand_pretrain_configs
 
 TINY = dict(in_channels=3, n_past=3, n_future=1,
             autoencoder=dict(init_squeeze=2, blocks=(1, 1), strides=(1, 2), norm='gn',
@@ -166,7 +167,7 @@ def test_full_size_detection_recipe_trains_two_iterations(tmp_path):
     ds_cfg = dict(cfg.train_dataloader.dataset, data_root=data['object'] + '/')
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('crevdet'):
-        det = MODELS.build(cfg.model)
+        det = MODELS.build(expand_pretrain_configs(cfg).model)
         det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
         from crevdet.registry import DATASETS
         ds = build_crevdet(DATASETS, ds_cfg)

@@ -9,7 +9,8 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-from crevdet.engine import CheckpointFileError, PortableCheckpointHook, load_local_checkpoint
+from crevdet.checkpoint import CheckpointFileError, load_local_checkpoint
+from crevdet.engine import PortableCheckpointHook
 
 
 class Payload:  # stands for anything that is not plain data
@@ -30,14 +31,14 @@ def test_non_plain_checkpoint_is_refused_with_clear_message(tmp_path):
 
 def test_importing_installs_nothing_and_no_environment_switch():
     env_before = dict(os.environ)
-    import crevdet.engine.checkpoint as policy
+    import crevdet.checkpoint.files as policy
     assert not hasattr(policy, 'trusted_checkpoints') and dict(os.environ) == env_before
-    code = ('import crevdet.engine\n'
+    code = ('import crevdet.engine, crevdet.checkpoint\n'
             'from mmengine.runner.checkpoint import CheckpointLoader as L\n'
-            'print(L._schemes[""] is crevdet.engine.load_local_checkpoint)\n'
+            'print(L._schemes[""] is crevdet.checkpoint.load_local_checkpoint)\n'
             'from crevdet.utils import register_all_modules\n'
             'register_all_modules()\n'
-            'print(L._schemes[""] is crevdet.engine.load_local_checkpoint)\n')
+            'print(L._schemes[""] is crevdet.checkpoint.load_local_checkpoint)\n')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ['False', 'True'], 'import alone leaves mmengine as it is; set-up installs'

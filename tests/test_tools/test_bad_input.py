@@ -17,8 +17,9 @@ import torch
 from conftest import (KILL_TEST_OPTS, SHARED_DATA, TINY_CREVNET, TINY_SSD, load_tool,
                       logged_losses, make_kitti_raw, run_tool, tiny_pretrain_with_hook)
 from conftest import TINY_PRETRAIN as TINY
+from crevdet.checkpoint import expand_pretrain_configs
 
-train_tool = load_tool('tools/train.py')
+import crevdet.cli.train as train_tool  # what tools/train.py runs
 
 
 def run(args, env=None):
@@ -206,7 +207,7 @@ def _pretraining_ckpt(tmp_path, hidden=8):
 
 def test_backbone_with_other_width_refuses_pretraining_checkpoint(tmp_path):
     from crevdet.models import CrevNetBackbone
-    from crevdet.models.weights import WeightMismatchError
+    from crevdet.checkpoint.weights import WeightMismatchError
     net, path = _pretraining_ckpt(tmp_path, hidden=8)
     wide = dict(TINY_CREVNET, predictor=dict(TINY_CREVNET['predictor'], hidden_channels=16))
     bb = CrevNetBackbone(model=wide, init_cfg=dict(type='Pretrained', checkpoint=path))
@@ -237,11 +238,11 @@ def test_runner_load_is_strict_unless_load_strict_false(tmp_path):
     from mmengine.config import Config
 
     from crevdet.engine import CrevdetRunner
-    from crevdet.models.weights import WeightMismatchError
+    from crevdet.checkpoint.weights import WeightMismatchError
     from crevdet.registry import MODELS
     net, path = _pretraining_ckpt(tmp_path)
     cfg = Config.fromfile(TINY_SSD)
-    det = MODELS.build(cfg.model)
+    det = MODELS.build(expand_pretrain_configs(cfg).model)
     det.init_weights()  # mmdet's SSDNeck L2Norm weight is uninitialised memory until then
 
     class Cfg(dict):
@@ -349,8 +350,8 @@ def _bad_file(tmp_path, kind):
     ('empty', r'empty\.pth is empty \(0 bytes\)'),
 ])
 def test_broken_checkpoint_files_say_what_is_wrong(tmp_path, kind, error):
-    from crevdet.engine import load_local_checkpoint
-    from crevdet.engine.checkpoint import CheckpointFileError
+    from crevdet.checkpoint import load_local_checkpoint
+    from crevdet.checkpoint.files import CheckpointFileError
     with pytest.raises(CheckpointFileError, match=error) as e:
         load_local_checkpoint(_bad_file(tmp_path, kind))
     assert '--resume' not in str(e.value) or kind in ('truncated', 'empty')

@@ -11,8 +11,8 @@ import torch
 from conftest import TINY_CREVNET, TINY_SSD, fake_digits, load_tool, make_kitti_raw, write_idx
 from conftest import TINY_PRETRAIN as TINY
 
-train_tool = load_tool('tools/train.py')
-test_tool = load_tool('tools/test.py')
+import crevdet.cli.train as train_tool  # what tools/train.py runs
+import crevdet.cli.test as test_tool  # what tools/test.py runs
 predict_tool = load_tool('tools/predict.py')
 detect_tool = load_tool('tools/detect_video.py')
 
@@ -76,7 +76,7 @@ def test_config_syntax_error_names_file_and_line_in_every_tool(tmp_path):
 
 
 def test_a_config_mmengine_refuses_is_named_not_a_traceback(tmp_path):
-    from crevdet.utils.cli import read_config
+    from crevdet.cli.common import read_config
     (tmp_path / 'a.py').write_text('x = 1\n')
     (tmp_path / 'b.py').write_text('x = 2\n')
     both = tmp_path / 'both.py'
@@ -90,9 +90,9 @@ def test_a_config_mmengine_refuses_is_named_not_a_traceback(tmp_path):
 
 
 def test_scoped_config_names_in_every_reader():
-    from crevdet.models.pretrain_config import resolve_config_path
+    from crevdet.pretrain_configs import resolve_config_path
     from crevdet.paths import CONFIG_ROOT
-    from crevdet.utils.cli import read_config
+    from crevdet.cli.common import read_config
     assert resolve_config_path('crevdet::demo/pretrain_demo.py') == \
         osp.join(CONFIG_ROOT, 'demo', 'pretrain_demo.py')
     assert read_config('crevdet::demo/pretrain_demo.py').model.type == 'CrevNet'
@@ -230,7 +230,7 @@ def test_val_image_without_its_label_is_an_error_unlabelled_set_is_said(tmp_path
 
 # ------------------------------------------------------------------------ checkpoints
 def test_checkpoint_that_is_a_list(tmp_path):
-    from crevdet.engine import CheckpointFileError, load_local_checkpoint
+    from crevdet.checkpoint import CheckpointFileError, load_local_checkpoint
     path = str(tmp_path / 'list.pth')
     torch.save([torch.ones(2)], path)
     with pytest.raises(CheckpointFileError, match=r'list\.pth holds a list, not a dict'):
@@ -244,7 +244,7 @@ def test_nan_weights_are_refused_not_evaluated_to_ap_zero(tmp_path):
 
     from crevdet.engine import CrevdetRunner
     from crevdet.models import CrevNetBackbone
-    from crevdet.models.weights import NonFiniteWeightsError
+    from crevdet.checkpoint.weights import NonFiniteWeightsError
     from crevdet.registry import MODELS
     det = MODELS.build(Config.fromfile(TINY_SSD).model)
     det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory

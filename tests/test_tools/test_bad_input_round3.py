@@ -13,8 +13,8 @@ import torch
 from conftest import TINY_SSD, fake_digits, load_tool, make_kitti_raw, write_idx
 from conftest import TINY_PRETRAIN as TINY
 
-test_tool = load_tool('tools/test.py')
-train_tool = load_tool('tools/train.py')
+import crevdet.cli.test as test_tool  # what tools/test.py runs
+import crevdet.cli.train as train_tool  # what tools/train.py runs
 browse_tool = load_tool('tools/analysis_tools/browse_dataset.py')
 det_fps_tool = load_tool('tools/analysis_tools/det_fps.py')
 cache_tool = load_tool('tools/dataset_converters/build_frame_cache.py')
@@ -288,7 +288,7 @@ def test_cut_short_run_files_in_heldout_test(tmp_path):
 
 def test_dataset_errors_keeps_the_traceback_of_anything_else(tmp_path):
     from crevdet.datasets.kitti_labels import read_text_lines
-    from crevdet.utils.cli import dataset_errors
+    from crevdet.cli.common import dataset_errors
     latin = tmp_path / 'val.txt'
     latin.write_bytes(b'caf\xe9\n')
     with pytest.raises(SystemExit, match=rf'^error: split file {latin} is not UTF-8 text'):

@@ -3,7 +3,8 @@ stored in a checkpoint go through every entry point that reads a checkpoint; the
 that running them would create never appears, and the error names the file.
 
 Entry points: tools/test.py, tools/predict.py, tools/detect_video.py, a backbone's
-``init_cfg=dict(type='Pretrained')`` and ``pretrained=``, ``load_from``, ``--resume`` (auto, with
+``init_cfg=dict(type='Pretrained')`` and ``pretrained=`` (read when the config is expanded),
+``load_from``, ``--resume`` (auto, with
 a path, ``--cfg-options resume=True``), publish_model.py, and what the analysis tools call
 (mmengine's ``_load_checkpoint`` / ``load_checkpoint`` through crevdet's loader, and
 ``model_from_checkpoint``).
@@ -21,9 +22,10 @@ from mmengine.logging import HistoryBuffer
 
 from conftest import TINY_CREVNET, TINY_SSD, load_tool
 from conftest import TINY_PRETRAIN as TINY
+from crevdet.checkpoint import expand_pretrain_configs
 
-train_tool = load_tool('tools/train.py')
-test_tool = load_tool('tools/test.py')
+import crevdet.cli.train as train_tool  # what tools/train.py runs
+import crevdet.cli.test as test_tool  # what tools/test.py runs
 predict_tool = load_tool('tools/predict.py')
 detect_tool = load_tool('tools/detect_video.py')
 publish_tool = load_tool('tools/model_converters/publish_model.py')
@@ -93,9 +95,9 @@ def test_malicious_pickle_through_every_entry_point(tmp_path, kind):
     from mmengine.runner.checkpoint import _load_checkpoint
 
     from crevdet.engine import CrevdetRunner
-    from crevdet.engine.checkpoint import CheckpointFileError
+    from crevdet.checkpoint.files import CheckpointFileError
     from crevdet.models import CrevNet, CrevNetBackbone
-    from crevdet.models.pretrain_config import model_from_checkpoint
+    from crevdet.checkpoint.stored_config import model_from_checkpoint
     evil, marker = _evil(tmp_path, kind)
     name, why = osp.basename(evil), WHY[kind]
     frames = _frames(tmp_path / 'frames')
@@ -133,7 +135,8 @@ def test_malicious_pickle_through_every_entry_point(tmp_path, kind):
                  lambda: model_from_checkpoint(evil),
                  lambda: CrevNetBackbone(model=TINY_CREVNET, init_cfg=dict(
                      type='Pretrained', checkpoint=evil)).init_weights(),
-                 lambda: CrevNetBackbone(pretrained=evil)):
+                 lambda: expand_pretrain_configs(dict(model=dict(type='CrevNetBackbone',
+                                                                 pretrained=evil)))):
         refused(call, CheckpointFileError)
 
 
@@ -173,9 +176,9 @@ def _cfg_checkpoint(tmp_path, model_text, state=None, name='cfg.pth'):
 
 def test_os_system_in_a_checkpoint_config_is_never_built(tmp_path):
     from crevdet.models import CrevNetBackbone
-    from crevdet.models.pretrain_config import model_from_checkpoint
-    from crevdet.models.registered_types import UnregisteredTypeError
-    from crevdet.models.weights import WeightMismatchError
+    from crevdet.checkpoint.stored_config import model_from_checkpoint
+    from crevdet.checkpoint.registered_types import UnregisteredTypeError
+    from crevdet.checkpoint.weights import WeightMismatchError
     marker = str(tmp_path / 'MARKER')
     frames = _frames(tmp_path / 'frames')
     top = _cfg_checkpoint(tmp_path, f"model = dict(type='os.system', command='touch {marker}')",
@@ -191,7 +194,7 @@ def test_os_system_in_a_checkpoint_config_is_never_built(tmp_path):
         with pytest.raises(UnregisteredTypeError, match=rf'{name}: {where}'):
             model_from_checkpoint(path)  # the analysis tools' (background_level) path
         with pytest.raises(UnregisteredTypeError, match=rf'{name}: {where}'):
-            CrevNetBackbone(pretrained=path)
+            expand_pretrain_configs(dict(model=dict(type='CrevNetBackbone', pretrained=path)))
         # publish_model copies the config text as it is, builds nothing
         publish_tool.main([path, str(tmp_path / f'pub_{name}')])
         assert not osp.exists(marker)
@@ -238,7 +241,7 @@ def test_a_checkpoint_never_makes_crevdet_open_a_config_file_it_names(tmp_path, 
     configs/: the architecture check of init_cfg(prefix='backbone.') used to run
     Config.fromfile on it (executing it). Now the file is not opened; the check says so."""
     from crevdet.models import CrevNet, CrevNetBackbone
-    from crevdet.models.pretrain_config import checkpoint_model
+    from crevdet.checkpoint.stored_config import checkpoint_model
     marker = str(tmp_path / 'MARKER')
     evil_cfg = tmp_path / 'evil_config.py'
     evil_cfg.write_text(f'open({marker!r}, "w").close()\nmodel = dict(type="CrevNet")\n')
@@ -267,7 +270,7 @@ def test_plain_mmengine_training_state_resumes_weights_only(tmp_path):
     scalars, Counter milestones) loads with the allowlist: nothing needs a full unpickle."""
     from mmengine.logging import MessageHub
 
-    from crevdet.engine import load_local_checkpoint
+    from crevdet.checkpoint import load_local_checkpoint
     hub = MessageHub.get_instance('crevdet-test-plain-mmengine')
     for v in (0.5, 0.25):
         hub.update_scalar('train/loss', v)

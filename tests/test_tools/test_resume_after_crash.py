@@ -7,10 +7,10 @@ import os.path as osp
 
 import torch
 
-from conftest import KILL_TEST_OPTS, load_tool, logged_losses, run_tool, tiny_pretrain_with_hook
+from conftest import KILL_TEST_OPTS, logged_losses, run_tool, tiny_pretrain_with_hook
 from conftest import TINY_PRETRAIN as TINY
 
-train_tool = load_tool('tools/train.py')
+import crevdet.cli.train as train_tool  # what tools/train.py runs
 
 
 def _cfg(argv):
@@ -108,7 +108,7 @@ def test_sigkill_during_a_save_then_resume_gives_the_uninterrupted_losses(kitti_
     assert sorted(a) == [1, 2, 3, 4, 5] and {3, 4, 5} <= set(b)
     assert [a[i] for i in (3, 4, 5)] == [b[i] for i in (3, 4, 5)]
     # the resumed run wrote its own complete iter_4.pth; the cut-off one is kept aside
-    from crevdet.engine import load_local_checkpoint
+    from crevdet.checkpoint import load_local_checkpoint
     assert load_local_checkpoint(osp.join(killed, 'iter_4.pth'))['meta']['iter'] == 4
     assert osp.isfile(osp.join(killed, 'iter_4.pth.unreadable'))
     assert not glob.glob(osp.join(full, '.*.saving-*'))  # a normal run leaves no temp file

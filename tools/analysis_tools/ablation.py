@@ -34,16 +34,16 @@ import sys
 
 from crevdet.apis.budget_training import (DATA, BudgetError, data_spec, prepare_run, protocol,
                                           subset, train_for_budget)
-from crevdet.utils import REPO_ROOT as ROOT
-from crevdet.utils import config_path, exit_on
-from crevdet.utils.cli import check_work_dir, dataset_errors
+from crevdet.utils import REPO_ROOT as ROOT, register_all_modules
+from crevdet.cli import config_path, exit_on
+from crevdet.cli.common import check_work_dir, dataset_errors
 
 
 def run_one(config, args, train, test, limit, out_dir):
     """Train one model for the budget (two stages for a stage-1 VQ-VAE config), test it;
     returns its result row."""
-    from crevdet.models.pretrain_config import set_protocol
-    from crevdet.utils.cli import read_config
+    from crevdet.pretrain_configs import set_protocol
+    from crevdet.cli.common import read_config
     cfg = read_config(config)
     name = osp.splitext(osp.basename(config))[0]
     spec = data_spec(args)
@@ -138,7 +138,10 @@ def main(argv=None):
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:
         raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')
+    register_all_modules(init_default_scope=False)
     train, test, limit, note, out_dir = prepare_run(args)
+    if note:
+        print(note, file=sys.stderr)
     rows = []
     for i, config in enumerate(configs):
         print(f'[{i + 1}/{len(configs)}] training {config}', file=sys.stderr, flush=True)

@@ -27,7 +27,7 @@ run. The Markdown table and the JSON rows go to ``<work-dir>/<timestamp>/benchma
 ``--profile-ops``: instead, per (model, setting), the model eager and compiled
 (``compile=dict(scope=--compile-scope)``, same weights) in one process: kernel launches per
 training step (forward + backward + Adam, counted with ``torch.profiler``,
-crevdet/utils/kernel_launches.py; deterministic, so a CPU count predicts a launch-bound GPU; Adam
+crevdet/cli/kernel_launches.py; deterministic, so a CPU count predicts a launch-bound GPU; Adam
 runs ``foreach``, its default on CUDA, for both), the median step time of ``--iters`` steps
 each, timed alternately (eager, compiled, eager, ...) so that load on a shared machine hits both
 alike, and the compile time.
@@ -52,8 +52,8 @@ import sys
 import time
 
 from crevdet.utils import REPO_ROOT as ROOT
-from crevdet.utils.cli import check_work_dir, dataset_errors
-from crevdet.utils.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
+from crevdet.cli.common import check_work_dir, dataset_errors
+from crevdet.cli.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
 
 PRESETS = {'64x64_10to10': '64x64_10to10_c1', '128x160_10to1': '128x160_10to1_c3'}
 FIGURES = [  # key, column title, format
@@ -79,9 +79,9 @@ def parse_setting(name: str) -> dict:
 
 def build_model(config: str, setting: dict):
     from crevdet.registry import MODELS, build_crevdet
-    from crevdet.models.pretrain_config import set_protocol
+    from crevdet.pretrain_configs import set_protocol
     from crevdet.utils import register_all_modules
-    from crevdet.utils.cli import read_config
+    from crevdet.cli.common import read_config
     register_all_modules(init_default_scope=False)
     cfg = read_config(config)
     if 'model' not in cfg:
@@ -162,7 +162,7 @@ def measure_compile(config: str, setting: dict, batch: int, iters: int, device: 
 
     import torch
 
-    from crevdet.utils.kernel_launches import count_kernel_launches, profile_generated_kernels
+    from crevdet.cli.kernel_launches import count_kernel_launches, profile_generated_kernels
     torch.manual_seed(0)
     eager = build_model(config, setting).to(device)
     if not hasattr(eager, 'compile_options'):
@@ -237,7 +237,7 @@ def measure_loader(config: str, n_samples: int, data_root, frame_caches,
 
     from crevdet.registry import DATASETS, build_crevdet
     from crevdet.utils import register_all_modules
-    from crevdet.utils.cli import read_config
+    from crevdet.cli.common import read_config
     register_all_modules(init_default_scope=False)
     cfg = read_config(config)
     loader = cfg.get('train_dataloader')
@@ -408,7 +408,7 @@ def main(argv=None):
     missing = [c for c in configs if not is_scoped(c) and not osp.isfile(c)]
     if missing:
         raise SystemExit(f'error: config file(s) not found: {", ".join(missing)}')
-    from crevdet.utils.cli import read_config
+    from crevdet.cli.common import read_config
     for c in configs:  # before any measurement: a bad scoped name or a syntax error names it
         read_config(c)
     settings = [parse_setting(s)['name'] for s in args.settings]  # validate before running

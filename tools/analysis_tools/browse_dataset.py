@@ -16,7 +16,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from crevdet.utils import CfgDictAction
+from crevdet.cli import CfgDictAction
 from crevdet.visualization import draw_boxes
 
 def caption(img: np.ndarray, text: str) -> np.ndarray:
@@ -71,8 +71,9 @@ def main(argv=None):
     from mmengine.registry import DefaultScope
 
     from crevdet.registry import DATASETS
-    from crevdet.utils import check_cfg_options, config_path, register_all_modules
-    from crevdet.utils.cli import dataset_errors, new_output_dir, read_config
+    from crevdet.cli import check_cfg_options, config_path
+    from crevdet.utils import register_all_modules
+    from crevdet.cli.common import dataset_errors, new_output_dir, read_config
     register_all_modules()
     args.config = config_path(args.config)  # crevdet::NAME: a shipped config
     if not osp.isfile(args.config):

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from crevdet.utils.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
+from crevdet.cli.measure import MB, SavedTensorBytes, peak_step_bytes, run_measurement
 
 
 SETTINGS = {
@@ -73,7 +73,7 @@ def main(argv=None):
         print(json.dumps(measure(args._one[0], args._one[1], args.batch, args.device)))
         return
     if args.out:  # checked before the measurements, not when writing their rows
-        from crevdet.utils.cli import check_output_file
+        from crevdet.cli.common import check_output_file
         check_output_file(args.out, '--out')
     rows = []
     total = len(args.settings) * len(VARIANTS)

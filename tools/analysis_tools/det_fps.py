@@ -15,8 +15,8 @@ cameras). Runs on CUDA when torch sees a GPU;
 import argparse
 import time
 
-from crevdet.utils import CfgDictAction
-from crevdet.utils.cli import check_checkpoint_arg, dataset_errors, read_config
+from crevdet.cli import CfgDictAction
+from crevdet.cli.common import check_checkpoint_arg, dataset_errors, read_config
 
 
 def main(argv=None):
@@ -47,7 +47,7 @@ def main(argv=None):
     from mmengine.dataset import pseudo_collate
     from mmengine.runner import load_checkpoint
 
-    from crevdet.engine import install_checkpoint_loader
+    from crevdet.checkpoint import expand_pretrain_configs, install_checkpoint_loader
     from crevdet.registry import DATASETS, MODELS
     from crevdet.utils import register_all_modules
     register_all_modules()
@@ -55,7 +55,7 @@ def main(argv=None):
     cfg = read_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(expand_pretrain_configs(cfg).model)
     if args.checkpoint:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -91,7 +91,8 @@ def video_fps(args) -> None:
     import torch
 
     from crevdet.apis import VideoDetector
-    from crevdet.utils import read_input_frames, register_all_modules
+    from crevdet.cli import read_input_frames
+    from crevdet.utils import register_all_modules
     register_all_modules()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     results = {}

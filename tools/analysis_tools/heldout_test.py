@@ -26,7 +26,7 @@ import time
 from crevdet.apis.heldout import WorldMismatch, evaluate_entries
 from crevdet.apis.transfer import ENTRIES, ToolFailed
 from crevdet.paths import REPO_ROOT
-from crevdet.utils.cli import check_work_dir, read_config, read_json_file
+from crevdet.cli.common import check_work_dir, read_config, read_json_file
 from crevdet.utils.progress import ProgressLog
 
 CLASSES = ('Car', 'Pedestrian', 'Cyclist')

@@ -36,8 +36,9 @@ from mmengine.hooks import Hook
 
 from crevdet.apis.budget_training import (BudgetError, data_spec, prepare_run, protocol, subset,
                                           train_for_budget)
-from crevdet.utils import config_path, exit_on
-from crevdet.utils.cli import check_work_dir, dataset_errors, read_json_file
+from crevdet.cli import config_path, exit_on
+from crevdet.cli.common import check_work_dir, dataset_errors, read_json_file
+from crevdet.utils import register_all_modules
 from crevdet.visualization.learning_curves import METRICS, write_outputs, write_rows_csv
 
 
@@ -72,8 +73,8 @@ def run_curve(config, label, args, train, test, limit, out_dir):
     """Train ``config`` for the budget with a :class:`LearningCurveHook`; returns its rows and
     the number of test clips."""
     from crevdet.engine.hooks import LearningCurveHook
-    from crevdet.models.pretrain_config import set_protocol
-    from crevdet.utils.cli import read_config
+    from crevdet.pretrain_configs import set_protocol
+    from crevdet.cli.common import read_config
     cfg = read_config(config)
     if cfg.model.get('type') == 'VQVAEVideoPredictor' and cfg.model.get('stage') == 'vqvae':
         raise SystemExit(f'error: {config} is a stage-1 VQ-VAE (it cannot predict before its '
@@ -207,7 +208,10 @@ def main(argv=None):
     if len(labels) != len(args.configs) or len(set(labels)) != len(labels):
         raise SystemExit(f'error: --labels needs one distinct name per config '
                          f'({len(args.configs)}), got {labels}')
+    register_all_modules(init_default_scope=False)
     train, test, limit, note, out_dir = prepare_run(args)
+    if note:
+        print(note, file=sys.stderr)
     rows = []
     for i, (config, label) in enumerate(zip(args.configs, labels)):
         print(f'[{i + 1}/{len(labels)}] {label}: {config}', file=sys.stderr, flush=True)

@@ -41,12 +41,12 @@ from math import gcd
 
 from crevdet.apis.heldout import evaluate_on_heldout, write_heldout_world
 from crevdet.apis.scaling_report import CONTROLS, write_report
-from crevdet.apis.transfer import (ToolFailed, detector_schedule, entry_config, newest,
+from crevdet.apis.transfer import (TRAIN, ToolFailed, detector_schedule, entry_config, newest,
                                    pretrain_options, repo_config, run_tool)
 from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_subset,
                                 same_object_images)
 from crevdet.datasets.synthetic_kitti import CAMERAS, RAW_FRAMES, frames_to_drives
-from crevdet.utils.cli import read_config
+from crevdet.cli.common import read_config
 from crevdet.utils.progress import ProgressLog
 
 PRETRAIN_CONFIG = 'configs/demo/pretrain_demo.py'
@@ -237,7 +237,7 @@ class Study:
         opts = pretrain_options(read_config(repo_config(self.spec['pretrain_config'])), raw, top,
                                 reduce(gcd, iters), seed)
         started = osp.isdir(pre_dir) and any(f.endswith('.pth') for f in os.listdir(pre_dir))
-        args = ['tools/train.py', self.spec['pretrain_config'], '--work-dir', pre_dir]
+        args = TRAIN + [self.spec['pretrain_config'], '--work-dir', pre_dir]
         args += ['--resume'] if started else []
         os.makedirs(osp.dirname(pre_dir), exist_ok=True)
         secs = run_tool(args + ['--cfg-options'] + opts, f'{pre_dir}.log',
@@ -275,7 +275,7 @@ class Study:
         cfg = entry_config(self.spec['det_config'], entry, checkpoint, osp.join(obj, ''), sched)
         cfg_path = osp.join(cell_dir, f'{name}.py')
         cfg.dump(cfg_path)
-        secs = run_tool(['tools/train.py', cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
+        secs = run_tool(TRAIN + [cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
                         osp.join(cell_dir, 'train.log'), f'training {name}', self.tool_log)
         ckpt = newest(osp.join(cell_dir, 'train', '*.pth'), f'checkpoint of {name}')
         t0 = time.time()

@@ -30,12 +30,12 @@ import os.path as osp
 import time
 from functools import reduce
 
-from crevdet.apis.transfer import (ENTRIES, ToolFailed, budget_minutes, detector_schedule,
+from crevdet.apis.transfer import (ENTRIES, TRAIN, ToolFailed, budget_minutes, detector_schedule,
                                    entry_config, pretrain_options, repo_config, run_tool,
                                    train_and_test, transfer_table)
 from crevdet.utils.progress import ProgressLog
-from crevdet.utils import CfgDictAction
-from crevdet.utils.cli import check_checkpoint_arg, check_work_dir, read_config
+from crevdet.cli import CfgDictAction
+from crevdet.cli.common import check_checkpoint_arg, check_work_dir, read_config
 
 
 log = ProgressLog('transfer')
@@ -119,7 +119,7 @@ def main(argv=None):
         else:
             iters = sorted(set(args.sweep_iters + [args.pretrain_iters]))
             every = reduce(math.gcd, iters)
-            total = run_tool(['tools/train.py', args.pretrain_config, '--work-dir',
+            total = run_tool(TRAIN + [args.pretrain_config, '--work-dir',
                               osp.join(run_dir, 'pretrain'), '--cfg-options'] +
                              pretrain_options(read_config(repo_config(args.pretrain_config)),
                                               osp.abspath(args.raw_root), iters[-1], every,

@@ -30,7 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from crevdet.datasets import KittiRawVideoDataset, VideoFolderDataset
     from crevdet.datasets.frame_cache import DEFAULT_DIR, build_frame_cache
-    from crevdet.utils.cli import check_work_dir, dataset_errors
+    from crevdet.cli.common import check_work_dir, dataset_errors
     size = None if args.frame_size == [0, 0] else tuple(args.frame_size)
     if min(args.frame_size) < 0 or (size is not None and min(size) < 1):
         raise SystemExit(f'error: --frame-size must be two positive numbers (or 0 0), got '

@@ -18,7 +18,7 @@ Nothing existing is deleted or overwritten: a path that already exists must be t
 an identical file, otherwise the tool stops. Archives are data from their maker: a member that is
 a link, absolute, climbs out (``..``), or would be written through a link (e.g. into a drive
 folder an earlier run linked to the user's own copy) is refused, so nothing is ever written
-outside ``--out-root`` (crevdet/utils/archive_paths.py). Then it checks that every split id has
+outside ``--out-root`` (crevdet/cli/archive_paths.py). Then it checks that every split id has
 its image, label and three ``prev_2`` frames of the target's size, and that every raw drive has
 consecutive frames of one size; prints a summary table and writes the missing files to
 ``<out-root>/kitti/object/missing_files.txt``. Exit status 1 when something required is missing.
@@ -53,7 +53,7 @@ def safe_members(path: str) -> list:
     """Every member of the zip ``path``; an exit naming it and the member when any member is
     a link, absolute or climbing (``..``), even one this tool would not extract: such an archive
     was crafted, not downloaded from KITTI."""
-    from crevdet.utils.archive_paths import (UnsafeArchiveMember, check_member_name,
+    from crevdet.cli.archive_paths import (UnsafeArchiveMember, check_member_name,
                                              zip_member_is_link)
     members = open_zip(path).infolist()
     try:
@@ -96,7 +96,7 @@ class Plan:
         self.links.append((src, dst, copy))
 
     def _safe_target(self, archive: str, member: zipfile.ZipInfo, dst: str) -> str:
-        from crevdet.utils.archive_paths import UnsafeArchiveMember, member_target
+        from crevdet.cli.archive_paths import UnsafeArchiveMember, member_target
         try:
             return member_target(archive, member, self.out_root, dst)
         except UnsafeArchiveMember as e:

@@ -19,9 +19,9 @@ def main(argv=None):
     parser.add_argument('in_file', help='training checkpoint')
     parser.add_argument('out_file', help='weights-only checkpoint to write (must not exist)')
     args = parser.parse_args(argv)
-    from crevdet.engine.checkpoint import (CheckpointFileError, finish_save,
+    from crevdet.checkpoint.files import (CheckpointFileError, finish_save,
                                            load_local_checkpoint, partial_save_name)
-    from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
+    from crevdet.checkpoint.weights import NonFiniteWeightsError, check_finite_weights
     if osp.isdir(args.in_file):
         raise SystemExit(f'error: {args.in_file} is a folder; pass the training checkpoint '
                          'file (.pth) to publish')

@@ -9,6 +9,7 @@ batch padding work). Frames must be in [0, 1]: configure the detector's data pre
 Any predictor with ``extract_feat`` and ``feat_channels`` / ``feat_strides`` / ``gate_channels``
 works: :class:`CrevNet` and :class:`UNetVideoPredictor` (UNet + RPM, UNet + stacked RNN).
 """
+import inspect
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -18,9 +19,9 @@ from mmengine.model import BaseModule
 from crevdet.registry import MODELS, build_crevdet
 from ..layers.encoding_cache import EncodingCache
 from ..predictors.base_predictor import BaseVideoPredictor
-from ..pretrain_config import (architecture_differences, checkpoint_model,
-                               model_from_checkpoint, model_from_pretrain_config)
-from ..weights import WeightMismatchError, check_weights_fit, fitting_part, strip_prefix
+from crevdet.checkpoint.stored_config import architecture_differences, checkpoint_model
+from crevdet.checkpoint.weights import (WeightMismatchError, check_weights_fit, fitting_part,
+                                        strip_prefix)
 
 
 def auto_autocast(device: torch.device) -> Optional[str]:
@@ -46,11 +47,13 @@ def _cpu_has_native_bf16() -> bool:
 @MODELS.register_module()
 class VideoPredictorBackbone(BaseModule):
     """Args:
-        model: the path of the pretraining config (``'configs/pretrain_kitti_416x128.py'``,
-            relative to the working directory or the crevdet repository), whose ``model`` is
-            built, so the architecture is written once, where it is pretrained; or that
-            ``model`` dict itself. ``type`` defaults to ``default_type``; ``data_preprocessor``
-            is dropped. May be left out with ``pretrained``.
+        model: the predictor's ``model`` dict (``type`` defaults to ``default_type``;
+            ``data_preprocessor`` is dropped). A config names the pretraining config instead
+            (``model='configs/crevnet/<config>.py'``, relative to the working directory or the
+            crevdet repository) so the architecture is written once, where it is pretrained, or
+            leaves it out with ``pretrained``; the tools expand either into the dict when they
+            load the config (:func:`crevdet.checkpoint.expand_pretrain_configs`): a backbone
+            reads no file.
         num_frames: T, frames per detection sample (target + T-1 previous ones).
         out_indices: feature stages returned (strides ``model.feat_strides``).
         gates: how the attention masks join the last returned stage: ``'mean'`` (average over
@@ -123,17 +126,28 @@ class VideoPredictorBackbone(BaseModule):
                 raise ValueError(f'{type(self).__name__}: give pretrained= or init_cfg, not both '
                                  f'(pretrained={pretrained!r}, init_cfg={init_cfg!r})')
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-            if model is None:
-                model = model_from_checkpoint(pretrained)
-        elif model is None:
-            raise ValueError(f'{type(self).__name__} needs model= (a pretraining config path or '
-                             'model dict) or pretrained= (a pretraining checkpoint)')
+        if model is None or isinstance(model, str):
+            # models read no files: the tools put the model dict here when they load the config
+            named = (f'model={model!r} names a pretraining config' if model is not None else
+                     f'pretrained={pretrained!r} without model=' if pretrained is not None else
+                     'no model= (a pretraining config path or model dict) or pretrained= (a '
+                     'pretraining checkpoint) given')
+            raise ValueError(
+                f'{type(self).__name__}: {named}. A backbone builds from a model dict; the tools, '
+                'CrevdetRunner.from_cfg and VideoDetector expand a config path (or a checkpoint\'s '
+                'stored model) into that dict when they load the config. Elsewhere call '
+                'crevdet.checkpoint.expand_pretrain_configs(cfg) on the loaded config first, or '
+                'pass the model dict itself')
+        if not isinstance(model, dict):
+            raise TypeError(f'backbone model must be a dict, got {type(model).__name__}')
         super().__init__(init_cfg=init_cfg)
         if gates not in ('mean', 'concat', 'none'):
             raise ValueError(f"gates must be 'mean', 'concat' or 'none', got {gates!r}")
-        model = model_from_pretrain_config(model)
+        model = {k: v for k, v in dict(model).items() if k != 'data_preprocessor'}
         model.setdefault('type', self.default_type)
         self.model_cfg = model  # init_weights compares it with the checkpoint's model
+        if masks == 'attention':
+            model = self._with_attention_masks(model)
         net = build_crevdet(MODELS, model)
         if not isinstance(net, BaseVideoPredictor) or not net.feat_channels:
             raise TypeError(f"{model['type']} cannot be a detection backbone: it has no "
@@ -149,13 +163,6 @@ class VideoPredictorBackbone(BaseModule):
         if masks == 'frame_diff' and num_frames < 2:
             raise ValueError("masks='frame_diff' needs num_frames >= 2 (a previous frame)")
         self.masks = masks
-        if masks == 'attention':
-            rpms = [m for m in net.modules() if hasattr(m, 'gate_output')]
-            if not rpms:
-                raise ValueError(f"masks='attention' needs RPM attention masks; {model['type']} "
-                                 'has none')
-            for m in rpms:
-                m.gate_output = 'attention'
         # an ordinary child (mmpretrain's convention): its train/eval mode follows the backbone's
         # and its weights are ``net.<pretraining model's names>``
         self.net = net
@@ -199,6 +206,19 @@ class VideoPredictorBackbone(BaseModule):
             for p in self.parameters():
                 p.requires_grad_(False)
             self.train()  # frozen: eval mode from the start (see train())
+
+    @staticmethod
+    def _with_attention_masks(model: dict) -> dict:
+        """``model`` whose RPM predictor returns its attention ``g`` as the masks
+        (``gate_output='attention'``, a constructor option like ``diff_input``); an error for a
+        predictor without RPMs."""
+        cls = MODELS.get(model['type'])
+        predictor = dict(model.get('predictor') or {})
+        if cls is None or 'predictor' not in inspect.signature(cls).parameters or \
+                predictor.get('type', 'RPMPredictor') not in ('RPMPredictor', 'rpm'):
+            raise ValueError(f"masks='attention' needs RPM attention masks; {model['type']} "
+                             'has none')
+        return dict(model, predictor=dict(predictor, gate_output='attention'))
 
     def set_streaming(self, mode: Union[bool, str] = True, streams: int = 1,
                       horizon: Optional[int] = None) -> None:
@@ -256,17 +276,13 @@ class VideoPredictorBackbone(BaseModule):
         """Weights of equal shapes can still come from another architecture (``strength_scale``,
         ``update``, ``cell`` with equal widths ...): compare the checkpoint's own model config.
         With ``prefix`` (e.g. ``'backbone.'``: a detector checkpoint) the predictor config is
-        that submodule's ``model``: a dict, or the pretraining config path it named."""
+        that submodule's ``model`` (a shipped config path it named is read as that config's
+        model by :func:`checkpoint_model`; any other path is not followed: nothing to compare)."""
         trained = checkpoint_model(ckpt)
         if prefix:
             for part in prefix.strip('.').split('.'):
                 trained = trained.get(part) if isinstance(trained, dict) else None
             trained = trained.get('model') if isinstance(trained, dict) else None
-            if isinstance(trained, str):
-                try:
-                    trained = model_from_pretrain_config(trained)
-                except FileNotFoundError:  # that config is not on this machine: cannot compare
-                    return
         if not isinstance(trained, dict):
             return
         diffs = architecture_differences(self.model_cfg, trained)

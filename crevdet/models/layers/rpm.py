@@ -78,13 +78,17 @@ class RPM(nn.Module):
             launches of their own and cost more than the convolution they save. Parameters
             and state-dict keys are unchanged (``proj``, ``att2``), so checkpoints load
             either way; outputs and gradients agree to float rounding (tested).
+        gate_output: the mask :meth:`forward` returns: ``'mix'`` (default: what mixes ``x2``
+            and ``hp``, ``a * g`` for ``scaled_convex``) or ``'attention'`` (``g`` itself,
+            before the strength ``a`` scales it). The network is the same either way.
     """
 
     def __init__(self, channels: int, hidden_channels: int = 32, cell: str = 'convlstm',
                  conv_dim: int = 2, kernel_size: int = 3, update: str = 'residual',
                  gate_bias: Optional[float] = None, zero_init_proj: Optional[bool] = None,
                  bias: bool = True, strength_scale: float = 10.0,
-                 diff_input=False, fused_heads: Optional[bool] = None) -> None:
+                 diff_input=False, fused_heads: Optional[bool] = None,
+                 gate_output: str = 'mix') -> None:
         super().__init__()
         if channels % 2:
             raise ValueError(f'RPM needs an even channel count, got {channels}')
@@ -96,8 +100,10 @@ class RPM(nn.Module):
             raise ValueError(f"RPM diff_input must be False, True or 'only', got {diff_input!r}")
         self.update, self.diff_input, self.fused_heads = update, diff_input, fused_heads
         # the mask forward() returns: 'mix' (what mixes x2 and hp: a * g for scaled_convex) or
-        # 'attention' (g itself); set by VideoPredictorBackbone(masks='attention')
-        self.gate_output = 'mix'
+        # 'attention' (g itself: VideoPredictorBackbone(masks='attention') asks for it)
+        if gate_output not in ('mix', 'attention'):
+            raise ValueError(f"RPM gate_output must be 'mix' or 'attention', got {gate_output!r}")
+        self.gate_output = gate_output
         self.conv_dim = conv_dim
         self.cell = build_cell(cell, half * (2 if diff_input is True else 1), hidden_channels,
                                kernel_size, conv_dim, bias)
@@ -193,7 +199,7 @@ class RPMPredictor(RecurrentStack):
         cell: ``'convlstm'`` or ``'stlstm'``.
         conv_dim: 2 or 3 (3D convolutions over k-frame clip latents).
         update / gate_bias / zero_init_proj / bias / strength_scale / diff_input /
-            fused_heads: see :class:`RPM`.
+            fused_heads / gate_output: see :class:`RPM`.
     """
 
     def __init__(self, channels: int, num_layers: int = 8, hidden_channels: int = 32,
@@ -201,11 +207,11 @@ class RPMPredictor(RecurrentStack):
                  update: str = 'residual', gate_bias: Optional[float] = None,
                  zero_init_proj: Optional[bool] = None, bias: bool = True,
                  strength_scale: float = 10.0, diff_input=False,
-                 fused_heads: Optional[bool] = None) -> None:
+                 fused_heads: Optional[bool] = None, gate_output: str = 'mix') -> None:
         super().__init__(num_layers, hidden_channels, cell)
         self.layers = nn.ModuleList(
             RPM(channels, hidden_channels, cell, conv_dim, kernel_size, update, gate_bias,
-                zero_init_proj, bias, strength_scale, diff_input, fused_heads)
+                zero_init_proj, bias, strength_scale, diff_input, fused_heads, gate_output)
             for _ in range(num_layers))
         self.diff_input = diff_input
 

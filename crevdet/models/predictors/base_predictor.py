@@ -52,6 +52,10 @@ class BaseVideoPredictor(BaseModel):
     #: to ``'future'``.
     loss_from: Optional[str] = None
 
+    # config keys that only shape pretraining: a detector may set them otherwise than the
+    # checkpoint it loads (crevdet.checkpoint.stored_config.architecture_differences)
+    TRAINING_ONLY_KEYS = ('teacher_forcing', 'n_future')
+
     def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
                  clip_len: int = 1, teacher_forcing: bool = True, loss_weight: float = 1.0,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None,

@@ -51,6 +51,8 @@ class CrevNet(BaseVideoPredictor):
     Inputs are ``(B, T, C, H, W)`` floats in ``[0, 1]`` (see ``VideoDataPreprocessor``).
     """
 
+    TRAINING_ONLY_KEYS = BaseVideoPredictor.TRAINING_ONLY_KEYS + ('reversible_backprop',)
+
     def __init__(self, in_channels: int = 3, n_past: int = 10, n_future: int = 10,
                  conv_dim: int = 2, clip_len: Optional[int] = None,
                  autoencoder: Optional[dict] = None, predictor: Optional[dict] = None,

@@ -16,6 +16,8 @@ class StochasticVideoPredictor(BaseVideoPredictor):
             argmax codes, S = 1).
     """
 
+    TRAINING_ONLY_KEYS = BaseVideoPredictor.TRAINING_ONLY_KEYS + ('num_samples',)
+
     def __init__(self, *args, num_samples: int = 1, deterministic: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)

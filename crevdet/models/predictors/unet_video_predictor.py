@@ -16,7 +16,7 @@ import torch
 
 from crevdet.models.layers import UNetDecoder, UNetEncoder
 from crevdet.registry import MODELS, build_crevdet
-from ..pretrain_config import TYPE_ALIASES
+from crevdet.checkpoint.stored_config import TYPE_ALIASES
 from .base_predictor import BaseVideoPredictor
 
 PREDICTORS = ('RPMPredictor', 'StackedRNNPredictor')  # registered latent predictors

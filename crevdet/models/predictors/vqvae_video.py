@@ -45,6 +45,9 @@ class VQVAEVideoPredictor(StochasticVideoPredictor):
     ``n_past`` and ``n_past + n_future`` must be multiples of 4 (one top slice = 4 frames).
     """
 
+    # feature_path: which features a detector reads, not the network
+    TRAINING_ONLY_KEYS = StochasticVideoPredictor.TRAINING_ONLY_KEYS + ('feature_path',)
+
     def __init__(self, in_channels: int = 1, n_past: int = 4, n_future: int = 12,
                  stage: str = 'vqvae', vqvae: Optional[dict] = None,
                  top_prior: Optional[dict] = None, bottom_prior: Optional[dict] = None,

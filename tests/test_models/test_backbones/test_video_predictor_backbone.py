@@ -10,8 +10,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from conftest import ROOT, detection_configs
+from crevdet.checkpoint import expand_pretrain_configs
+from crevdet.checkpoint.weights import check_weights_fit, upgrade_legacy_keys
 from crevdet.models import CrevNetBackbone
-from crevdet.models.weights import check_weights_fit, upgrade_legacy_keys
+from crevdet.pretrain_configs import model_from_pretrain_config
 from crevdet.registry import MODELS
 
 # keys and shapes written by crevdet 0.1.0 (commit b735fae) for tests/configs/tiny_ssd_kitti.py
@@ -26,6 +28,12 @@ def tiny_detector():
         det = MODELS.build(cfg.model)
         det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
         return det, cfg
+
+
+def expanded_backbone(**kwargs) -> CrevNetBackbone:
+    """A backbone built as the tools build it: its config expanded when loaded."""
+    cfg = expand_pretrain_configs(dict(model=dict(type='CrevNetBackbone', **kwargs)))
+    return CrevNetBackbone(**{k: v for k, v in cfg['model'].items() if k != 'type'})
 
 
 def random_state(shapes, seed=0):
@@ -114,18 +122,31 @@ def test_no_detection_config_writes_an_architecture_it_pretrains_elsewhere():
 
 
 def test_backbone_builds_the_model_of_the_named_pretraining_config():
-    bb = CrevNetBackbone(model='configs/demo/pretrain_demo.py')
+    """The config names the pretraining config; loading it puts that model in the backbone's
+    place (the backbone itself reads no file, and says so when given a path)."""
+    cfg = Config(dict(model=dict(type='SingleStageDetector', backbone=dict(
+        type='CrevNetBackbone', model='configs/demo/pretrain_demo.py'))))
+    expand_pretrain_configs(cfg)
     pre = Config.fromfile(osp.join(ROOT, 'configs', 'demo', 'pretrain_demo.py')).model
+    assert cfg.model.backbone.model == {k: v for k, v in pre.to_dict().items()
+                                        if k != 'data_preprocessor'}
+    assert expand_pretrain_configs(cfg).model == cfg.model  # idempotent
+    bb = CrevNetBackbone(model=cfg.model.backbone.model)
     assert len(bb.net.predictor.layers) == pre.predictor.num_layers
     assert bb.model_cfg['autoencoder']['blocks'] == pre.autoencoder.blocks
-    with pytest.raises(FileNotFoundError, match="pretraining config 'configs/nope.py' not found"):
-        CrevNetBackbone(model='configs/nope.py')
+    with pytest.raises(FileNotFoundError, match=r"model\.backbone\.model: pretraining config "
+                       r"'configs/nope\.py' not found"):
+        expand_pretrain_configs(dict(model=dict(backbone=dict(type='CrevNetBackbone',
+                                                              model='configs/nope.py'))))
+    with pytest.raises(ValueError, match=r"model='configs/demo/pretrain_demo.py' names a "
+                       r'pretraining config.*expand_pretrain_configs\(cfg\)'):
+        CrevNetBackbone(model='configs/demo/pretrain_demo.py')
 
 
 def test_a_checkpoint_of_another_architecture_with_equal_shapes_fails_loudly(tmp_path):
     """strength_scale changes no shape: the weight check alone would accept the checkpoint."""
     from crevdet.models import CrevNet
-    from crevdet.models.weights import WeightMismatchError
+    from crevdet.checkpoint.weights import WeightMismatchError
     _, cfg = tiny_detector()
     model = dict(cfg.model.backbone.model.to_dict(), type='CrevNet')
     trained = dict(model, predictor=dict(model['predictor'], update='scaled_convex',
@@ -147,7 +168,7 @@ def test_a_checkpoint_of_another_architecture_with_equal_shapes_fails_loudly(tmp
 
 
 def test_a_checkpoint_config_is_parsed_never_executed(tmp_path):
-    from crevdet.models.pretrain_config import checkpoint_model
+    from crevdet.checkpoint.stored_config import checkpoint_model
     flag = tmp_path / 'ran'
     text = f"model = dict(type='CrevNet', x=open({str(flag)!r}, 'w').write('x'))\n"
     assert checkpoint_model(dict(meta=dict(cfg=text))) is None
@@ -162,10 +183,11 @@ def test_a_checkpoint_config_is_parsed_never_executed(tmp_path):
 def test_a_detector_checkpoint_with_its_config_initialises_the_backbone(tmp_path, named):
     """prefix='backbone.': the checkpoint's config is a detector's; its backbone's model (a
     pretraining config path or a dict) is what is compared."""
-    from crevdet.models.weights import WeightMismatchError
-    pre = 'configs/demo/pretrain_demo.py'
+    from crevdet.checkpoint.weights import WeightMismatchError
+    pre_path = 'configs/demo/pretrain_demo.py'
+    pre = model_from_pretrain_config(pre_path)
     bb = CrevNetBackbone(model=pre)
-    model = pre if named == 'path' else dict(bb.model_cfg)
+    model = pre_path if named == 'path' else dict(bb.model_cfg)
     text = Config(dict(model=dict(type='SingleStageDetector', backbone=dict(
         type='CrevNetBackbone', model=model)))).pretty_text
     path = str(tmp_path / 'epoch_1.pth')
@@ -191,14 +213,14 @@ def test_a_detector_checkpoint_with_its_config_initialises_the_backbone(tmp_path
 def test_pretrained_builds_the_backbone_from_the_checkpoints_own_config(tmp_path):
     """``pretrained=`` alone: the architecture is the model the run's config (meta['cfg'])
     names, and the weights load strictly from the same file."""
-    from crevdet.models.weights import WeightMismatchError
+    from crevdet.checkpoint.weights import WeightMismatchError
     pre = Config.fromfile(osp.join(ROOT, 'configs', 'demo', 'pretrain_demo.py'))
     torch.manual_seed(3)
     src = CrevNetBackbone(model=pre.model.to_dict())
     path = str(tmp_path / 'iter_80.pth')
     torch.save(dict(meta=dict(cfg=pre.pretty_text),
                     state_dict={k[len('net.'):]: v for k, v in src.state_dict().items()}), path)
-    bb = CrevNetBackbone(pretrained=path, num_frames=4, out_indices=(1, 2))
+    bb = expanded_backbone(pretrained=path, num_frames=4, out_indices=(1, 2))
     assert bb.init_cfg == dict(type='Pretrained', checkpoint=path)
     assert bb.model_cfg == {k: v for k, v in pre.model.to_dict().items()
                             if k != 'data_preprocessor'}
@@ -211,14 +233,16 @@ def test_pretrained_builds_the_backbone_from_the_checkpoints_own_config(tmp_path
         CrevNetBackbone(model=other, pretrained=path).init_weights()
     with pytest.raises(ValueError, match='pretrained= or init_cfg, not both'):
         CrevNetBackbone(pretrained=path, init_cfg=dict(type='Pretrained', checkpoint=path))
-    with pytest.raises(ValueError, match='needs model='):
+    with pytest.raises(ValueError, match='no model= .* or pretrained= .* given'):
         CrevNetBackbone()
+    with pytest.raises(ValueError, match='without model=.*expand_pretrain_configs'):
+        CrevNetBackbone(pretrained=path)  # the model is read when the config is loaded
     with pytest.raises(FileNotFoundError, match='nope.pth does not exist'):
-        CrevNetBackbone(pretrained=str(tmp_path / 'nope.pth'))
+        expanded_backbone(pretrained=str(tmp_path / 'nope.pth'))
     bare = str(tmp_path / 'bare.pth')
     torch.save(dict(state_dict={}), bare)
     with pytest.raises(ValueError, match='carries no model config'):
-        CrevNetBackbone(pretrained=bare)
+        expanded_backbone(pretrained=bare)
 
 
 def test_out_norm_instance_standardises_every_returned_map_per_sample_and_channel():

@@ -15,6 +15,7 @@ from conftest import ROOT, TINY_SSD, run_tool_ok, shared
 from crevdet.datasets import KittiDetDataset
 from crevdet.datasets.synthetic_kitti import make_synthetic_kitti
 from crevdet.registry import MODELS, TRANSFORMS
+from crevdet.checkpoint import expand_pretrain_configs
 
 
 @pytest.fixture(scope='module')
@@ -91,7 +92,7 @@ def _tiny_ssd(head_type):
     from mmengine.config import Config
     cfg = Config.fromfile(TINY_SSD)
     cfg.model.bbox_head.type = head_type
-    det = MODELS.build(cfg.model)
+    det = MODELS.build(expand_pretrain_configs(cfg).model)
     det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     return det
 
@@ -214,7 +215,7 @@ def test_shipped_detector_configs_build_and_predict(config, backbone):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
     cfg.model.backbone.init_cfg = None  # no pretraining checkpoint in tests
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        det = MODELS.build(cfg.model).eval()
+        det = MODELS.build(expand_pretrain_configs(cfg).model).eval()
         det.init_weights()  # as the Runner does: mmdet's SSDNeck L2Norm weight is empty memory
     assert type(det.backbone).__name__ == backbone
     data = det.data_preprocessor({'inputs': [torch.randint(0, 255, (12, 128, 416),

@@ -279,7 +279,7 @@ def test_pretraining_configs_build_and_clips_fit_the_model(config):
 @pytest.mark.parametrize('legacy,name', [('rpm', 'RPMPredictor'),
                                          ('stacked', 'StackedRNNPredictor')])
 def test_unet_predictor_types_are_registry_types_and_old_names_still_load(legacy, name):
-    from crevdet.models.pretrain_config import architecture_differences
+    from crevdet.checkpoint.stored_config import architecture_differences
     cfg = dict(type='UNetVideoPredictor', n_past=2, n_future=1, encoder=dict(channels=(8, 16)))
     torch.manual_seed(0)
     new = MODELS.build(dict(cfg, predictor=dict(type=name, num_layers=2, hidden_channels=8)))
@@ -295,3 +295,25 @@ def test_unet_predictor_types_are_registry_types_and_old_names_still_load(legacy
                                     dict(predictor=dict(type='stacked'))) != []
     with pytest.raises(ValueError, match="predictor type must be one of .*'GRU'"):
         MODELS.build(dict(cfg, predictor=dict(type='GRU')))
+
+
+def test_each_predictor_declares_the_keys_that_only_shape_its_pretraining():
+    """The architecture check skips what the built type's class declares (``TRAINING_ONLY_KEYS``)
+    and compares everything else, nested dicts included."""
+    from crevdet.checkpoint.stored_config import architecture_differences, training_only_keys
+    from crevdet.models import CrevNet
+    from crevdet.models.predictors.vqvae_video import VQVAEVideoPredictor
+    assert 'reversible_backprop' in CrevNet.TRAINING_ONLY_KEYS
+    assert 'feature_path' in VQVAEVideoPredictor.TRAINING_ONLY_KEYS
+    assert 'num_samples' in VQVAEVideoPredictor.TRAINING_ONLY_KEYS
+    crev = dict(type='CrevNet', n_future=5, reversible_backprop=True,
+                predictor=dict(num_layers=2, n_future=3))
+    other = dict(type='CrevNet', n_future=1, reversible_backprop=False,
+                 predictor=dict(num_layers=2, n_future=1))
+    assert architecture_differences(crev, other) == []
+    # the same keys on a type that does not declare them are architecture
+    vq = dict(type='VQVAEVideoPredictor', reversible_backprop=True, feature_path='codes')
+    trained = dict(vq, reversible_backprop=False, feature_path='clip')
+    assert architecture_differences(vq, trained) == [
+        'model.reversible_backprop: checkpoint False vs config True']
+    assert training_only_keys(dict(type='NoSuchType')) == ('data_preprocessor', 'init_cfg')

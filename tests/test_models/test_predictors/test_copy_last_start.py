@@ -9,6 +9,7 @@ from mmengine.config import Config
 from conftest import ROOT, detection_configs
 from crevdet.models import CrevNet
 from crevdet.registry import MODELS, build_crevdet
+from crevdet.checkpoint import expand_pretrain_configs
 
 
 def config_model(path, **over):
@@ -172,7 +173,7 @@ def test_backbone_step_is_a_trained_step(det, pretrain):
     trained = net.trained_steps()
     clip_len = pre.train_dataloader.dataset.clip_len
     assert clip_len >= net.n_past + net.n_future, 'the training clips hold every trained step'
-    cfg = Config.fromfile(osp.join(ROOT, det)).model.backbone
+    cfg = expand_pretrain_configs(Config.fromfile(osp.join(ROOT, det))).model.backbone
     bb = build_crevdet(MODELS, dict(cfg, init_cfg=None))
     assert bb.feature_step in trained, (
         f'{det} takes features from step {bb.feature_step}; {pretrain} trains steps '

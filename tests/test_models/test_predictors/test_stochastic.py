@@ -429,7 +429,7 @@ def test_vqvae_two_stage_configs_train_end_to_end(tmp_path):
     assert 'Load checkpoint from' in log and 'loss_top' in log and 'loss_bottom' in log
     assert 'video/best/psnr' in log
     # the frozen VQ-VAE of stage 2 is stage 1's
-    from crevdet.engine.checkpoint import load_local_checkpoint
+    from crevdet.checkpoint.files import load_local_checkpoint
     s1 = load_local_checkpoint(str(tmp_path / 's1' / 'iter_2.pth'))['state_dict']
     s2 = load_local_checkpoint(str(tmp_path / 's2' / 'iter_2.pth'))['state_dict']
     assert torch.equal(s1['vqvae.vq_b.embedding'], s2['vqvae.vq_b.embedding'])

@@ -9,11 +9,13 @@ mmengine (mmcv registers into mmengine's registries), so the import fallback is 
 """
 from typing import Dict, Set
 
+import crevdet.registry  # noqa: F401  crevdet's registries exist, as children of mmdet's
+
 # the scopes whose registered names a checkpoint's config may use
 ALLOWED_SCOPES = ('crevdet', 'mmdet', 'mmengine')
 # names that are not registry entries but that code resolves by itself from a fixed set:
 # mmcv's ``batched_nms`` picks its op from ``nms_cfg['type']``, and
-# ``UNetVideoPredictor`` maps the former predictor names (crevdet.models.pretrain_config)
+# ``UNetVideoPredictor`` maps the former predictor names (crevdet.checkpoint.stored_config)
 OTHER_TYPE_NAMES = frozenset({'nms', 'soft_nms', 'rpm', 'stacked'})
 
 
@@ -23,12 +25,10 @@ class UnregisteredTypeError(ValueError):
 
 def registered_names() -> Dict[str, Set[str]]:
     """``{scope: names registered in that scope's registries}`` for :data:`ALLOWED_SCOPES`,
-    after each registry imported its declared locations (as ``Registry.get`` would)."""
+    after each registry imported its declared locations (as ``Registry.get`` would: crevdet's
+    registries name theirs in :mod:`crevdet.registry`, so nothing here imports upwards)."""
     import mmengine.registry as root_module
     from mmengine.registry import Registry
-
-    from crevdet.utils import register_all_modules
-    register_all_modules(init_default_scope=False)  # crevdet's and mmdet's modules registered
     names: Dict[str, Set[str]] = {s: set() for s in ALLOWED_SCOPES}
     todo = [r for r in vars(root_module).values() if isinstance(r, Registry)]
     seen = set()

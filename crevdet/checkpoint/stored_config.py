@@ -1,6 +1,5 @@
-"""Where a detection backbone finds its architecture: the ``model`` of the pretraining config
-(one place, so a detector cannot drift from what was pretrained), and the check that a
-pretraining checkpoint was written by that same model.
+"""The config a checkpoint stores, and the check that a pretraining checkpoint was written by
+the model a detector's backbone builds.
 
 mmengine stores the full config text of a run in every checkpoint (``meta['cfg']``), so a
 checkpoint carries the model it was trained with; :func:`architecture_differences` compares it
@@ -10,47 +9,20 @@ That text is data from whoever wrote the file, read under three rules: it is par
 executed (:func:`checkpoint_config`); a file it names is never opened (only a config shipped in
 crevdet's own ``configs/`` folder is read, see :func:`_strip_file_references`); and a model built
 from it may only use registered types (:func:`model_from_checkpoint`,
-:func:`~crevdet.models.registered_types.check_registered_types`).
+:func:`~crevdet.checkpoint.registered_types.check_registered_types`).
 """
 import ast
 import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Union
 
-from mmengine.config import Config
 from mmengine.logging import print_log
 
 from crevdet.paths import REPO_ROOT
+from crevdet.pretrain_configs import model_from_pretrain_config
+from crevdet.registry import MODELS
+from .files import load_local_checkpoint
 from .registered_types import check_registered_types
-
-
-def resolve_config_path(path: str) -> str:
-    """``path`` as given (relative to the working directory) or, failing that, relative to the
-    crevdet repository (``configs/...``); a ``crevdet::`` name is the shipped config."""
-    from crevdet.paths import is_scoped, resolve_config
-    if is_scoped(path):
-        return resolve_config(path)
-    for candidate in (path, osp.join(REPO_ROOT, path)):
-        if osp.isfile(candidate):
-            return candidate
-    raise FileNotFoundError(
-        f'pretraining config {path!r} not found (looked in the working directory and in '
-        f'{REPO_ROOT}); give the backbone the path of the config its checkpoint was trained '
-        'with, or the model dict itself')
-
-
-def model_from_pretrain_config(model: Union[dict, str]) -> Dict[str, Any]:
-    """The predictor config a backbone builds: ``model`` itself, or the ``model`` of the
-    pretraining config at path ``model``; the data preprocessor (not part of a backbone) dropped."""
-    if isinstance(model, str):
-        cfg = Config.fromfile(resolve_config_path(model))
-        if not isinstance(cfg.get('model'), dict):
-            raise ValueError(f'pretraining config {model} has no `model` dict')
-        model = cfg.model.to_dict()
-    elif not isinstance(model, dict):
-        raise TypeError(f'backbone model must be a dict or a pretraining config path, got '
-                        f'{type(model).__name__}')
-    return {k: v for k, v in dict(model).items() if k != 'data_preprocessor'}
 
 
 def _literal(node: ast.AST):
@@ -146,15 +118,13 @@ def model_from_checkpoint(path: str, checkpoint: Optional[dict] = None) -> Dict[
     """The predictor config of the run that wrote the checkpoint at ``path`` (its
     :func:`checkpoint_model`), the data preprocessor dropped; a clear error when the file is
     missing, carries no readable model config or one naming an unregistered type (it is about
-    to be built: see :mod:`crevdet.models.registered_types`). ``checkpoint``: that file already
+    to be built: see :mod:`crevdet.checkpoint.registered_types`). ``checkpoint``: that file already
     loaded (it is then not read again)."""
     if checkpoint is None and not osp.isfile(path):
         raise FileNotFoundError(f'pretrained checkpoint {path} does not exist (pretrained= builds '
                                 'the backbone from that file; pass model=<pretraining config> '
                                 'to build it without one)')
-    if checkpoint is None:
-        # crevdet's weights-only reader even when register_all_modules() was not called
-        from crevdet.engine.checkpoint import load_local_checkpoint
+    if checkpoint is None:  # crevdet's weights-only reader, registered with mmengine or not
         checkpoint = load_local_checkpoint(path, map_location='cpu')
     model = checkpoint_model(checkpoint, path)
     if model is None:
@@ -174,36 +144,44 @@ def _norm(v):
 TYPE_ALIASES = {'rpm': 'RPMPredictor', 'stacked': 'StackedRNNPredictor'}
 
 
-# what only shapes pretraining (losses, training-time feeding, sampling) or only which features a
-# detector reads (the VQ-VAE's feature_path): a detector built with other values of these still
-# runs the network the checkpoint's weights were trained in
-TRAINING_ONLY = ('data_preprocessor', 'init_cfg', 'teacher_forcing', 'reversible_backprop',
-                 'n_future', 'num_samples', 'feature_path')
+# keys that never change the network, whatever the model: how it is wrapped and initialised, and
+# its losses (``loss*``, ``beta*``). Each predictor adds its own training-only keys
+# (``BaseVideoPredictor.TRAINING_ONLY_KEYS``: what only shapes pretraining, such as
+# ``n_future``, or only which features a detector reads, such as the VQ-VAE's ``feature_path``)
+TRAINING_ONLY = ('data_preprocessor', 'init_cfg')
 
 
-def architecture_differences(built: dict, trained: dict, path: str = 'model') -> List[str]:
+def training_only_keys(cfg: dict) -> tuple:
+    """:data:`TRAINING_ONLY` plus the ``TRAINING_ONLY_KEYS`` the registered class of
+    ``cfg['type']`` declares (none for an unknown type)."""
+    name = cfg.get('type')
+    if not isinstance(name, str):
+        return TRAINING_ONLY
+    name = TYPE_ALIASES.get(name, name)
+    try:
+        cls = MODELS.get(name)
+    except Exception:  # a name another scope resolves, or none: nothing of its own
+        cls = None
+    return TRAINING_ONLY + tuple(getattr(cls, 'TRAINING_ONLY_KEYS', ()))
+
+
+def architecture_differences(built: dict, trained: dict, path: str = 'model',
+                             skip: tuple = ()) -> List[str]:
     """``'key: checkpoint X vs config Y'`` for every key set on both sides to different values
-    (recursively), training-only keys (:data:`TRAINING_ONLY`, ``loss*``, ``beta*``) aside. A key
-    set on one side only is not compared: its other side is the class default, which this check
-    cannot see. Weight shapes are checked separately."""
+    (recursively), training-only keys aside (:func:`training_only_keys` of the built type, for
+    its nested dicts too; ``loss*``, ``beta*``). A key set on one side only is not compared: its
+    other side is the class default, which this check cannot see. Weight shapes are checked
+    separately."""
     diffs = []
+    skip = tuple(skip) + training_only_keys(built)
     for key in sorted(set(built) & set(trained)):
-        if key in TRAINING_ONLY or key.startswith(('loss', 'beta')):
+        if key in skip or key.startswith(('loss', 'beta')):
             continue
         a, b = built[key], trained[key]
         if isinstance(a, dict) and isinstance(b, dict):
-            diffs += architecture_differences(a, b, f'{path}.{key}')
+            diffs += architecture_differences(a, b, f'{path}.{key}', skip)
         elif key == 'type' and TYPE_ALIASES.get(a, a) == TYPE_ALIASES.get(b, b):
             continue
         elif _norm(a) != _norm(b):
             diffs.append(f'{path}.{key}: checkpoint {b!r} vs config {a!r}')
     return diffs
-
-
-def set_protocol(model_cfg, in_channels: int, n_past: int, n_future: int, frame_size) -> None:
-    """Point a predictor's ``model`` config at another data protocol (in place): channels,
-    observed / predicted frames and, for models with size-dependent layers (SRVP), the frame
-    size. Shared by the benchmark, ablation and learning-curve tools."""
-    model_cfg.update(in_channels=in_channels, n_past=n_past, n_future=n_future)
-    if 'frame_size' in model_cfg:
-        model_cfg['frame_size'] = tuple(frame_size)

@@ -2,6 +2,7 @@
 train/test, reading an input video or frame folder, and a fresh output folder per run."""
 import contextlib
 import difflib
+import functools
 import glob
 import inspect
 import os.path as osp
@@ -240,7 +241,7 @@ def dataset_errors():
         raise
 
 
-def load_tool_config(args):
+def _load_tool_config_file(args):
     """The config step shared by tools/train.py and tools/test.py: read ``args.config``, apply
     ``--launcher``, ``--cfg-options`` and ``--work-dir`` (default ``./work_dirs/<config name>``)."""
     cfg = read_config(args.config)
@@ -256,11 +257,24 @@ def load_tool_config(args):
     return cfg
 
 
+def expand_model_files(cfg) -> None:
+    """Put the model of every pretraining config (or checkpoint) a backbone names into the
+    config (:func:`crevdet.checkpoint.expand_pretrain_configs`; the runner would do it too),
+    so a missing or unreadable one is one ``error:`` line naming the key, not a traceback."""
+    from crevdet.checkpoint import (CheckpointFileError, UnregisteredTypeError,
+                                    expand_pretrain_configs)
+    try:
+        expand_pretrain_configs(cfg)
+    except (FileNotFoundError, ValueError, TypeError, CheckpointFileError,
+            UnregisteredTypeError) as e:
+        raise SystemExit(f'error: {e}')
+
+
 def check_checkpoint_arg(path: str, what: str) -> None:
     """Read ``path`` once as the run will (weights-only, crevdet/engine/checkpoint.py), so a
     missing, broken or code-carrying file is an ``error:`` line before anything starts."""
-    from crevdet.engine.checkpoint import CheckpointFileError, load_local_checkpoint
-    from crevdet.models.weights import NonFiniteWeightsError, check_finite_weights
+    from crevdet.checkpoint.files import CheckpointFileError, load_local_checkpoint
+    from crevdet.checkpoint.weights import NonFiniteWeightsError, check_finite_weights
     if '://' in str(path):  # remote: read by mmengine's loaders (weights-only in torch >= 2.6)
         return
     if not osp.exists(path):
@@ -301,7 +315,7 @@ def check_pretrained_checkpoints(cfg) -> None:
     """Every local ``Pretrained`` checkpoint a model config names must exist (a file, or a run
     folder holding one) before a run starts: otherwise one ``error:`` line naming the command
     that writes it and the option that points elsewhere, not a traceback from the Runner."""
-    from crevdet.engine.checkpoint import newest_run_checkpoint
+    from crevdet.checkpoint.files import newest_run_checkpoint
     for key, ckpt in _pretrained_inits(cfg.get('model') or {}):
         if '://' in str(ckpt):
             continue
@@ -387,3 +401,37 @@ def finish_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def config_path(name: str) -> str:
+    """A tool's config argument as a file path: a shipped config's scoped name
+    (``crevdet::pretrain_kitti.py``, :func:`crevdet.paths.resolve_config`) resolved, a path
+    returned as given. A scoped name that is not a shipped config exits with ``error: <why>``."""
+    from crevdet.paths import resolve_config
+    try:
+        return resolve_config(name)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f'error: {e}')
+
+
+def load_tool_config(args, *rest, **kwargs):
+    """The config step of train/test (:func:`_load_tool_config_file`) for a config given as a
+    path or as a shipped config's scoped name (:func:`config_path`): ``args.config`` becomes the
+    file's path, so the default work dir is still named after it."""
+    args.config = config_path(args.config)
+    return _load_tool_config_file(args, *rest, **kwargs)
+
+
+def exit_on(*errors):
+    """Decorator for a tool's ``main``: the library errors ``errors`` (e.g.
+    ``crevdet.apis.budget_training.BudgetError``, whose messages name the option) end the tool
+    with ``error: <message>``, as the tools' own checks do, instead of a traceback."""
+    def decorate(main):
+        @functools.wraps(main)
+        def run(*args, **kwargs):
+            try:
+                return main(*args, **kwargs)
+            except errors as e:
+                raise SystemExit(f'error: {e}')
+        return run
+    return decorate
