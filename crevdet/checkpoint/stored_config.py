@@ -23,6 +23,7 @@ from crevdet.pretrain_configs import model_from_pretrain_config
 from crevdet.registry import MODELS
 from .files import load_local_checkpoint
 from .registered_types import check_registered_types
+from .weights import WeightMismatchError
 
 
 def _literal(node: ast.AST):
@@ -185,3 +186,30 @@ def architecture_differences(built: dict, trained: dict, path: str = 'model',
         elif _norm(a) != _norm(b):
             diffs.append(f'{path}.{key}: checkpoint {b!r} vs config {a!r}')
     return diffs
+
+
+def check_architecture(built: dict, checkpoint: dict, path: str, strict: bool = True,
+                       prefix: Optional[str] = None, target: str = 'the backbone') -> None:
+    """Weights of equal shapes can still come from another architecture (``strength_scale``,
+    ``update``, ``cell`` with equal widths ...): compare the model config stored in
+    ``checkpoint`` (read from ``path``) with ``built``, the predictor config ``target`` builds.
+    With ``prefix`` (e.g. ``'backbone.'``: a detector checkpoint) the predictor config is that
+    submodule's ``model`` (a shipped config path it named is read as that config's model by
+    :func:`checkpoint_model`; any other path is not followed: nothing to compare). A
+    difference raises :class:`WeightMismatchError`, or with ``strict=False`` is logged."""
+    trained = checkpoint_model(checkpoint)
+    if prefix:
+        for part in prefix.strip('.').split('.'):
+            trained = trained.get(part) if isinstance(trained, dict) else None
+        trained = trained.get('model') if isinstance(trained, dict) else None
+    if not isinstance(trained, dict):
+        return
+    diffs = architecture_differences(built, trained)
+    if not diffs:
+        return
+    msg = f'{path} was trained with another model than {target} builds: ' + '; '.join(diffs)
+    if strict:
+        raise WeightMismatchError(
+            msg + ". Point the backbone's `model` at the pretraining config of that run, or "
+            'set model.backbone.init_cfg.strict=False to load it anyway')
+    print_log(msg + ' (loaded anyway: init_cfg strict=False)', logger='current', level=30)

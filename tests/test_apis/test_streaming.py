@@ -195,13 +195,13 @@ def test_inference_autocast_keeps_float32_outputs_and_training_untouched(monkeyp
         assert o.dtype == torch.float32 and not torch.equal(o, r)  # it did run in bf16
         assert torch.allclose(o, r, atol=0.05, rtol=0.05)
     # 'auto': bf16 on a CPU with bf16 kernels (as above), float32 (exactly the reference) else
-    from crevdet.models.backbones import video_predictor_backbone as vpb
+    from crevdet.models.backbones import inference_runtime
     bb.inference_autocast = 'auto'
     for native, expect in ((True, out), (False, ref)):
-        monkeypatch.setattr(vpb, '_cpu_has_native_bf16', lambda: native)
+        monkeypatch.setattr(inference_runtime, '_cpu_has_native_bf16', lambda: native)
         with torch.no_grad():
             assert all(torch.equal(a, b) for a, b in zip(bb(x), expect))
-    assert vpb.auto_autocast(torch.device('meta')) is None
+    assert inference_runtime.auto_autocast(torch.device('meta')) is None
     with pytest.raises(ValueError, match="inference_autocast must be None, 'bf16', 'fp16' or"):
         CrevNetBackbone(model=TINY_CREVNET, inference_autocast='int8')
     with pytest.raises(ValueError, match='compile=True is an inference option for frozen'):
@@ -209,7 +209,7 @@ def test_inference_autocast_keeps_float32_outputs_and_training_untouched(monkeyp
     # compiling keeps the module tree: a detector saved after compiling has the usual keys
     bb = CrevNetBackbone(model=TINY_CREVNET, compile=True)
     keys = list(bb.state_dict())
-    bb._compile_net()  # torch.compile is lazy: nothing is compiled before the first call
+    bb.runtime.compile_net(bb.net)  # lazy: nothing is compiled before the first call
     assert list(bb.state_dict()) == keys and not any('_orig_mod' in k for k in keys)
     assert 'forward' in vars(bb.net.predictor)  # the compiled forward, on the instance
 

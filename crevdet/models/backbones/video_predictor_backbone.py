@@ -13,35 +13,13 @@ import inspect
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
+from crevdet.checkpoint.stored_config import check_architecture
+from crevdet.checkpoint.weights import check_weights_fit, fitting_part, strip_prefix
 from crevdet.registry import MODELS, build_crevdet
-from ..layers.encoding_cache import EncodingCache
 from ..predictors.base_predictor import BaseVideoPredictor
-from crevdet.checkpoint.stored_config import architecture_differences, checkpoint_model
-from crevdet.checkpoint.weights import (WeightMismatchError, check_weights_fit, fitting_part,
-                                        strip_prefix)
-
-
-def auto_autocast(device: torch.device) -> Optional[str]:
-    """``inference_autocast='auto'``: the half precision ``device`` runs natively, or None.
-    CUDA: bf16 where supported (Ampere and later), else fp16; CPU: bf16 where oneDNN has bf16
-    kernels (AVX512-BF16 or AMX), else None (emulated bf16 on other CPUs is slower than
-    float32)."""
-    if device.type == 'cuda':
-        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if device.type == 'cpu':
-        return 'bf16' if _cpu_has_native_bf16() else None
-    return None
-
-
-def _cpu_has_native_bf16() -> bool:
-    check = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
-    try:
-        return bool(check()) if check is not None else False
-    except RuntimeError:  # a build without oneDNN
-        return False
+from .inference_runtime import InferenceRuntime
 
 
 @MODELS.register_module()
@@ -181,10 +159,6 @@ class VideoPredictorBackbone(BaseModule):
         self.out_channels = tuple(net.feat_channels[i] + (n_gate if i == self.out_indices[-1]
                                                           else 0) for i in self.out_indices)
         self.strides = tuple(net.feat_strides[i] for i in self.out_indices)
-        if inference_autocast not in (None, 'bf16', 'fp16', 'auto'):
-            raise ValueError(f"inference_autocast must be None, 'bf16', 'fp16' or 'auto', got "
-                             f'{inference_autocast!r}')
-        self.inference_autocast = inference_autocast
         if out_norm not in (None, 'instance', 'batch'):
             raise ValueError(f"out_norm must be None, 'instance' or 'batch', got {out_norm!r}")
         self.out_norm = out_norm
@@ -197,10 +171,8 @@ class VideoPredictorBackbone(BaseModule):
             # not part of a pretraining checkpoint: init_weights does not ask it for these
             self.out_bn = torch.nn.ModuleList(torch.nn.BatchNorm2d(c, affine=False)
                                               for c in self.out_channels)
-        if compile and not frozen:
-            raise ValueError('compile=True is an inference option for frozen backbones; a '
-                             'fine-tuned backbone trains uncompiled')
-        self.compile, self._compiled = compile, False
+        # streaming, autocast and compile: how the predictor runs, not what it computes
+        self.runtime = InferenceRuntime(num_frames, frozen, inference_autocast, compile)
         self.set_streaming(streaming, horizon=stream_horizon)
         if frozen:
             for p in self.parameters():
@@ -227,14 +199,19 @@ class VideoPredictorBackbone(BaseModule):
         ``horizon`` frames), ``False``: windowed. ``streams``: videos batched together (each
         keeps its own recent encodings in the one cache; a stateful state is carried only
         while every stream of the batch goes on by one frame)."""
-        if mode not in (True, False, 'exact', 'stateful'):
-            raise ValueError(f"streaming must be True/'exact', 'stateful' or False, got {mode!r}")
-        if streams < 1:
-            raise ValueError(f'streams must be >= 1, got {streams}')
-        self.streaming = 'exact' if mode is True else mode
-        self.net.encoding_cache = (EncodingCache(size=4 * self.num_frames * streams,
-                                                 stateful=mode == 'stateful', horizon=horizon)
-                                   if mode else None)
+        self.runtime.set_streaming(self.net, mode, streams, horizon)
+
+    @property
+    def streaming(self) -> Union[bool, str]:
+        return self.runtime.streaming
+
+    @property
+    def inference_autocast(self) -> Optional[str]:
+        return self.runtime.autocast
+
+    @inference_autocast.setter
+    def inference_autocast(self, value: Optional[str]) -> None:
+        self.runtime.autocast = value
 
     @property
     def feature_step(self) -> int:
@@ -262,7 +239,8 @@ class VideoPredictorBackbone(BaseModule):
         # a pretraining checkpoint's `autoencoder.*` (or an old detector's) -> `net.autoencoder.*`
         state = self.upgrade_keys(state)
         strict = cfg.get('strict', True)
-        self._check_architecture(ckpt, path, strict, cfg.get('prefix'))
+        check_architecture(self.model_cfg, ckpt, path, strict, cfg.get('prefix'),
+                           f'{type(self).__name__}')
         own = self.state_dict()
         if not any(k.startswith('out_bn.') for k in state):  # a pretraining checkpoint
             own = type(own)((k, v) for k, v in own.items() if not k.startswith('out_bn.'))
@@ -270,31 +248,6 @@ class VideoPredictorBackbone(BaseModule):
                           strict=strict, opt_out='model.backbone.init_cfg.strict=False')
         self.load_state_dict(fitting_part(own, state), strict=False)
         self._is_init = True
-
-    def _check_architecture(self, ckpt: dict, path: str, strict: bool,
-                            prefix: Optional[str] = None) -> None:
-        """Weights of equal shapes can still come from another architecture (``strength_scale``,
-        ``update``, ``cell`` with equal widths ...): compare the checkpoint's own model config.
-        With ``prefix`` (e.g. ``'backbone.'``: a detector checkpoint) the predictor config is
-        that submodule's ``model`` (a shipped config path it named is read as that config's
-        model by :func:`checkpoint_model`; any other path is not followed: nothing to compare)."""
-        trained = checkpoint_model(ckpt)
-        if prefix:
-            for part in prefix.strip('.').split('.'):
-                trained = trained.get(part) if isinstance(trained, dict) else None
-            trained = trained.get('model') if isinstance(trained, dict) else None
-        if not isinstance(trained, dict):
-            return
-        diffs = architecture_differences(self.model_cfg, trained)
-        if not diffs:
-            return
-        msg = (f'{path} was trained with another model than {type(self).__name__} builds: '
-               + '; '.join(diffs))
-        if strict:
-            raise WeightMismatchError(
-                msg + ". Point the backbone's `model` at the pretraining config of that run, or "
-                'set model.backbone.init_cfg.strict=False to load it anyway')
-        print_log(msg + ' (loaded anyway: init_cfg strict=False)', logger='current', level=30)
 
     def upgrade_keys(self, state: dict, prefix: str = '') -> dict:
         """Rename the keys of a checkpoint written before the backbone held its predictor as
@@ -314,22 +267,6 @@ class VideoPredictorBackbone(BaseModule):
         if upgraded.keys() != state_dict.keys():
             state_dict.clear()
             state_dict.update(upgraded)
-
-    def _compile_net(self) -> None:
-        """Compile the heavy parts' forward methods in place (instance attributes). The modules
-        themselves stay in the tree, so the state dict keeps its keys (``torch.compile(module)``
-        would wrap them and prefix every key with ``_orig_mod.``: a detector checkpoint saved
-        after compiling would no longer load)."""
-        net = self.net
-        for name in ('encoder', 'predictor'):
-            module = getattr(net, name, None)
-            if isinstance(module, torch.nn.Module):
-                module.forward = torch.compile(module.forward)
-        ae = getattr(net, 'autoencoder', None)
-        if ae is not None:
-            ae.forward_stages = torch.compile(ae.forward_stages)
-            ae.encode = torch.compile(ae.encode)
-        self._compiled = True
 
     def train(self, mode: bool = True):
         super().train(mode and not self.frozen)
@@ -353,19 +290,12 @@ class VideoPredictorBackbone(BaseModule):
             raise ValueError(f'{type(self).__name__} expects {self.num_frames} stacked frames of '
                              f'{c} channels ({c * self.num_frames}), got {ct} channels')
         frames = x.view(b, self.num_frames, c, h, w)
-        if self.compile and not self._compiled:
-            self._compile_net()
-        # inference only: a frozen backbone is in eval mode while the detector trains too
-        cast = self.inference_autocast if not torch.is_grad_enabled() else None
-        if cast == 'auto':
-            cast = auto_autocast(x.device)
-        dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(cast)
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen), \
-                torch.autocast(x.device.type, dtype=dtype, enabled=cast is not None):
-            feats = self.net.extract_feat(frames)
-        if cast is not None:
-            feats = dict(feats, stages=[s.float() for s in feats['stages']],
-                         gates=[g.float() for g in feats['gates']])
+        # autocast at inference only: a frozen backbone is in eval mode while the detector
+        # trains too, so gradients (not the mode) tell training from inference
+        grad = torch.is_grad_enabled()
+        with torch.set_grad_enabled(grad and not self.frozen):
+            feats = self.runtime.run(self.net, lambda: self.net.extract_feat(frames), x.device,
+                                     grad)
         # 3D mode: keep the newest time slice of each (B, C, k, h, w) clip feature
         newest = lambda t: t[:, :, -1] if t.dim() == 5 else t  # noqa: E731
         outs = [newest(feats['stages'][i]) for i in self.out_indices]
