@@ -164,11 +164,17 @@ def test_no_subpackage_imports_one_that_imports_it_even_inside_functions():
 def test_models_import_neither_engine_apis_nor_the_tools_helpers_and_read_no_repository():
     bad = [(module, target) for path, root in _modules(osp.join(PACKAGE, 'models'))
            for module in [_module_name(path, root)] for target in all_imports(path, root)
-           if target.startswith(('crevdet.engine', 'crevdet.apis', 'crevdet.cli.common'))]
+           if target.startswith(('crevdet.engine', 'crevdet.apis', 'crevdet.cli'))]
     assert not bad, f'crevdet.models imports {bad}'
     uses = [osp.relpath(p, ROOT) for p, _ in _modules(osp.join(PACKAGE, 'models'))
             if 'REPO_ROOT' in open(p, encoding='utf-8').read()]
     assert not uses, f'REPO_ROOT (files of the repository) used in {uses}'
+
+
+def test_nothing_in_the_package_imports_the_command_line_layer():
+    edges = subpackage_graph(imports=all_imports)
+    users = sorted({m for (a, b), ms in edges.items() if b == 'crevdet.cli' for m in ms})
+    assert not users, f'crevdet.cli (the tools\' layer) imported by {users}'
 
 
 def test_the_checks_find_circles_inside_a_subpackage_and_through_functions(tmp_path):
@@ -209,7 +215,7 @@ def test_the_cycle_check_finds_a_cycle(tmp_path):
 def test_paths_is_a_leaf_and_models_do_not_load_the_cli():
     assert module_level_imports(osp.join(PACKAGE, 'paths.py')) == []
     code = ('import sys, crevdet.models\n'
-            'print(sorted(m for m in sys.modules if m.startswith("crevdet.cli.common")))\n')
+            'print(sorted(m for m in sys.modules if m.startswith("crevdet.cli")))\n')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout.strip()
     assert out == '[]', f'importing crevdet.models loaded the tools\' helpers: {out}'

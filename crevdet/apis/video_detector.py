@@ -42,10 +42,7 @@ class VideoDetector:
         cfg = Config.fromfile(config) if isinstance(config, str) else config
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
-        backbone = cfg.model.get('backbone', {})
-        if 'model' not in backbone:  # no pretraining checkpoint read: the detector's holds all
-            backbone.pop('pretrained', None)
-        expand_pretrain_configs(cfg)
+        expand_pretrain_configs(cfg)  # the backbone's model dict (models read no files)
         backbone = cfg.model.get('backbone', {})
         if 'num_frames' not in backbone and 'model' not in backbone:
             raise ValueError('VideoDetector needs a detector whose backbone takes stacked frames '
