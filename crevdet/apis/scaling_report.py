@@ -77,6 +77,57 @@ def margins(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> List[di
     return rows
 
 
+def _paired(a: dict, b: dict, n_boot: int, level: float) -> dict:
+    """``a``'s mAP minus ``b``'s with its central ``level`` paired bootstrap interval (the same
+    draws of the same images)."""
+    diff = boot_metric(a, n_boot) - boot_metric(b, n_boot)
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    return dict(change=a['metrics'][KEY] - b['metrics'][KEY],
+                interval=[float(np.percentile(diff, lo)), float(np.percentile(diff, hi))])
+
+
+def readings(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> Dict[str, list]:
+    """The protocol's two readings, per training seed, as paired differences (the controls
+    cancel): ``longer``: per (video, seed), the longest pretraining minus the shortest;
+    ``more_video``: per (seed, iterations), the most video minus the least."""
+    pre = {(c['video'], c['seed'], c['iters']): c for c in cells if c['entry'] == 'pretrained'}
+    out = dict(longer=[], more_video=[])
+    for video, seed in sorted({(v, s) for v, s, _ in pre}):
+        its = sorted(i for v, s, i in pre if (v, s) == (video, seed))
+        if len(its) > 1:
+            out['longer'].append(dict(video=video, seed=seed, first=its[0], last=its[-1], **_paired(
+                pre[(video, seed, its[-1])], pre[(video, seed, its[0])], n_boot, level)))
+    for seed, iters in sorted({(s, i) for _, s, i in pre}):
+        vids = sorted(v for v, s, i in pre if (s, i) == (seed, iters))
+        if len(vids) > 1:
+            out['more_video'].append(dict(seed=seed, iters=iters, least=vids[0], most=vids[-1],
+                                          **_paired(pre[(vids[-1], seed, iters)],
+                                                    pre[(vids[0], seed, iters)], n_boot, level)))
+    return out
+
+
+# (key of readings(), heading, table head, one row's cells)
+_READINGS = (
+    ('longer', 'Longer pretraining (paired: the longest minus the shortest, same seed and video; '
+     'the controls cancel):', '| video frames | seed | iterations |',
+     lambda r: f"| {r['video']} | {r['seed']} | {r['first']} -> {r['last']} |"),
+    ('more_video', 'More video (paired: the most minus the least, same seed and iterations):',
+     '| seed | pretraining iters | video frames |',
+     lambda r: f"| {r['seed']} | {r['iters']} | {r['least']} -> {r['most']} |"),
+)
+
+
+def _readings_markdown(found: Dict[str, list]) -> List[str]:
+    lines = []
+    for key, heading, head, cells in _READINGS:
+        if found[key]:
+            lines += ['', heading, '', head + ' change of mAP (= of the margin) |',
+                      '|' + '---:|' * (head.count('|') - 1) + '---:|']
+            lines += [cells(r) + f" {r['change']:+.2f} [{r['interval'][0]:+.1f}, "
+                      f"{r['interval'][1]:+.1f}] |" for r in found[key]]
+    return lines
+
+
 def _fmt_margin(row: dict, entry: str) -> str:
     if f'margin_{entry}' not in row:
         return 'n/a'
@@ -85,7 +136,7 @@ def _fmt_margin(row: dict, entry: str) -> str:
 
 
 def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,
-             level: float = 0.9) -> str:
+             level: float = 0.9, found: Optional[Dict[str, list]] = None) -> str:
     """The study's table: one line per (video, seed, pretraining iterations), then the mean
     margin over (b) across seeds per (video, iterations)."""
     world = spec['world']
@@ -112,7 +163,7 @@ def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,
             m = [v for _, v in vals]
             lines.append(f"| {video} | {iters} | {', '.join(str(s) for s, _ in vals)} | "
                          f'{np.mean(m):+.2f} | {min(m):+.2f} | {max(m):+.2f} |')
-    return '\n'.join(lines)
+    return '\n'.join(lines + _readings_markdown(found or dict(longer=[], more_video=[])))
 
 
 def plot(rows: List[dict], path: str, title: str) -> None:
@@ -174,8 +225,9 @@ def write_report(study_dir: str, spec: dict, n_boot: int = 200, level: float = 0
     n_images = None
     for c in cells:
         n_images = c.get('n_images') or n_images
-    table = markdown(rows, spec, n_images, n_boot, level)
-    out = dict(spec=spec, n_boot=n_boot, level=level, n_images=n_images, rows=rows,
+    found = readings(cells, n_boot, level)
+    table = markdown(rows, spec, n_images, n_boot, level, found)
+    out = dict(spec=spec, n_boot=n_boot, level=level, n_images=n_images, rows=rows, **found,
                cells=[{k: v for k, v in c.items() if k != 'dir'} for c in cells])
     with open(osp.join(study_dir, 'scaling.json'), 'w') as f:
         json.dump(out, f, indent=1)
