@@ -26,7 +26,8 @@ from crevdet.evaluation.functional.kitti_interval import bootstrap_draws, metric
 from crevdet.evaluation.metrics.kitti_metric import load_detections
 
 KEY = 'kitti/mAP_R40'
-CONTROLS = {'random': '(a) random', 'random_frame_diff': '(b) random + frame-diff masks'}
+CONTROLS = {'random': '(a) random', 'random_frame_diff': '(b) random + frame-diff masks',
+            'scratch': '(d) scratch, end to end'}
 
 
 def load_cells(study_dir: str) -> List[dict]:
@@ -143,15 +144,20 @@ def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,
     lines = [f"Scaling study: {world['camera']} camera, data seed {world['data_seed']}, "
              f"{spec['labels']} labels, SSD schedule of {spec['det_epochs']} epochs' worth of "
              f"iterations; mAP R40 on {n_images or '?'} held-out images; margins with "
-             f'{level:.0%} paired bootstrap intervals ({n_boot} draws over the images).', '',
-             '| video frames | seed | pretraining iters | pretrained | (a) random | '
-             '(b) random + frame-diff | minus (a) | minus (b) |',
-             '|---:|---:|---:|---:|---:|---:|---:|---:|']
+             f'{level:.0%} paired bootstrap intervals ({n_boot} draws over the images).', '']
+    # (d) only where a study has it: the tables of (a)/(b)-only studies stay as they were
+    shown = [e for e in CONTROLS if e != 'scratch' or any('scratch' in r for r in rows)]
+    heads = {'random': '(a) random', 'random_frame_diff': '(b) random + frame-diff',
+             'scratch': '(d) scratch'}
+    lines += ['| video frames | seed | pretraining iters | pretrained | ' +
+              ' | '.join(heads[e] for e in shown) + ' | ' +
+              ' | '.join(f'minus {heads[e].split()[0]}' for e in shown) + ' |',
+              '|---:|---:|---:|---:|' + '---:|' * (2 * len(shown))]
     fmt = lambda v: 'n/a' if v is None else f'{v:.2f}'  # noqa: E731
     for r in rows:
         lines.append(f"| {r['video']} | {r['seed']} | {r['iters']} | {fmt(r['pretrained'])} | "
-                     f"{fmt(r.get('random'))} | {fmt(r.get('random_frame_diff'))} | "
-                     f"{_fmt_margin(r, 'random')} | {_fmt_margin(r, 'random_frame_diff')} |")
+                     + ' | '.join(fmt(r.get(e)) for e in shown) + ' | '
+                     + ' | '.join(_fmt_margin(r, e) for e in shown) + ' |')
     means = defaultdict(list)
     for r in rows:
         if 'margin_random_frame_diff' in r:

@@ -118,3 +118,41 @@ def test_scaling_refuses_bad_folders_and_options(tmp_path, capsys):
     with pytest.raises(SystemExit):
         tool.main([str(tmp_path / 'x'), '--data-seed', '1', '--video-frames', '250'])
     assert 'multiple of 40' in capsys.readouterr().err
+
+
+def test_control_d_comes_last_per_seed_with_the_pretraining_and_detector_wall_clock(tmp_path):
+    """--scratch: (d) per seed, after the seed's pretrained cells, budgeted with the summed
+    wall-clock of its pretraining runs (the most video, the largest iterations) plus that
+    checkpoint's detector training; a study keeps it once on; the report shows its columns."""
+    scaling = load_tool('tools/analysis_tools/scaling.py')
+    from crevdet.apis.scaling_report import markdown
+    args = scaling.parse_args([str(tmp_path / 's')] + TINY + ['--scratch'], WORLD['raw_frames'])
+    spec = scaling.open_study(str(tmp_path / 's'), scaling.study_spec(args, WORLD))
+    assert spec['scratch'] is True
+    study = scaling.Study(str(tmp_path / 's'), spec)
+    names = [p[0] for p in study.plan()]
+    assert names == ['random_seed0', 'random_frame_diff_seed0', 'video36_seed0_iter1',
+                     'video36_seed0_iter2', 'scratch_seed0']
+    # without --scratch the same folder keeps it
+    plain = scaling.parse_args([str(tmp_path / 's')] + TINY, WORLD['raw_frames'])
+    assert scaling.open_study(str(tmp_path / 's'), scaling.study_spec(plain, WORLD))['scratch']
+    with pytest.raises(SystemExit, match=r'control \(d\) of seed 0 needs the wall-clock of its '
+                                         r'pretraining .*video36_seed0\.seconds\.json'):
+        study.scratch_minutes(0)
+    pre = osp.join(study.dir, 'pretrain', 'video36_seed0')
+    os.makedirs(osp.dirname(pre))
+    study._add_pretrain_seconds(pre, 100.0)  # interrupted, then resumed: both runs count
+    study._add_pretrain_seconds(pre, 50.0)
+    os.makedirs(osp.dirname(study.cell_file('video36_seed0_iter2')))
+    with open(study.cell_file('video36_seed0_iter2'), 'w') as f:
+        json.dump(dict(train_seconds=30.0), f)
+    assert study.scratch_minutes(0) == pytest.approx(3.0)
+    row = dict(video=36, seed=0, iters=2, pretrained=20.0, random=10.0, random_frame_diff=12.0,
+               scratch=15.0, margin_random=10.0, margin_random_frame_diff=8.0, margin_scratch=5.0,
+               interval_random=[9, 11], interval_random_frame_diff=[7, 9],
+               interval_scratch=[1.5, 8.5])
+    table = markdown([row], spec, 6, 20)
+    assert '| (a) random | (b) random + frame-diff | (d) scratch | minus (a) | minus (b) | ' \
+           'minus (d) |' in table
+    assert '| 36 | 0 | 2 | 20.00 | 10.00 | 12.00 | 15.00 | +10.00 [+9.0, +11.0] | ' \
+           '+8.00 [+7.0, +9.0] | +5.00 [+1.5, +8.5] |' in table

@@ -3,7 +3,8 @@ longer pretraining?
 
     python tools/analysis_tools/scaling.py STUDY_DIR --data-seed 5 [--camera moving] \
         [--video-frames 240 2400] [--iters 80 320 640] [--seeds 0 1 2] [--heldout 600] \
-        [--labels 40] [--det-epochs 6] [--boot 200] [--report-only] [--export DIR] [--verbose]
+        [--labels 40] [--det-epochs 6] [--scratch] [--boot 200] [--report-only] [--export DIR]
+        [--verbose]
 
 On one synthetic world (``tools/demo.py``'s generator; one folder per amount of video, the same
 labelled and held-out images in all of them), for each (amount of video, training seed) it
@@ -40,7 +41,7 @@ from functools import reduce
 from math import gcd
 
 from crevdet.apis.heldout import evaluate_on_heldout, write_heldout_world
-from crevdet.apis.scaling_report import CONTROLS, write_report
+from crevdet.apis.scaling_report import write_report
 from crevdet.apis.transfer import (TRAIN, ToolFailed, detector_schedule, entry_config, newest,
                                    pretrain_options, repo_config, run_tool)
 from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_subset,
@@ -55,6 +56,8 @@ DET_CONFIG = 'configs/demo/ssd_demo.py'
 IDENTITY = ('world', 'labels', 'heldout', 'det_epochs', 'pretrain_config', 'det_config')
 #: study.json fields of the grid: they may grow between runs
 GRID = ('video_frames', 'iters', 'seeds')
+#: the controls every training seed gets: they see no video
+PER_SEED = ('random', 'random_frame_diff')
 
 
 log = ProgressLog('scaling')
@@ -83,6 +86,12 @@ def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
                              'full training split (default 6, as the demo)')
     parser.add_argument('--pretrain-config', default=PRETRAIN_CONFIG)
     parser.add_argument('--det-config', default=DET_CONFIG)
+    parser.add_argument('--scratch', action='store_true',
+                        help='also control (d) per seed: the backbone trained end to end from '
+                             "random weights with the detector, given the wall-clock of that "
+                             "seed's pretraining (the most video, to the largest --iters) plus "
+                             "that checkpoint's detector training (tools/demo.py's (d)); once "
+                             'on, a study keeps it')
     parser.add_argument('--boot', type=int, default=200, help='bootstrap draws (default 200)')
     parser.add_argument('--report-only', action='store_true',
                         help='write the report from the finished cells; train nothing')
@@ -114,7 +123,7 @@ def study_spec(args, world: dict) -> dict:
                 labels=args.labels, heldout=args.heldout, det_epochs=args.det_epochs,
                 pretrain_config=args.pretrain_config, det_config=args.det_config,
                 video_frames=sorted(args.video_frames), iters=sorted(args.iters),
-                seeds=sorted(args.seeds))))
+                seeds=sorted(args.seeds), scratch=bool(args.scratch))))
 
 
 def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
@@ -145,7 +154,8 @@ def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
                              'another folder (or the same options)')
     if report_only:
         return found
-    merged = dict(found, **{k: sorted(set(found.get(k, [])) | set(spec[k])) for k in GRID})
+    merged = dict(found, **{k: sorted(set(found.get(k, [])) | set(spec[k])) for k in GRID},
+                  scratch=bool(found.get('scratch')) or bool(spec.get('scratch')))
     if merged != found:
         _write_json(path, merged)
     return merged
@@ -242,6 +252,7 @@ class Study:
         os.makedirs(osp.dirname(pre_dir), exist_ok=True)
         secs = run_tool(args + ['--cfg-options'] + opts, f'{pre_dir}.log',
                         f'pretraining video={video} seed={seed}', self.tool_log)
+        self._add_pretrain_seconds(pre_dir, secs)
         missing = [c for c in ckpts.values() if not osp.isfile(c)]
         if missing:
             raise ToolFailed(f'pretraining video={video} seed={seed} wrote no {missing[0]}; '
@@ -250,12 +261,32 @@ class Study:
             f'{"resumed, " if started else ""}{secs:.0f} s')
         return ckpts
 
+    @staticmethod
+    def _add_pretrain_seconds(pre_dir: str, secs: float) -> None:
+        """Add one run's wall-clock to the pretraining's total (``<pre_dir>.seconds.json``; a
+        resumed pretraining adds each run)."""
+        path = f'{pre_dir}.seconds.json'
+        total = json.load(open(path))['seconds'] if osp.isfile(path) else 0.0
+        _write_json(path, dict(seconds=total + secs))
+
+    def scratch_minutes(self, seed: int) -> float:
+        """The wall-clock budget of control (d) for ``seed``: the pretraining of the most video
+        to the largest iterations plus that checkpoint's detector training (as the demo's)."""
+        video, iters = max(self.spec['video_frames']), max(self.spec['iters'])
+        pre = osp.join(self.dir, 'pretrain', f'video{video}_seed{seed}.seconds.json')
+        cell = self.cell_file(f'video{video}_seed{seed}_iter{iters}')
+        if not (osp.isfile(pre) and osp.isfile(cell)):
+            raise SystemExit(f'error: control (d) of seed {seed} needs the wall-clock of its '
+                             f'pretraining ({pre}) and of its detector ({cell}); a pretraining '
+                             'run before --scratch existed has no record of its time')
+        return (json.load(open(pre))['seconds'] + json.load(open(cell))['train_seconds']) / 60
+
     def cell_file(self, name: str) -> str:
         """A cell's ``cell.json``: written last, so it exists once the cell is finished."""
         return osp.join(self.dir, 'cells', name, 'cell.json')
 
     def cell(self, name: str, entry: str, seed: int, checkpoint, objects: tuple,
-             video=None, iters=None) -> tuple:
+             video=None, iters=None, scratch_minutes=None) -> tuple:
         """Train and test one detector unless its cell is finished; returns (cell, whether it
         was run now)."""
         cell_dir = osp.join(self.dir, 'cells', name)
@@ -272,7 +303,8 @@ class Study:
             raise SystemExit(f'error: {e}')
         sched = detector_schedule(self.spec['det_epochs'], seed, ann_file,
                                   n_train / self.spec['labels'])
-        cfg = entry_config(self.spec['det_config'], entry, checkpoint, osp.join(obj, ''), sched)
+        cfg = entry_config(self.spec['det_config'], entry, checkpoint, osp.join(obj, ''), sched,
+                           scratch_minutes=scratch_minutes)
         cfg_path = osp.join(cell_dir, f'{name}.py')
         cfg.dump(cfg_path)
         secs = run_tool(TRAIN + [cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
@@ -285,6 +317,7 @@ class Study:
         cell = dict(entry=entry, seed=seed, video=video, iters=iters, metrics=metrics,
                     detections='test/detections.json', n_images=n_images, train_seconds=secs,
                     test_seconds=time.time() - t0, checkpoint=checkpoint,
+                    budget_minutes=scratch_minutes,
                     finished=time.strftime('%Y-%m-%d %H:%M:%S'), machine=machine())
         _write_json(done, cell)
         return cell, True
@@ -293,10 +326,12 @@ class Study:
         """(name, entry, seed, video, iters) of every cell, in the order they run."""
         out = []
         for seed in self.spec['seeds']:
-            out += [(f'{entry}_seed{seed}', entry, seed, None, None) for entry in CONTROLS]
+            out += [(f'{entry}_seed{seed}', entry, seed, None, None) for entry in PER_SEED]
             for video in self.spec['video_frames']:
                 out += [(f'video{video}_seed{seed}_iter{i}', 'pretrained', seed, video, i)
                         for i in self.spec['iters']]
+            if self.spec.get('scratch'):  # last: its budget is the pretrained cells' time
+                out.append((f'scratch_seed{seed}', 'scratch', seed, None, None))
         return out
 
 
@@ -314,15 +349,19 @@ def main(argv=None, world: dict = None):
             export(study.dir, args.export)
         return
     plan = study.plan()
-    log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x (2 controls + '
-        f'{len(spec["video_frames"])} amounts of video x {len(spec["iters"])} checkpoints))')
+    n_controls = len(PER_SEED) + bool(spec.get('scratch'))
+    log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x ({n_controls} '
+        f'controls + {len(spec["video_frames"])} amounts of video x {len(spec["iters"])} '
+        'checkpoints))')
     try:
         objects = study.worlds(spec['video_frames'])
         for k, (name, entry, seed, video, iters) in enumerate(plan, 1):
             ckpt = study.pretrain(video, seed)[iters] \
                 if entry == 'pretrained' and not osp.isfile(study.cell_file(name)) else None
+            budget = study.scratch_minutes(seed) \
+                if entry == 'scratch' and not osp.isfile(study.cell_file(name)) else None
             t0 = time.time()
-            cell, ran = study.cell(name, entry, seed, ckpt, objects, video, iters)
+            cell, ran = study.cell(name, entry, seed, ckpt, objects, video, iters, budget)
             mAP = cell['metrics'].get('kitti/mAP_R40')
             what = (f'done in {time.time() - t0:.0f} s (training {cell["train_seconds"]:.0f} s)'
                     if ran else 'finished before, kept')
