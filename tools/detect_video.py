@@ -66,7 +66,7 @@ def main(argv=None):
     cfg = read_config(args.config)  # a syntax error names the file and line
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'error: {args.checkpoint} does not exist')
-    # weights-only, allowlisted, finite (crevdet/engine/checkpoint.py): an error line, not a
+    # weights-only, allowlisted, finite (crevdet/checkpoint/files.py): an error line, not a
     # traceback, for a broken or code-carrying file
     check_checkpoint_arg(args.checkpoint, 'CKPT')
     out = new_output_dir(args.out_dir, 'detect_video', args.input)

@@ -60,7 +60,7 @@ def main(argv=None):
     install_checkpoint_loader()
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'error: checkpoint {args.checkpoint} does not exist')
-    try:  # weights-only (crevdet/engine/checkpoint.py): a checkpoint never runs code
+    try:  # weights-only (crevdet/checkpoint/files.py): a checkpoint never runs code
         ckpt = load_local_checkpoint(args.checkpoint, 'cpu')
     except CheckpointFileError as e:
         raise SystemExit(f'error: {e}')

@@ -54,30 +54,6 @@ def boot_metric(cell: dict, n_boot: int, seed: int = 0) -> np.ndarray:
     return values
 
 
-def margins(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> List[dict]:
-    """One row per pretrained cell whose seed has its controls: its mAP, the controls', and
-    the margin over each control with its central ``level`` bootstrap interval."""
-    controls = {(c['seed'], c['entry']): c for c in cells if c['entry'] in CONTROLS}
-    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
-    rows = []
-    for cell in sorted((c for c in cells if c['entry'] == 'pretrained'),
-                       key=lambda c: (c['video'], c['seed'], c['iters'])):
-        row = dict(video=cell['video'], seed=cell['seed'], iters=cell['iters'],
-                   pretrained=cell['metrics'][KEY])
-        boot = boot_metric(cell, n_boot)
-        for entry in CONTROLS:
-            ctrl = controls.get((cell['seed'], entry))
-            if ctrl is None:
-                continue
-            row[entry] = ctrl['metrics'][KEY]
-            diff = boot - boot_metric(ctrl, n_boot)
-            row[f'margin_{entry}'] = row['pretrained'] - row[entry]
-            row[f'interval_{entry}'] = [float(np.percentile(diff, lo)),
-                                        float(np.percentile(diff, hi))]
-        rows.append(row)
-    return rows
-
-
 def _paired(a: dict, b: dict, n_boot: int, level: float) -> dict:
     """``a``'s mAP minus ``b``'s with its central ``level`` paired bootstrap interval (the same
     draws of the same images)."""
@@ -85,6 +61,26 @@ def _paired(a: dict, b: dict, n_boot: int, level: float) -> dict:
     lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
     return dict(change=a['metrics'][KEY] - b['metrics'][KEY],
                 interval=[float(np.percentile(diff, lo)), float(np.percentile(diff, hi))])
+
+
+def margins(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> List[dict]:
+    """One row per pretrained cell whose seed has its controls: its mAP, the controls', and
+    the margin over each control with its central ``level`` bootstrap interval."""
+    controls = {(c['seed'], c['entry']): c for c in cells if c['entry'] in CONTROLS}
+    rows = []
+    for cell in sorted((c for c in cells if c['entry'] == 'pretrained'),
+                       key=lambda c: (c['video'], c['seed'], c['iters'])):
+        row = dict(video=cell['video'], seed=cell['seed'], iters=cell['iters'],
+                   pretrained=cell['metrics'][KEY])
+        for entry in CONTROLS:
+            ctrl = controls.get((cell['seed'], entry))
+            if ctrl is None:
+                continue
+            row[entry] = ctrl['metrics'][KEY]
+            paired = _paired(cell, ctrl, n_boot, level)
+            row[f'margin_{entry}'], row[f'interval_{entry}'] = paired['change'], paired['interval']
+        rows.append(row)
+    return rows
 
 
 def readings(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> Dict[str, list]:

@@ -116,11 +116,7 @@ def read_config(path: str, what: str = 'config'):
 
     from mmengine.config import Config
 
-    from crevdet.paths import resolve_config
-    try:  # a shipped config by its scoped name: crevdet::pretrain_kitti.py
-        path = resolve_config(path)
-    except (ValueError, FileNotFoundError) as e:
-        raise SystemExit(f'error: {e}')
+    path = config_path(path)  # a shipped config by its scoped name: crevdet::pretrain_kitti.py
     if not osp.exists(path):
         raise SystemExit(f'error: {what} file {path!r} does not exist')
     if not osp.isfile(path):
@@ -271,7 +267,7 @@ def expand_model_files(cfg) -> None:
 
 
 def check_checkpoint_arg(path: str, what: str) -> None:
-    """Read ``path`` once as the run will (weights-only, crevdet/engine/checkpoint.py), so a
+    """Read ``path`` once as the run will (weights-only, crevdet/checkpoint/files.py), so a
     missing, broken or code-carrying file is an ``error:`` line before anything starts."""
     from crevdet.checkpoint.files import CheckpointFileError, load_local_checkpoint
     from crevdet.checkpoint.weights import NonFiniteWeightsError, check_finite_weights

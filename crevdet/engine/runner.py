@@ -42,7 +42,7 @@ class CrevdetRunner(Runner):
 
     * reads every checkpoint, resume included, with torch's weights-only unpickler, and writes
       checkpoints atomically (temp file, then rename) in a form that reader accepts
-      (see crevdet/engine/checkpoint.py);
+      (see crevdet/checkpoint/files.py);
     * resumes ``resume=True`` without ``load_from`` from the newest readable checkpoint found in
       the work dir, not from whatever ``last_checkpoint`` names;
     * loads ``load_from`` / test / resume checkpoints **strictly**: a checkpoint that does not fit

@@ -3,7 +3,7 @@
     python tools/model_converters/publish_model.py IN.pth OUT.pth
 
 IN.pth is read like every checkpoint crevdet reads: with torch's weights-only unpickler and the
-allowlist of mmengine's training state (crevdet/engine/checkpoint.py), so a training checkpoint of
+allowlist of mmengine's training state (crevdet/checkpoint/files.py), so a training checkpoint of
 crevdet or plain mmengine converts, and a file holding code is refused, never run. OUT.pth holds
 tensors and plain values only, and is written atomically (never over an existing file).
 """
