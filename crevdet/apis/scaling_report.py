@@ -5,7 +5,8 @@ bootstrap intervals over the held-out images, as JSON, Markdown and a figure.
 A cell is one detector tested on the study's held-out images; ``cell.json`` (written last, so
 an interrupted cell has none) holds::
 
-    {'entry': 'pretrained' | 'random' | 'random_frame_diff', 'seed': S,
+    {'entry': 'pretrained' | 'finetuned_lr' | 'random' | 'random_frame_diff' | 'scratch',
+     'seed': S,
      'video': V or None, 'iters': I or None, 'metrics': {'kitti/mAP_R40': ..., ...},
      'detections': 'test/detections.json', 'train_seconds': ..., 'machine': {...}}
 
@@ -103,6 +104,59 @@ def readings(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> Dict[s
     return out
 
 
+#: the pretrained entries read against (d), by their report names
+AGAINST_SCRATCH = {'pretrained': 'frozen', 'finetuned_lr': 'fine-tuned, backbone lr x0.1'}
+
+
+def against_scratch(cells: List[dict], video: int, iters: int, n_boot: int = 200,
+                    level: float = 0.9) -> List[dict]:
+    """Per training seed with a (d) cell: each pretrained entry on the checkpoint of ``video``
+    frames and ``iters`` iterations (frozen; fine-tuned where the study has it) minus (d) at
+    the same wall-clock, and minus (b), with paired intervals."""
+    by = {(c['seed'], c['entry'], c.get('video'), c.get('iters')): c for c in cells}
+    rows = []
+    for seed in sorted({c['seed'] for c in cells if c['entry'] == 'scratch'}):
+        scratch = by[(seed, 'scratch', None, None)]
+        for entry, name in AGAINST_SCRATCH.items():
+            cell = by.get((seed, entry, video, iters))
+            if cell is None:
+                continue
+            row = dict(seed=seed, entry=entry, name=name, mAP=cell['metrics'][KEY],
+                       scratch=scratch['metrics'][KEY],
+                       budget_minutes=scratch.get('budget_minutes'),
+                       **_paired(cell, scratch, n_boot, level))
+            ctrl = by.get((seed, 'random_frame_diff', None, None))
+            if ctrl is not None:
+                b = _paired(cell, ctrl, n_boot, level)
+                row['over_b'], row['over_b_interval'] = b['change'], b['interval']
+            rows.append(row)
+    return rows
+
+
+def _against_scratch_markdown(rows: List[dict], video: int, iters: int) -> List[str]:
+    if not rows:
+        return []
+    fmt = lambda v, i: f'{v:+.2f} [{i[0]:+.1f}, {i[1]:+.1f}]'  # noqa: E731
+    lines = ['', f'Pretrained entries against (d) scratch at the same wall-clock (the checkpoint '
+             f'of {video} frames and {iters} iterations; (d) gets that pretraining plus the '
+             'longest of its detector trainings):', '',
+             '| seed | entry | mAP | (d) scratch | (d) budget, min | minus (d) | minus (b) |',
+             '|---:|---|---:|---:|---:|---:|---:|']
+    for r in rows:
+        budget = 'n/a' if r['budget_minutes'] is None else f"{r['budget_minutes']:.0f}"
+        over_b = fmt(r['over_b'], r['over_b_interval']) if 'over_b' in r else 'n/a'
+        lines.append(f"| {r['seed']} | {r['name']} | {r['mAP']:.2f} | {r['scratch']:.2f} | "
+                     f"{budget} | {fmt(r['change'], r['interval'])} | {over_b} |")
+    lines.append('')
+    for entry, name in AGAINST_SCRATCH.items():
+        mine = [r for r in rows if r['entry'] == entry]
+        if mine:
+            lines.append(f'{name}: at least (d) in {sum(r["change"] >= 0 for r in mine)} of '
+                         f'{len(mine)} seeds; interval above 0 in '
+                         f'{sum(r["interval"][0] > 0 for r in mine)}.')
+    return lines
+
+
 # (key of readings(), heading, table head, one row's cells)
 _READINGS = (
     ('longer', 'Longer pretraining (paired: the longest minus the shortest, same seed and video; '
@@ -133,7 +187,8 @@ def _fmt_margin(row: dict, entry: str) -> str:
 
 
 def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,
-             level: float = 0.9, found: Optional[Dict[str, list]] = None) -> str:
+             level: float = 0.9, found: Optional[Dict[str, list]] = None,
+             scratch_rows: Optional[List[dict]] = None) -> str:
     """The study's table: one line per (video, seed, pretraining iterations), then the mean
     margin over (b) across seeds per (video, iterations)."""
     world = spec['world']
@@ -165,7 +220,9 @@ def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,
             m = [v for _, v in vals]
             lines.append(f"| {video} | {iters} | {', '.join(str(s) for s, _ in vals)} | "
                          f'{np.mean(m):+.2f} | {min(m):+.2f} | {max(m):+.2f} |')
-    return '\n'.join(lines + _readings_markdown(found or dict(longer=[], more_video=[])))
+    return '\n'.join(lines + _readings_markdown(found or dict(longer=[], more_video=[]))
+                     + _against_scratch_markdown(scratch_rows or [], max(spec['video_frames']),
+                                                 max(spec['iters'])))
 
 
 def plot(rows: List[dict], path: str, title: str) -> None:
@@ -228,8 +285,10 @@ def write_report(study_dir: str, spec: dict, n_boot: int = 200, level: float = 0
     for c in cells:
         n_images = c.get('n_images') or n_images
     found = readings(cells, n_boot, level)
-    table = markdown(rows, spec, n_images, n_boot, level, found)
+    vs_d = against_scratch(cells, max(spec['video_frames']), max(spec['iters']), n_boot, level)
+    table = markdown(rows, spec, n_images, n_boot, level, found, vs_d)
     out = dict(spec=spec, n_boot=n_boot, level=level, n_images=n_images, rows=rows, **found,
+               against_scratch=vs_d,
                cells=[{k: v for k, v in c.items() if k != 'dir'} for c in cells])
     with open(osp.join(study_dir, 'scaling.json'), 'w') as f:
         json.dump(out, f, indent=1)

@@ -1,6 +1,8 @@
 """tools/analysis_tools/scaling.py on tiny data: one pretraining with 2 checkpoints (2
 iterations), a frozen SSD of 2 iterations on each and on the two controls, every detector tested
-on held-out images; the report; resuming keeps finished cells; another study is refused."""
+on held-out images; the report; resuming keeps finished cells; another study is refused. The
+cells' order, configs and budgets of entries (f) and (d), and the rerun of a cell cut short, are
+read with a fake runner (no training)."""
 import json
 import os
 import os.path as osp
@@ -74,12 +76,10 @@ def test_scaling_study_runs_resumes_and_refuses_another(tmp_path, capsys):
     assert '| 36 | 0 | 2 |' in md and '6 held-out images' in md
     assert open(osp.join(study, 'scaling.png'), 'rb').read(4) == b'\x89PNG'
 
-    # resumed: finished cells are kept, nothing trains; a cell cut short runs again alone
-    os.remove(osp.join(study, 'cells', 'random_frame_diff_seed0', 'cell.json'))
+    # resumed: finished cells are kept, nothing trains (a cell cut short: the fake-runner test)
     tool.main([study] + TINY, world=WORLD)
     cells = [ln for ln in _lines(capsys) if '] cell ' in ln]
-    assert ['finished before, kept' in ln for ln in cells] == [True, False, True, True]
-    assert not any('pretraining' in ln for ln in cells)
+    assert len(cells) == 4 and all('finished before, kept' in ln for ln in cells)
 
     # another study in the same folder is refused, naming the field; the grid may grow
     with pytest.raises(SystemExit, match=r"its labels is 2, this run asks for 3"):
@@ -156,3 +156,62 @@ def test_control_d_comes_last_per_seed_with_the_pretraining_and_detector_wall_cl
            'minus (d) |' in table
     assert '| 36 | 0 | 2 | 20.00 | 10.00 | 12.00 | 15.00 | +10.00 [+9.0, +11.0] | ' \
            '+8.00 [+7.0, +9.0] | +5.00 [+1.5, +8.5] |' in table
+
+
+def test_finetuned_and_scratch_cells_with_a_fake_runner(tmp_path, capsys, monkeypatch):
+    """--finetune --scratch: per seed, after the pretrained cells, (f) fine-tunes the
+    checkpoint of the most video and iterations (unfrozen, backbone lr x0.1), then (d) gets the
+    pretraining's wall-clock plus the longer of the frozen and fine-tuned trainings; a cell cut
+    short runs again alone."""
+    tool = load_tool('tools/analysis_tools/scaling.py')
+    study = str(tmp_path / 'study')
+    runs = []
+
+    def fake_run(args, log_file, what, log=print):
+        runs.append(what)
+        work = args[args.index('--work-dir') + 1]
+        os.makedirs(work, exist_ok=True)
+        if what.startswith('pretraining'):
+            for i in (1, 2):
+                open(osp.join(work, f'iter_{i}.pth'), 'w').close()
+            return 100.0
+        open(osp.join(work, 'epoch_1.pth'), 'w').close()
+        return {'training finetuned_lr_seed0': 50.0}.get(what, 20.0)
+
+    monkeypatch.setattr(tool, 'run_tool', fake_run)
+    monkeypatch.setattr(tool, 'evaluate_on_heldout', lambda *a: {'kitti/mAP_R40': 1.0})
+    monkeypatch.setattr(tool, 'write_report', lambda *a, **k: open(
+        osp.join(a[0], 'scaling.md'), 'w').close())
+    tool.main([study] + TINY + ['--finetune', '--scratch'], world=WORLD)
+    capsys.readouterr()
+    assert runs == ['training random_seed0', 'training random_frame_diff_seed0',
+                    'pretraining video=36 seed=0', 'training video36_seed0_iter1',
+                    'training video36_seed0_iter2', 'training finetuned_lr_seed0',
+                    'training scratch_seed0']
+    cells = osp.join(study, 'cells')
+    tuned = json.load(open(osp.join(cells, 'finetuned_lr_seed0', 'cell.json')))
+    assert tuned['checkpoint'] == osp.join(study, 'pretrain', 'video36_seed0', 'iter_2.pth')
+    assert (tuned['entry'], tuned['video'], tuned['iters']) == ('finetuned_lr', 36, 2)
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(cells, 'finetuned_lr_seed0', 'finetuned_lr_seed0.py'))
+    assert cfg.model.backbone.frozen is False
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1
+    assert cfg.model.backbone.init_cfg.checkpoint == tuned['checkpoint']
+    # (d): 100 s of pretraining + the fine-tuning's 50 s (longer than the frozen 20 s)
+    scratch = json.load(open(osp.join(cells, 'scratch_seed0', 'cell.json')))
+    assert scratch['budget_minutes'] == pytest.approx(150 / 60)
+    spec = json.load(open(osp.join(study, 'study.json')))
+    assert spec['finetune'] is True and spec['scratch'] is True
+    # a cell cut short (no cell.json, a stale file) runs again alone, its stale files gone
+    os.remove(osp.join(cells, 'random_frame_diff_seed0', 'cell.json'))
+    stale = osp.join(cells, 'random_frame_diff_seed0', 'stale.txt')
+    open(stale, 'w').close()
+    runs.clear()
+    tool.main([study] + TINY, world=WORLD)  # the switches are kept without the flags
+    assert runs == ['training random_frame_diff_seed0'] and not osp.exists(stale)
+    lines = [ln for ln in _lines(capsys) if '] cell ' in ln]
+    assert [ln.split('] cell ')[1].split(':')[0] for ln in lines] == [
+        '1/6 random_seed0', '2/6 random_frame_diff_seed0', '3/6 video36_seed0_iter1',
+        '4/6 video36_seed0_iter2', '5/6 finetuned_lr_seed0', '6/6 scratch_seed0']
+    assert ['finished before, kept' in ln for ln in lines] == [True, False, True, True, True,
+                                                                True]

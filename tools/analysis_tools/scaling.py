@@ -3,15 +3,18 @@ longer pretraining?
 
     python tools/analysis_tools/scaling.py STUDY_DIR --data-seed 5 [--camera moving] \
         [--video-frames 240 2400] [--iters 80 320 640] [--seeds 0 1 2] [--heldout 600] \
-        [--labels 40] [--det-epochs 6] [--scratch] [--boot 200] [--report-only] [--export DIR]
-        [--verbose]
+        [--labels 40] [--det-epochs 6] [--finetune] [--scratch] [--boot 200] [--report-only]
+        [--export DIR] [--verbose]
 
 On one synthetic world (``tools/demo.py``'s generator; one folder per amount of video, the same
 labelled and held-out images in all of them), for each (amount of video, training seed) it
 pretrains once (``--pretrain-config``, the demo's detection recipe) and keeps a checkpoint at
 every iteration of ``--iters``; trains the frozen SSD (``--det-config``) on each checkpoint (a
 *cell*); adds per training seed the controls (a) random frozen backbone and (b) random + hand-made
-frame-difference masks (they see no video, so one each per seed); tests every detector on the
+frame-difference masks (they see no video, so one each per seed); with ``--finetune`` entry (f),
+the checkpoint of the most video and iterations fine-tuned as a detection user would (backbone
+learning rate x0.1 after the warm-up); with ``--scratch`` control (d), end to end from random
+weights at the pretrained entries' wall-clock; tests every detector on the
 same ``--heldout`` images that nothing trains or chooses on. Writes ``STUDY_DIR/scaling.json``,
 ``scaling.md`` (one line per cell: mAP R40 and the margins over (a) and (b) with paired
 bootstrap intervals) and ``scaling.png`` (margin over (b) against pretraining iterations, one
@@ -58,6 +61,8 @@ IDENTITY = ('world', 'labels', 'heldout', 'det_epochs', 'pretrain_config', 'det_
 GRID = ('video_frames', 'iters', 'seeds')
 #: the controls every training seed gets: they see no video
 PER_SEED = ('random', 'random_frame_diff')
+#: study.json switches of the entries a study may add per seed (once on, kept)
+ADDED_ENTRIES = ('finetune', 'scratch')
 
 
 log = ProgressLog('scaling')
@@ -86,12 +91,18 @@ def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
                              'full training split (default 6, as the demo)')
     parser.add_argument('--pretrain-config', default=PRETRAIN_CONFIG)
     parser.add_argument('--det-config', default=DET_CONFIG)
+    parser.add_argument('--finetune', action='store_true',
+                        help='also entry (f) per seed: the checkpoint of the most video and the '
+                             'largest --iters fine-tuned with the detector (backbone lr x0.1 '
+                             "after the warm-up, mmdet's paramwise_cfg); once on, a study keeps "
+                             'it')
     parser.add_argument('--scratch', action='store_true',
                         help='also control (d) per seed: the backbone trained end to end from '
                              "random weights with the detector, given the wall-clock of that "
                              "seed's pretraining (the most video, to the largest --iters) plus "
-                             "that checkpoint's detector training (tools/demo.py's (d)); once "
-                             'on, a study keeps it')
+                             "the longer of that checkpoint's detector trainings (frozen, and "
+                             "fine-tuned with --finetune; tools/demo.py's (d)); once on, a "
+                             'study keeps it')
     parser.add_argument('--boot', type=int, default=200, help='bootstrap draws (default 200)')
     parser.add_argument('--report-only', action='store_true',
                         help='write the report from the finished cells; train nothing')
@@ -123,7 +134,8 @@ def study_spec(args, world: dict) -> dict:
                 labels=args.labels, heldout=args.heldout, det_epochs=args.det_epochs,
                 pretrain_config=args.pretrain_config, det_config=args.det_config,
                 video_frames=sorted(args.video_frames), iters=sorted(args.iters),
-                seeds=sorted(args.seeds), scratch=bool(args.scratch))))
+                seeds=sorted(args.seeds), scratch=bool(args.scratch),
+                finetune=bool(args.finetune))))
 
 
 def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
@@ -155,7 +167,7 @@ def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
     if report_only:
         return found
     merged = dict(found, **{k: sorted(set(found.get(k, [])) | set(spec[k])) for k in GRID},
-                  scratch=bool(found.get('scratch')) or bool(spec.get('scratch')))
+                  **{k: bool(found.get(k)) or bool(spec.get(k)) for k in ADDED_ENTRIES})
     if merged != found:
         _write_json(path, merged)
     return merged
@@ -269,17 +281,29 @@ class Study:
         total = json.load(open(path))['seconds'] if osp.isfile(path) else 0.0
         _write_json(path, dict(seconds=total + secs))
 
+    def top_checkpoint_cells(self, seed: int) -> list:
+        """Names of ``seed``'s cells on the checkpoint of the most video and the largest
+        iterations: the frozen detector, and the fine-tuned one in a study with ``finetune``."""
+        video, iters = max(self.spec['video_frames']), max(self.spec['iters'])
+        return [f'video{video}_seed{seed}_iter{iters}'] + \
+            ([f'finetuned_lr_seed{seed}'] if self.spec.get('finetune') else [])
+
     def scratch_minutes(self, seed: int) -> float:
         """The wall-clock budget of control (d) for ``seed``: the pretraining of the most video
-        to the largest iterations plus that checkpoint's detector training (as the demo's)."""
-        video, iters = max(self.spec['video_frames']), max(self.spec['iters'])
+        to the largest iterations plus the longest detector training on that checkpoint (frozen
+        or fine-tuned), so (d) has at least the time of every pretrained entry it is read
+        against."""
+        video = max(self.spec['video_frames'])
         pre = osp.join(self.dir, 'pretrain', f'video{video}_seed{seed}.seconds.json')
-        cell = self.cell_file(f'video{video}_seed{seed}_iter{iters}')
-        if not (osp.isfile(pre) and osp.isfile(cell)):
-            raise SystemExit(f'error: control (d) of seed {seed} needs the wall-clock of its '
-                             f'pretraining ({pre}) and of its detector ({cell}); a pretraining '
-                             'run before --scratch existed has no record of its time')
-        return (json.load(open(pre))['seconds'] + json.load(open(cell))['train_seconds']) / 60
+        cells = [self.cell_file(name) for name in self.top_checkpoint_cells(seed)]
+        for need in [pre] + cells:
+            if not osp.isfile(need):
+                raise SystemExit(f'error: control (d) of seed {seed} needs the wall-clock of its '
+                                 f'pretraining ({pre}) and of its detectors ({", ".join(cells)}); '
+                                 f'{need} is missing (a pretraining run before --scratch existed '
+                                 'has no record of its time)')
+        detector = max(json.load(open(c))['train_seconds'] for c in cells)
+        return (json.load(open(pre))['seconds'] + detector) / 60
 
     def cell_file(self, name: str) -> str:
         """A cell's ``cell.json``: written last, so it exists once the cell is finished."""
@@ -330,6 +354,9 @@ class Study:
             for video in self.spec['video_frames']:
                 out += [(f'video{video}_seed{seed}_iter{i}', 'pretrained', seed, video, i)
                         for i in self.spec['iters']]
+            if self.spec.get('finetune'):
+                out.append((f'finetuned_lr_seed{seed}', 'finetuned_lr', seed,
+                            max(self.spec['video_frames']), max(self.spec['iters'])))
             if self.spec.get('scratch'):  # last: its budget is the pretrained cells' time
                 out.append((f'scratch_seed{seed}', 'scratch', seed, None, None))
         return out
@@ -349,15 +376,16 @@ def main(argv=None, world: dict = None):
             export(study.dir, args.export)
         return
     plan = study.plan()
-    n_controls = len(PER_SEED) + bool(spec.get('scratch'))
-    log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x ({n_controls} '
-        f'controls + {len(spec["video_frames"])} amounts of video x {len(spec["iters"])} '
+    n_other = len(PER_SEED) + sum(bool(spec.get(k)) for k in ADDED_ENTRIES)
+    log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x ({n_other} '
+        f'other entries + {len(spec["video_frames"])} amounts of video x {len(spec["iters"])} '
         'checkpoints))')
     try:
         objects = study.worlds(spec['video_frames'])
         for k, (name, entry, seed, video, iters) in enumerate(plan, 1):
             ckpt = study.pretrain(video, seed)[iters] \
-                if entry == 'pretrained' and not osp.isfile(study.cell_file(name)) else None
+                if entry in ('pretrained', 'finetuned_lr') \
+                and not osp.isfile(study.cell_file(name)) else None
             budget = study.scratch_minutes(seed) \
                 if entry == 'scratch' and not osp.isfile(study.cell_file(name)) else None
             t0 = time.time()
