@@ -7,6 +7,7 @@ import json
 import os
 import os.path as osp
 import re
+import time
 
 import pytest
 from conftest import load_tool
@@ -171,9 +172,16 @@ def test_finetuned_and_scratch_cells_with_a_fake_runner(tmp_path, capsys, monkey
         runs.append(what)
         work = args[args.index('--work-dir') + 1]
         os.makedirs(work, exist_ok=True)
+        running = json.load(open(osp.join(study, 'running.json')))
+        assert running['what'] == what and running['budgeted'] == what.endswith('scratch_seed0')
         if what.startswith('pretraining'):
             for i in (1, 2):
                 open(osp.join(work, f'iter_{i}.pth'), 'w').close()
+            # the study was paused for 0.2 s of this run (as --pause/--continue record it)
+            t = time.time()
+            with open(osp.join(study, 'pauses.json'), 'w') as f:
+                json.dump([dict(start=t + 0.05, end=t + 0.25)], f)
+            time.sleep(0.3)
             return 100.0
         open(osp.join(work, 'epoch_1.pth'), 'w').close()
         return {'training finetuned_lr_seed0': 50.0}.get(what, 20.0)
@@ -197,9 +205,13 @@ def test_finetuned_and_scratch_cells_with_a_fake_runner(tmp_path, capsys, monkey
     assert cfg.model.backbone.frozen is False
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1
     assert cfg.model.backbone.init_cfg.checkpoint == tuned['checkpoint']
-    # (d): 100 s of pretraining + the fine-tuning's 50 s (longer than the frozen 20 s)
+    # (d): 100 s of pretraining less its 0.2 s paused + the fine-tuning's 50 s (longer than
+    # the frozen 20 s)
     scratch = json.load(open(osp.join(cells, 'scratch_seed0', 'cell.json')))
-    assert scratch['budget_minutes'] == pytest.approx(150 / 60)
+    assert scratch['budget_minutes'] == pytest.approx(149.8 / 60, abs=1e-3)
+    assert not osp.exists(osp.join(study, 'running.json'))  # the study has ended
+    with pytest.raises(SystemExit, match='no study is running'):
+        tool.main([study, '--pause'])
     spec = json.load(open(osp.join(study, 'study.json')))
     assert spec['finetune'] is True and spec['scratch'] is True
     # a cell cut short (no cell.json, a stale file) runs again alone, its stale files gone

@@ -5,6 +5,7 @@ longer pretraining?
         [--video-frames 240 2400] [--iters 80 320 640] [--seeds 0 1 2] [--heldout 600] \
         [--labels 40] [--det-epochs 6] [--finetune] [--scratch] [--boot 200] [--report-only]
         [--export DIR] [--verbose]
+    python tools/analysis_tools/scaling.py STUDY_DIR --pause | --continue
 
 On one synthetic world (``tools/demo.py``'s generator; one folder per amount of video, the same
 labelled and held-out images in all of them), for each (amount of video, training seed) it
@@ -28,6 +29,13 @@ runs; a folder holding another study (another world, labels, schedule or configs
 every training log line as well). ``--report-only`` writes the report from the finished cells
 and trains nothing.
 
+``--pause`` stops the running study (to use the machine for something else) and ``--continue``
+continues it; the paused time is left out of every run's recorded seconds, so the wall-clock
+budget of control (d) does not grow with it (``crevdet/apis/study_pause.py``). Pausing while
+(d) trains is refused: its budget is measured inside its training. Do not stop a study with
+``kill -STOP``; stopping it for good (``kill``) is safe between checkpoints, but a pretraining
+cut short loses the seconds of the run since it started (``pretrain/<run>.seconds.json``).
+
 Cells run seed by seed (controls, then each amount of video from its pretraining up), so an
 interrupted study has whole seeds first. Timings depend on the machine: each ``cell.json``
 records the host, its CPU count and whether CUDA was visible.
@@ -45,6 +53,8 @@ from math import gcd
 
 from crevdet.apis.heldout import evaluate_on_heldout, write_heldout_world
 from crevdet.apis.scaling_report import write_report
+from crevdet.apis.study_pause import (PauseError, clear_running, pause, paused_within,
+                                      set_running, unpause)
 from crevdet.apis.transfer import (TRAIN, ToolFailed, detector_schedule, entry_config, newest,
                                    pretrain_options, repo_config, run_tool)
 from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_subset,
@@ -71,8 +81,9 @@ log = ProgressLog('scaling')
 def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('study_dir', help='the study folder (new, or one of this study)')
-    parser.add_argument('--data-seed', type=int, required=True,
-                        help='the synthetic world (write the protocol down before its first run)')
+    parser.add_argument('--data-seed', type=int,
+                        help='the synthetic world (write the protocol down before its first '
+                             'run); required but with --pause / --continue')
     parser.add_argument('--camera', default='moving', choices=CAMERAS)
     parser.add_argument('--video-frames', type=int, nargs='+', default=[VIDEO_FRAMES, 2400],
                         metavar='N', help='amounts of unlabelled video (multiples of 40, at '
@@ -112,7 +123,17 @@ def parse_args(argv=None, raw_frames: int = RAW_FRAMES):
                              'copied back into a study folder, its cells count as finished')
     parser.add_argument('--verbose', action='store_true',
                         help='also every training log line of every run')
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument('--pause', action='store_true',
+                      help="stop the study running in STUDY_DIR; its runs' recorded seconds "
+                           'leave the pause out (refused while control (d) trains)')
+    mode.add_argument('--continue', dest='unpause', action='store_true',
+                      help='continue the paused study of STUDY_DIR')
     args = parser.parse_args(argv)
+    if args.pause or args.unpause:
+        return args
+    if args.data_seed is None:
+        parser.error('the following arguments are required: --data-seed')
     for v in args.video_frames:
         try:
             frames_to_drives(v, raw_frames)
@@ -262,8 +283,8 @@ class Study:
         args = TRAIN + [self.spec['pretrain_config'], '--work-dir', pre_dir]
         args += ['--resume'] if started else []
         os.makedirs(osp.dirname(pre_dir), exist_ok=True)
-        secs = run_tool(args + ['--cfg-options'] + opts, f'{pre_dir}.log',
-                        f'pretraining video={video} seed={seed}', self.tool_log)
+        secs = self.run(args + ['--cfg-options'] + opts, f'{pre_dir}.log',
+                        f'pretraining video={video} seed={seed}')
         self._add_pretrain_seconds(pre_dir, secs)
         missing = [c for c in ckpts.values() if not osp.isfile(c)]
         if missing:
@@ -272,6 +293,20 @@ class Study:
         log(f'pretraining video={video} seed={seed} to {top} iterations: '
             f'{"resumed, " if started else ""}{secs:.0f} s')
         return ckpts
+
+    def run(self, args: list, log_file: str, what: str, budgeted: bool = False) -> float:
+        """``run_tool`` with the study marked as running ``what`` (so ``--pause`` can stop
+        it); returns the run's seconds without the time the study spent paused."""
+        set_running(self.dir, what, budgeted)
+        t0 = time.time()
+        try:
+            secs = run_tool(args, log_file, what, self.tool_log)
+        finally:
+            set_running(self.dir, None)
+        paused = paused_within(self.dir, t0, time.time())
+        if paused:
+            log(f'{what}: {paused:.0f} s paused, left out of its {secs:.0f} s')
+        return secs - paused
 
     @staticmethod
     def _add_pretrain_seconds(pre_dir: str, secs: float) -> None:
@@ -331,12 +366,15 @@ class Study:
                            scratch_minutes=scratch_minutes)
         cfg_path = osp.join(cell_dir, f'{name}.py')
         cfg.dump(cfg_path)
-        secs = run_tool(TRAIN + [cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
-                        osp.join(cell_dir, 'train.log'), f'training {name}', self.tool_log)
+        secs = self.run(TRAIN + [cfg_path, '--work-dir', osp.join(cell_dir, 'train')],
+                        osp.join(cell_dir, 'train.log'), f'training {name}',
+                        budgeted=entry == 'scratch')
         ckpt = newest(osp.join(cell_dir, 'train', '*.pth'), f'checkpoint of {name}')
         t0 = time.time()
+        set_running(self.dir, f'testing {name}')
         metrics = evaluate_on_heldout(cfg_path, ckpt, heldout_obj, osp.join(cell_dir, 'test'),
                                       self.tool_log)
+        set_running(self.dir, None)
         n_images = len(open(osp.join(heldout_obj, 'ImageSets', 'heldout.txt')).read().split())
         cell = dict(entry=entry, seed=seed, video=video, iters=iters, metrics=metrics,
                     detections='test/detections.json', n_images=n_images, train_seconds=secs,
@@ -367,6 +405,17 @@ def main(argv=None, world: dict = None):
     ``raw_frames``, ``det_train``, ``det_val``); part of the study's identity."""
     log.start()
     args = parse_args(argv, (world or {}).get('raw_frames', RAW_FRAMES))
+    if args.pause or args.unpause:
+        try:
+            if args.pause:
+                running = pause(args.study_dir)
+                log(f'paused {args.study_dir} (it was running {running["what"]}); '
+                    '--continue to go on')
+            else:
+                log(f'continued {args.study_dir} after {unpause(args.study_dir):.0f} s')
+        except PauseError as e:
+            raise SystemExit(f'error: {e}')
+        return
     spec = open_study(args.study_dir, study_spec(args, dict(world or {})), args.report_only)
     study = Study(args.study_dir, spec, args.verbose)
     if args.report_only:
@@ -380,6 +429,7 @@ def main(argv=None, world: dict = None):
     log(f'study {study.dir}: {len(plan)} cells ({len(spec["seeds"])} seeds x ({n_other} '
         f'other entries + {len(spec["video_frames"])} amounts of video x {len(spec["iters"])} '
         'checkpoints))')
+    set_running(study.dir, None)
     try:
         objects = study.worlds(spec['video_frames'])
         for k, (name, entry, seed, video, iters) in enumerate(plan, 1):
@@ -398,6 +448,8 @@ def main(argv=None, world: dict = None):
                 write_report(study.dir, spec, args.boot)
     except ToolFailed as e:
         raise SystemExit(f'error: {e}')
+    finally:
+        clear_running(study.dir)
     write_report(study.dir, spec, args.boot)
     if args.export:
         export(study.dir, args.export)
