@@ -5,6 +5,10 @@
 # target (step 3): a 4 -> 1 clip trains steps 0..3 (closed loop), so that step is trained.
 # Point it at your data by editing `data_root` (it feeds every dataloader and the benchmark
 # hook), or per dataloader with --cfg-options train_dataloader.dataset.data_root=... .
+# Length: 20k iterations x batch 4 = 80k clips, under two passes over KITTI raw's ~47k frames.
+# The scaling study (docs/benchmarks/scaling.md) saw no loss from longer pretraining at about
+# one pass and a loss in one seed of two at 14 passes: with much less video, lower max_iters
+# in proportion (docs/user_guides/recipes.md#how-much-video-how-many-pretraining-iterations).
 # Recipe chooser and evidence: docs/user_guides/recipes.md.
 _base_ = [
     '../_base_/models/crevnet_detect.py', '../_base_/datasets/kitti_raw.py',

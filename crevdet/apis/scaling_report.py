@@ -110,21 +110,23 @@ AGAINST_SCRATCH = {'pretrained': 'frozen', 'finetuned_lr': 'fine-tuned, backbone
 
 def against_scratch(cells: List[dict], video: int, iters: int, n_boot: int = 200,
                     level: float = 0.9) -> List[dict]:
-    """Per training seed with a (d) cell: each pretrained entry on the checkpoint of ``video``
-    frames and ``iters`` iterations (frozen; fine-tuned where the study has it) minus (d) at
-    the same wall-clock, and minus (b), with paired intervals."""
+    """Per training seed with a (d) or an (f) cell: each pretrained entry on the checkpoint of
+    ``video`` frames and ``iters`` iterations (frozen; fine-tuned where the study has it) minus
+    (d) at the same wall-clock (where the seed has it), and minus (b), with paired
+    intervals."""
     by = {(c['seed'], c['entry'], c.get('video'), c.get('iters')): c for c in cells}
     rows = []
-    for seed in sorted({c['seed'] for c in cells if c['entry'] == 'scratch'}):
-        scratch = by[(seed, 'scratch', None, None)]
+    for seed in sorted({c['seed'] for c in cells if c['entry'] in ('scratch', 'finetuned_lr')}):
+        scratch = by.get((seed, 'scratch', None, None))
         for entry, name in AGAINST_SCRATCH.items():
             cell = by.get((seed, entry, video, iters))
             if cell is None:
                 continue
-            row = dict(seed=seed, entry=entry, name=name, mAP=cell['metrics'][KEY],
-                       scratch=scratch['metrics'][KEY],
-                       budget_minutes=scratch.get('budget_minutes'),
-                       **_paired(cell, scratch, n_boot, level))
+            row = dict(seed=seed, entry=entry, name=name, mAP=cell['metrics'][KEY])
+            if scratch is not None:
+                row.update(scratch=scratch['metrics'][KEY],
+                           budget_minutes=scratch.get('budget_minutes'),
+                           **_paired(cell, scratch, n_boot, level))
             ctrl = by.get((seed, 'random_frame_diff', None, None))
             if ctrl is not None:
                 b = _paired(cell, ctrl, n_boot, level)
@@ -137,19 +139,21 @@ def _against_scratch_markdown(rows: List[dict], video: int, iters: int) -> List[
     if not rows:
         return []
     fmt = lambda v, i: f'{v:+.2f} [{i[0]:+.1f}, {i[1]:+.1f}]'  # noqa: E731
-    lines = ['', f'Pretrained entries against (d) scratch at the same wall-clock (the checkpoint '
-             f'of {video} frames and {iters} iterations; (d) gets that pretraining plus the '
-             'longest of its detector trainings):', '',
+    lines = ['', f'Pretrained entries on the checkpoint of {video} frames and {iters} iterations, '
+             'against (d) scratch at the same wall-clock ((d) gets that pretraining plus the '
+             'longest of its detector trainings) and (b):', '',
              '| seed | entry | mAP | (d) scratch | (d) budget, min | minus (d) | minus (b) |',
              '|---:|---|---:|---:|---:|---:|---:|']
     for r in rows:
-        budget = 'n/a' if r['budget_minutes'] is None else f"{r['budget_minutes']:.0f}"
+        budget = 'n/a' if r.get('budget_minutes') is None else f"{r['budget_minutes']:.0f}"
         over_b = fmt(r['over_b'], r['over_b_interval']) if 'over_b' in r else 'n/a'
-        lines.append(f"| {r['seed']} | {r['name']} | {r['mAP']:.2f} | {r['scratch']:.2f} | "
-                     f"{budget} | {fmt(r['change'], r['interval'])} | {over_b} |")
+        over_d = fmt(r['change'], r['interval']) if 'change' in r else 'n/a'
+        d = f"{r['scratch']:.2f}" if 'scratch' in r else 'n/a'
+        lines.append(f"| {r['seed']} | {r['name']} | {r['mAP']:.2f} | {d} | {budget} | {over_d} "
+                     f'| {over_b} |')
     lines.append('')
     for entry, name in AGAINST_SCRATCH.items():
-        mine = [r for r in rows if r['entry'] == entry]
+        mine = [r for r in rows if r['entry'] == entry and 'change' in r]
         if mine:
             lines.append(f'{name}: at least (d) in {sum(r["change"] >= 0 for r in mine)} of '
                          f'{len(mine)} seeds; interval above 0 in '

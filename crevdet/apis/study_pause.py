@@ -77,6 +77,10 @@ def pause(study_dir: str) -> dict:
         raise PauseError(f'{study_dir} runs {running["what"]}, whose wall-clock budget is '
                          'measured inside its training: a pause would cut it short. Pause '
                          'after it')
+    if running['pgid'] == os.getpgid(0):
+        raise PauseError(f'{study_dir}: the study runs in the process group of this command, '
+                         'which it would stop as well; start the study in a group of its own '
+                         '(setsid, or a terminal job)')
     pauses.append(dict(start=time.time(), end=None, what=running['what']))
     _write(osp.join(study_dir, PAUSES), pauses)
     os.killpg(running['pgid'], signal.SIGSTOP)

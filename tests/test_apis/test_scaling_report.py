@@ -48,19 +48,23 @@ def test_pretrained_entries_are_read_against_scratch_on_the_top_checkpoint(monke
                   cell(None, seed, None, scratch, entry='scratch'),
                   cell(None, seed, None, 15.0, entry='random_frame_diff')]
         cells[-2]['budget_minutes'] = 40.0 + seed
-    cells.append(cell(2400, 2, 640, 50.0))  # a seed without (d): not read
+    cells.append(cell(2400, 2, 640, 50.0))  # a seed with neither (d) nor (f): not read
+    cells += [cell(2400, 3, 640, 30.0), cell(2400, 3, 640, 31.0, entry='finetuned_lr')]
     rows = report.against_scratch(cells, 2400, 640, n_boot=50)
     assert [(r['seed'], r['entry']) for r in rows] == [
-        (0, 'pretrained'), (0, 'finetuned_lr'), (1, 'pretrained'), (1, 'finetuned_lr')]
-    assert [r['change'] for r in rows] == pytest.approx([-2.0, 2.0, -5.0, -2.0])
+        (0, 'pretrained'), (0, 'finetuned_lr'), (1, 'pretrained'), (1, 'finetuned_lr'),
+        (3, 'pretrained'), (3, 'finetuned_lr')]
+    assert [r['change'] for r in rows[:4]] == pytest.approx([-2.0, 2.0, -5.0, -2.0])
+    assert not any('change' in r for r in rows[4:])  # seed 3 has no (d)
     assert rows[1]['over_b'] == pytest.approx(9.0) and rows[1]['interval'] == pytest.approx(
         [2.0, 2.0])
     text = '\n'.join(report._against_scratch_markdown(rows, 2400, 640))
     assert '| 0 | fine-tuned, backbone lr x0.1 | 24.00 | 22.00 | 40 | +2.00 [+2.0, +2.0] | ' \
            '+9.00 [+9.0, +9.0] |' in text
     assert 'frozen: at least (d) in 0 of 2 seeds; interval above 0 in 0.' in text
+    assert '| 3 | fine-tuned, backbone lr x0.1 | 31.00 | n/a | n/a | n/a | n/a |' in text
     assert 'fine-tuned, backbone lr x0.1: at least (d) in 1 of 2 seeds; interval above 0 in 1.' \
         in text
     # the fine-tuned cell is not a row of the scaling table, nor in the readings
-    assert [r['iters'] for r in report.margins(cells, n_boot=50)] == [80, 640, 80, 640, 640]
+    assert [r['iters'] for r in report.margins(cells, n_boot=50)] == [80, 640, 80, 640, 640, 640]
     assert report.readings(cells, n_boot=50)['longer'][0]['change'] == pytest.approx(-10.0)

@@ -75,6 +75,8 @@ def test_a_budgeted_run_or_no_run_cannot_be_paused(tmp_path, child):
 
 def test_set_running_records_this_process_group(tmp_path):
     sp.set_running(str(tmp_path), 'pretraining video=36 seed=0', budgeted=False)
+    with pytest.raises(sp.PauseError, match='process group of this command'):
+        sp.pause(str(tmp_path))  # it would stop the test itself
     running = json.load(open(osp.join(str(tmp_path), sp.RUNNING)))
     assert running['what'] == 'pretraining video=36 seed=0' and running['budgeted'] is False
     import os
