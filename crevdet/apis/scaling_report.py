@@ -104,6 +104,11 @@ def readings(cells: List[dict], n_boot: int = 200, level: float = 0.9) -> Dict[s
     return out
 
 
+def _fmt_paired(change: float, interval: List[float]) -> str:
+    """A paired difference and its interval as the report's tables print it."""
+    return f'{change:+.2f} [{interval[0]:+.1f}, {interval[1]:+.1f}]'
+
+
 #: the pretrained entries read against (d), by their report names
 AGAINST_SCRATCH = {'pretrained': 'frozen', 'finetuned_lr': 'fine-tuned, backbone lr x0.1'}
 
@@ -138,7 +143,6 @@ def against_scratch(cells: List[dict], video: int, iters: int, n_boot: int = 200
 def _against_scratch_markdown(rows: List[dict], video: int, iters: int) -> List[str]:
     if not rows:
         return []
-    fmt = lambda v, i: f'{v:+.2f} [{i[0]:+.1f}, {i[1]:+.1f}]'  # noqa: E731
     lines = ['', f'Pretrained entries on the checkpoint of {video} frames and {iters} iterations, '
              'against (d) scratch at the same wall-clock ((d) gets that pretraining plus the '
              'longest of its detector trainings) and (b):', '',
@@ -146,8 +150,8 @@ def _against_scratch_markdown(rows: List[dict], video: int, iters: int) -> List[
              '|---:|---|---:|---:|---:|---:|---:|']
     for r in rows:
         budget = 'n/a' if r.get('budget_minutes') is None else f"{r['budget_minutes']:.0f}"
-        over_b = fmt(r['over_b'], r['over_b_interval']) if 'over_b' in r else 'n/a'
-        over_d = fmt(r['change'], r['interval']) if 'change' in r else 'n/a'
+        over_b = _fmt_paired(r['over_b'], r['over_b_interval']) if 'over_b' in r else 'n/a'
+        over_d = _fmt_paired(r['change'], r['interval']) if 'change' in r else 'n/a'
         d = f"{r['scratch']:.2f}" if 'scratch' in r else 'n/a'
         lines.append(f"| {r['seed']} | {r['name']} | {r['mAP']:.2f} | {d} | {budget} | {over_d} "
                      f'| {over_b} |')
@@ -178,16 +182,15 @@ def _readings_markdown(found: Dict[str, list]) -> List[str]:
         if found[key]:
             lines += ['', heading, '', head + ' change of mAP (= of the margin) |',
                       '|' + '---:|' * (head.count('|') - 1) + '---:|']
-            lines += [cells(r) + f" {r['change']:+.2f} [{r['interval'][0]:+.1f}, "
-                      f"{r['interval'][1]:+.1f}] |" for r in found[key]]
+            lines += [f"{cells(r)} {_fmt_paired(r['change'], r['interval'])} |"
+                      for r in found[key]]
     return lines
 
 
 def _fmt_margin(row: dict, entry: str) -> str:
     if f'margin_{entry}' not in row:
         return 'n/a'
-    a, b = row[f'interval_{entry}']
-    return f"{row[f'margin_{entry}']:+.2f} [{a:+.1f}, {b:+.1f}]"
+    return _fmt_paired(row[f'margin_{entry}'], row[f'interval_{entry}'])
 
 
 def markdown(rows: List[dict], spec: dict, n_images: Optional[int], n_boot: int,

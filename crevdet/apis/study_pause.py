@@ -20,18 +20,14 @@ import signal
 import time
 from typing import List, Optional
 
+from crevdet.utils.json_file import write_json_atomic
+
 RUNNING = 'running.json'
 PAUSES = 'pauses.json'
 
 
 class PauseError(RuntimeError):
     """A pause or continue that cannot be done (no running study, a budgeted run, ...)."""
-
-
-def _write(path: str, data) -> None:
-    with open(path + '.tmp', 'w') as f:
-        json.dump(data, f, indent=1)
-    os.replace(path + '.tmp', path)
 
 
 def _pauses(study_dir: str) -> List[dict]:
@@ -42,8 +38,9 @@ def _pauses(study_dir: str) -> List[dict]:
 def set_running(study_dir: str, what: Optional[str], budgeted: bool = False) -> None:
     """Record that the study's process group runs ``what`` now (None: between runs);
     ``budgeted``: the run measures a wall-clock budget of its own (cannot be paused)."""
-    _write(osp.join(study_dir, RUNNING), dict(pgid=os.getpgid(0), pid=os.getpid(), what=what,
-                                              budgeted=budgeted, since=time.time()))
+    write_json_atomic(osp.join(study_dir, RUNNING),
+                      dict(pgid=os.getpgid(0), pid=os.getpid(), what=what, budgeted=budgeted,
+                           since=time.time()))
 
 
 def clear_running(study_dir: str) -> None:
@@ -82,7 +79,7 @@ def pause(study_dir: str) -> dict:
                          'which it would stop as well; start the study in a group of its own '
                          '(setsid, or a terminal job)')
     pauses.append(dict(start=time.time(), end=None, what=running['what']))
-    _write(osp.join(study_dir, PAUSES), pauses)
+    write_json_atomic(osp.join(study_dir, PAUSES), pauses)
     os.killpg(running['pgid'], signal.SIGSTOP)
     return running
 
@@ -95,7 +92,7 @@ def unpause(study_dir: str) -> float:
         raise PauseError(f'{study_dir} is not paused')
     os.killpg(running['pgid'], signal.SIGCONT)
     pauses[-1]['end'] = time.time()
-    _write(osp.join(study_dir, PAUSES), pauses)
+    write_json_atomic(osp.join(study_dir, PAUSES), pauses)
     return pauses[-1]['end'] - pauses[-1]['start']
 
 

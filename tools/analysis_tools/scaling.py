@@ -61,6 +61,7 @@ from crevdet.apis.world import (VIDEO_FRAMES, WorldError, ensure_world, label_su
                                 same_object_images)
 from crevdet.datasets.synthetic_kitti import CAMERAS, RAW_FRAMES, frames_to_drives
 from crevdet.cli.common import read_config
+from crevdet.utils.json_file import write_json_atomic
 from crevdet.utils.progress import ProgressLog
 
 PRETRAIN_CONFIG = 'configs/demo/pretrain_demo.py'
@@ -173,7 +174,7 @@ def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
             raise SystemExit(f'error: {study_dir} is not empty and holds no study.json; pass a '
                              'new folder or the folder of this study')
         os.makedirs(study_dir, exist_ok=True)
-        _write_json(path, spec)
+        write_json_atomic(path, spec)
         return spec
     try:
         found = json.load(open(path))
@@ -190,14 +191,8 @@ def open_study(study_dir: str, spec: dict, report_only: bool = False) -> dict:
     merged = dict(found, **{k: sorted(set(found.get(k, [])) | set(spec[k])) for k in GRID},
                   **{k: bool(found.get(k)) or bool(spec.get(k)) for k in ADDED_ENTRIES})
     if merged != found:
-        _write_json(path, merged)
+        write_json_atomic(path, merged)
     return merged
-
-
-def _write_json(path: str, data) -> None:
-    with open(path + '.tmp', 'w') as f:
-        json.dump(data, f, indent=1)
-    os.replace(path + '.tmp', path)
 
 
 def export(study_dir: str, out_dir: str) -> None:
@@ -314,7 +309,7 @@ class Study:
         resumed pretraining adds each run)."""
         path = f'{pre_dir}.seconds.json'
         total = json.load(open(path))['seconds'] if osp.isfile(path) else 0.0
-        _write_json(path, dict(seconds=total + secs))
+        write_json_atomic(path, dict(seconds=total + secs))
 
     def top_checkpoint_cells(self, seed: int) -> list:
         """Names of ``seed``'s cells on the checkpoint of the most video and the largest
@@ -381,7 +376,7 @@ class Study:
                     test_seconds=time.time() - t0, checkpoint=checkpoint,
                     budget_minutes=scratch_minutes,
                     finished=time.strftime('%Y-%m-%d %H:%M:%S'), machine=machine())
-        _write_json(done, cell)
+        write_json_atomic(done, cell)
         return cell, True
 
     def plan(self) -> list:
